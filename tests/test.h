@@ -1,0 +1,71 @@
+/* Minimal test helpers shared by the test programs: each check prints one line; the program
+   ends with "N passed, M failed" and exits nonzero if anything failed. */
+#ifndef OLMOE_TEST_H
+#define OLMOE_TEST_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+
+static inline int t_pass, t_fail, t_verbose = 1;
+
+static inline void t_check(int ok, const char *fmt, ...) {
+    va_list ap;
+    if (ok) t_pass++; else t_fail++;
+    if (!ok || t_verbose) {
+        printf("%s ", ok ? "ok  " : "FAIL");
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        printf("\n");
+        fflush(stdout);
+    }
+}
+#define CHECK(cond, ...) t_check((cond) ? 1 : 0, __VA_ARGS__)
+
+static inline int t_finish(void) {
+    printf("%d passed, %d failed\n", t_pass, t_fail);
+    return t_fail ? 1 : 0;
+}
+
+/* Reads a whole file; NUL-terminated; *len gets the size. NULL if missing. */
+static inline char *t_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = (char *)malloc((size_t)n + 1);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) { fclose(f); free(buf); return NULL; }
+    buf[n] = 0;
+    fclose(f);
+    if (len) *len = (size_t)n;
+    return buf;
+}
+
+static inline int t_write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    int ok;
+    if (!f) return 0;
+    ok = fwrite(data, 1, n, f) == n;
+    return fclose(f) == 0 && ok;
+}
+
+/* Parses whitespace-separated numbers into a malloc'd float array; returns count. */
+static inline int t_parse_floats(const char *s, float **out) {
+    int n = 0, cap = 1024;
+    float *v = (float *)malloc(sizeof(float) * (size_t)cap);
+    char *end;
+    while (v) {
+        double x = strtod(s, &end);
+        if (end == s) break;
+        if (n == cap) { v = (float *)realloc(v, sizeof(float) * (size_t)(cap *= 2)); if (!v) break; }
+        v[n++] = (float)x;
+        s = end;
+    }
+    *out = v;
+    return n;
+}
+#endif

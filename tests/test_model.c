@@ -1,0 +1,180 @@
+/* Model tests: logits of olmoe.h against Hugging Face transformers (float32) on the small random
+   fixtures in tests/data, for every weight type the converter writes, plus the invariants that
+   must hold exactly: token-by-token == whole sequence, any thread count == one thread, any batch
+   size == one batch.
+   usage: test_model DATA_DIR GGUF_DIR   (GGUF_DIR holds NAME-TYPE.gguf made by `olmoe convert`) */
+#define OLMOE_IMPLEMENTATION
+#include "../olmoe.h"
+#include "test.h"
+#include <math.h>
+
+typedef struct { const char *fixture, *type; float max_abs; float min_top1; } bound;
+
+/* Bounds per fixture and type. f32 is the spec (1e-4). The others were set from measurement
+   (see the measured values printed by this test) at roughly 2-3x the measured error, so a kernel
+   that drops a block, a scale or a sign fails them. */
+static const bound bounds[] = {
+    {"*", "f32", 1e-4f, 1.0f},
+    {"*", "f16", 5e-3f, 0.98f},
+    {"*", "bf16", 4e-2f, 0.93f},
+    {"*", "q8_0", 4e-2f, 0.93f},
+    {"*", "q4_0", 4e-1f, 0.60f},
+};
+
+static const char *fixtures[] = {"olmoe_a", "olmoe_b", "olmoe_c", "flex_a", "flex_b"};
+static const char *types[] = {"f32", "f16", "bf16", "q8_0", "q4_0"};
+
+static const char *data_dir, *gguf_dir;
+
+static int load_ids(const char *path, int32_t *ids, int cap) {
+    size_t len;
+    char *s = t_read_file(path, &len), *p, *end;
+    int n = 0;
+    if (!s) return -1;
+    p = s;
+    while (n < cap) {
+        long v = strtol(p, &end, 10);
+        if (end == p) break;
+        ids[n++] = (int32_t)v;
+        p = end;
+    }
+    free(s);
+    return n;
+}
+
+static int argmax(const float *v, int n) {
+    int i, b = 0;
+    for (i = 1; i < n; i++) if (v[i] > v[b]) b = i;
+    return b;
+}
+
+static olmoe_ctx *make_ctx(const olmoe_model *m, int threads, int n_batch) {
+    olmoe_ctx_params cp = olmoe_ctx_default_params();
+    olmoe_ctx *c = NULL;
+    char err[256];
+    cp.n_ctx = 64;
+    cp.n_threads = threads;
+    cp.n_batch = n_batch;
+    if (olmoe_ctx_create(m, &cp, &c, err, sizeof err) != OLMOE_OK) printf("ctx_create: %s\n", err);
+    return c;
+}
+
+/* Full-sequence logits into out[n*V]. */
+static int run_all(olmoe_ctx *c, const int32_t *tok, int n, float *out, int V) {
+    int i;
+    olmoe_ctx_truncate(c, 0);
+    if (olmoe_ctx_eval(c, tok, n, 1) != OLMOE_OK) { printf("eval: %s\n", olmoe_ctx_last_error(c)); return 0; }
+    for (i = 0; i < n; i++) memcpy(out + (size_t)i * V, olmoe_ctx_logits(c, i), sizeof(float) * (size_t)V);
+    return 1;
+}
+
+static int run_incremental(olmoe_ctx *c, const int32_t *tok, int n, float *out, int V) {
+    int i;
+    olmoe_ctx_truncate(c, 0);
+    for (i = 0; i < n; i++) {
+        if (olmoe_ctx_eval(c, tok + i, 1, 0) != OLMOE_OK) return 0;
+        memcpy(out + (size_t)i * V, olmoe_ctx_logits(c, -1), sizeof(float) * (size_t)V);
+    }
+    return 1;
+}
+
+static void test_fixture(const char *fx) {
+    char path[1024], err[512];
+    int32_t tok[64], prompt[64], want_greedy[64];
+    int n, np, ng, ti;
+    float *ref = NULL;
+    int nref;
+    size_t len;
+    char *s;
+    snprintf(path, sizeof path, "%s/%s/tokens.txt", data_dir, fx);
+    n = load_ids(path, tok, 64);
+    snprintf(path, sizeof path, "%s/%s/greedy.txt", data_dir, fx);
+    {
+        char *g = t_read_file(path, &len), *nl;
+        np = ng = 0;
+        if (g && (nl = strchr(g, '\n')) != NULL) {
+            char *e, *p = g;
+            *nl = 0;
+            while (np < 64) { long v = strtol(p, &e, 10); if (e == p) break; prompt[np++] = (int32_t)v; p = e; }
+            p = nl + 1;
+            while (ng < 64) { long v = strtol(p, &e, 10); if (e == p) break; want_greedy[ng++] = (int32_t)v; p = e; }
+        }
+        free(g);
+    }
+    snprintf(path, sizeof path, "%s/%s/logits.txt", data_dir, fx);
+    s = t_read_file(path, &len);
+    nref = s ? t_parse_floats(s, &ref) : 0;
+    free(s);
+    CHECK(n > 0 && np > 0 && ng > 0 && nref > 0, "%s: reference files present (%d tokens, %d logits, greedy %d+%d)", fx, n, nref, np, ng);
+    if (n <= 0 || nref <= 0 || np <= 0) { free(ref); return; }
+
+    for (ti = 0; ti < (int)(sizeof types / sizeof types[0]); ti++) {
+        const char *ty = types[ti];
+        olmoe_model *m = NULL;
+        olmoe_ctx *c;
+        olmoe_result r;
+        int V, i, top1 = 0, gi, gmatch = 0;
+        float maxd = 0.0f, scale = 0.0f;
+        float *lg, *lg2;
+        const bound *b = NULL;
+        for (i = 0; i < (int)(sizeof bounds / sizeof bounds[0]); i++)
+            if (!strcmp(bounds[i].type, ty) && (!strcmp(bounds[i].fixture, "*") || !strcmp(bounds[i].fixture, fx))) b = &bounds[i];
+        snprintf(path, sizeof path, "%s/%s-%s.gguf", gguf_dir, fx, ty);
+        r = olmoe_model_load(path, NULL, &m, err, sizeof err);
+        CHECK(r == OLMOE_OK, "%s %s: load (%s)", fx, ty, r == OLMOE_OK ? "ok" : err);
+        if (r != OLMOE_OK) continue;
+        V = olmoe_model_config(m)->n_vocab;
+        CHECK(nref == n * V, "%s %s: reference has %d x %d logits", fx, ty, n, V);
+        if (nref != n * V) { olmoe_model_free(m); continue; }
+        c = make_ctx(m, 1, 0);
+        lg = (float *)malloc(sizeof(float) * (size_t)n * V);
+        lg2 = (float *)malloc(sizeof(float) * (size_t)n * V);
+        if (!c || !run_all(c, tok, n, lg, V)) { CHECK(0, "%s %s: eval", fx, ty); olmoe_ctx_free(c); olmoe_model_free(m); free(lg); free(lg2); continue; }
+        for (i = 0; i < n * V; i++) {
+            float dd = fabsf(lg[i] - ref[i]);
+            if (!(dd <= maxd)) maxd = isnan(dd) ? INFINITY : dd;
+            if (fabsf(ref[i]) > scale) scale = fabsf(ref[i]);
+        }
+        for (i = 0; i < n; i++) top1 += argmax(lg + (size_t)i * V, V) == argmax(ref + (size_t)i * V, V);
+        CHECK(b && maxd <= b->max_abs && (float)top1 / n >= b->min_top1,
+              "%s %s: max|dlogit| %.3g (bound %.3g, max|logit| %.3g), top-1 agreement %d/%d (bound %.0f%%)", fx, ty, maxd,
+              b ? b->max_abs : 0, scale, top1, n, b ? b->min_top1 * 100 : 0);
+        /* greedy continuation */
+        olmoe_ctx_truncate(c, 0);
+        r = olmoe_ctx_eval(c, prompt, np, 0);
+        for (gi = 0; gi < ng && r == OLMOE_OK; gi++) {
+            int32_t nt = argmax(olmoe_ctx_logits(c, -1), V);
+            if (nt != want_greedy[gi]) break;
+            gmatch++;
+            r = olmoe_ctx_eval(c, &nt, 1, 0);
+        }
+        if (!strcmp(ty, "f32")) CHECK(gmatch == ng, "%s %s: greedy continuation identical to HF (%d/%d tokens)", fx, ty, gmatch, ng);
+        else printf("info %s %s: greedy continuation matches HF for %d/%d tokens\n", fx, ty, gmatch, ng);
+        /* exact invariants */
+        if (!strcmp(ty, "f32") || !strcmp(ty, "q8_0") || !strcmp(ty, "q4_0") || !strcmp(ty, "bf16")) {
+            int th;
+            CHECK(run_incremental(c, tok, n, lg2, V) && memcmp(lg, lg2, sizeof(float) * (size_t)n * V) == 0,
+                  "%s %s: token-by-token logits bit-identical to whole-sequence logits", fx, ty);
+            for (th = 2; th <= 3; th++) {
+                olmoe_ctx *c2 = make_ctx(m, th, th == 3 ? 5 : 0);
+                CHECK(c2 && run_all(c2, tok, n, lg2, V) && memcmp(lg, lg2, sizeof(float) * (size_t)n * V) == 0,
+                      "%s %s: %d threads%s bit-identical to 1 thread", fx, ty, th, th == 3 ? " (batches of 5)" : "");
+                olmoe_ctx_free(c2);
+            }
+        }
+        olmoe_ctx_free(c);
+        olmoe_model_free(m);
+        free(lg);
+        free(lg2);
+    }
+    free(ref);
+}
+
+int main(int argc, char **argv) {
+    int i;
+    if (argc < 3) { fprintf(stderr, "usage: test_model DATA_DIR GGUF_DIR\n"); return 2; }
+    data_dir = argv[1];
+    gguf_dir = argv[2];
+    for (i = 0; i < (int)(sizeof fixtures / sizeof fixtures[0]); i++) test_fixture(fixtures[i]);
+    return t_finish();
+}

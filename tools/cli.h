@@ -1,0 +1,12 @@
+/* Shared declarations for the build/olmoe subcommands (tools/...). */
+#ifndef OLMOE_CLI_H
+#define OLMOE_CLI_H
+#include "../olmoe.h"
+
+/* Each subcommand: argv[0] is the subcommand name. Returns the process exit status. */
+int cmd_convert(int argc, char **argv);
+
+/* Parse "1,2,3" into ids; returns count or -1 on a malformed list. *out is malloc'd. */
+int cli_parse_ids(const char *s, int32_t **out);
+
+#endif

@@ -1,0 +1,165 @@
+/* build/olmoe: the command-line front end of olmoe.h. Subcommands share flags where they can
+   (llama.cpp's names: -m -p -n -t -c --seed ...). Output formats marked STABLE are relied on by
+   other tools and tests; extend them, never change them. */
+#include "cli.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: olmoe <command> [options]\n"
+            "commands:\n"
+            "  info MODEL.gguf                          architecture, dims, tensors, bytes per token\n"
+            "  logits -m MODEL.gguf -t ID,ID,...        logits for every position (one line each)\n"
+            "  convert HF_DIR OUT.gguf [--type T]       Hugging Face checkpoint -> GGUF\n"
+            "common options: -t/--threads N (for compute commands use --threads), --kernels scalar|avx2|avx512|neon\n");
+}
+
+int cli_parse_ids(const char *s, int32_t **out) {
+    int n = 0, cap = 16;
+    int32_t *v = (int32_t *)malloc((size_t)cap * sizeof(int32_t));
+    const char *p = s;
+    *out = NULL;
+    if (!v) return -1;
+    while (*p) {
+        char *end;
+        long x;
+        while (*p == ' ' || *p == ',') p++;
+        if (!*p) break;
+        errno = 0;
+        x = strtol(p, &end, 10);
+        if (end == p || errno || x < INT32_MIN || x > INT32_MAX) { free(v); return -1; }
+        if (n == cap) {
+            int32_t *nv = (int32_t *)realloc(v, (size_t)(cap *= 2) * sizeof(int32_t));
+            if (!nv) { free(v); return -1; }
+            v = nv;
+        }
+        v[n++] = (int32_t)x;
+        p = end;
+        if (*p && *p != ',' && *p != ' ') { free(v); return -1; }
+    }
+    *out = v;
+    return n;
+}
+
+static int parse_kernels(const char *s) {
+    if (!strcmp(s, "auto")) return OLMOE_KERNELS_AUTO;
+    if (!strcmp(s, "scalar")) return OLMOE_KERNELS_SCALAR;
+    if (!strcmp(s, "avx2")) return OLMOE_KERNELS_AVX2;
+    if (!strcmp(s, "avx512")) return OLMOE_KERNELS_AVX512;
+    if (!strcmp(s, "neon")) return OLMOE_KERNELS_NEON;
+    return -1;
+}
+
+static const char *kernels_name(int k) {
+    switch (k) {
+    case OLMOE_KERNELS_SCALAR: return "scalar";
+    case OLMOE_KERNELS_AVX2: return "avx2";
+    case OLMOE_KERNELS_AVX512: return "avx512";
+    case OLMOE_KERNELS_NEON: return "neon";
+    }
+    return "auto";
+}
+
+static int cmd_info(int argc, char **argv) {
+    char err[512], name[256];
+    olmoe_model *m;
+    const olmoe_config *c;
+    olmoe_result r;
+    int i, n;
+    uint64_t counts[64] = {0}, bytes[64] = {0};
+    if (argc < 2) { fprintf(stderr, "usage: olmoe info MODEL.gguf\n"); return 2; }
+    r = olmoe_model_load(argv[1], NULL, &m, err, sizeof err);
+    if (r != OLMOE_OK) { fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), err); return 1; }
+    c = olmoe_model_config(m);
+    if (olmoe_model_meta_str(m, "general.name", name, sizeof name) < 0) strcpy(name, "(unnamed)");
+    printf("file: %s (%.1f MB)\n", argv[1], olmoe_model_file_size(m) / 1e6);
+    printf("name: %s\n", name);
+    printf("architecture: %s\n", c->arch == OLMOE_ARCH_OLMOE ? "olmoe" : "flex_olmo");
+    printf("vocab %d, hidden %d, layers %d, heads %d (kv %d, dim %d), experts %d (top-%d, ffn %d)\n",
+           c->n_vocab, c->n_embd, c->n_layer, c->n_head, c->n_head_kv, c->head_dim, c->n_expert,
+           c->n_expert_used, c->n_ff);
+    printf("context %d, rope theta %g, rms eps %g, bos %d, eos %d, pad %d\n", c->n_ctx_train, c->rope_theta,
+           c->norm_eps, c->bos_id, c->eos_id, c->pad_id);
+    n = olmoe_model_n_tensors(m);
+    for (i = 0; i < n; i++) {
+        olmoe_tensor_info ti;
+        olmoe_model_tensor(m, i, &ti);
+        if (ti.type >= 0 && ti.type < 64) { counts[ti.type]++; bytes[ti.type] += ti.nbytes; }
+    }
+    printf("tensors: %d\n", n);
+    for (i = 0; i < 64; i++)
+        if (counts[i]) printf("  %-6s %5llu tensors %10.2f MB\n", olmoe_type_name(i), (unsigned long long)counts[i], bytes[i] / 1e6);
+    printf("bytes per token: %llu (%.3f GB)\n", (unsigned long long)olmoe_model_bytes_per_token(m),
+           olmoe_model_bytes_per_token(m) / 1e9);
+    olmoe_model_free(m);
+    return 0;
+}
+
+/* STABLE: one line per input position, n_vocab logits as space-separated %.7g. */
+static int cmd_logits(int argc, char **argv) {
+    const char *model = NULL, *ids = NULL;
+    int threads = 0, kernels = OLMOE_KERNELS_AUTO, i, n, one_by_one = 0;
+    int32_t *tok = NULL;
+    char err[512];
+    olmoe_model *m;
+    olmoe_ctx *ctx;
+    olmoe_ctx_params cp;
+    olmoe_result r;
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-m") && i + 1 < argc) model = argv[++i];
+        else if (!strcmp(argv[i], "-t") && i + 1 < argc) ids = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--kernels") && i + 1 < argc) {
+            kernels = parse_kernels(argv[++i]);
+            if (kernels < 0) { fprintf(stderr, "unknown kernel path %s\n", argv[i]); return 2; }
+        } else if (!strcmp(argv[i], "--incremental")) one_by_one = 1;
+        else { fprintf(stderr, "logits: unknown option %s\nusage: olmoe logits -m MODEL.gguf -t ID,ID,... [--threads N] [--kernels K] [--incremental]\n", argv[i]); return 2; }
+    }
+    if (!model || !ids) { fprintf(stderr, "usage: olmoe logits -m MODEL.gguf -t ID,ID,...\n"); return 2; }
+    n = cli_parse_ids(ids, &tok);
+    if (n <= 0) { fprintf(stderr, "logits: bad token list '%s'\n", ids); free(tok); return 2; }
+    r = olmoe_model_load(model, NULL, &m, err, sizeof err);
+    if (r != OLMOE_OK) { fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), err); free(tok); return 1; }
+    cp = olmoe_ctx_default_params();
+    cp.n_ctx = n;
+    cp.n_threads = threads;
+    cp.kernels = kernels;
+    r = olmoe_ctx_create(m, &cp, &ctx, err, sizeof err);
+    if (r != OLMOE_OK) { fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), err); olmoe_model_free(m); free(tok); return 1; }
+    {
+        int V = olmoe_model_config(m)->n_vocab, p, v;
+        char *line = (char *)malloc((size_t)V * 20 + 2);
+        for (p = 0; p < n && r == OLMOE_OK; p++) {
+            const float *lg;
+            if (one_by_one) { r = olmoe_ctx_eval(ctx, tok + p, 1, 0); lg = olmoe_ctx_logits(ctx, -1); }
+            else { if (p == 0) r = olmoe_ctx_eval(ctx, tok, n, 1); lg = olmoe_ctx_logits(ctx, p); }
+            if (r != OLMOE_OK || !lg || !line) break;
+            {
+                size_t o = 0;
+                for (v = 0; v < V; v++) o += (size_t)sprintf(line + o, v ? " %.7g" : "%.7g", lg[v]);
+                line[o++] = '\n';
+                fwrite(line, 1, o, stdout);
+            }
+        }
+        free(line);
+    }
+    if (r != OLMOE_OK) fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), olmoe_ctx_last_error(ctx));
+    fprintf(stderr, "[kernels %s, %d threads]\n", kernels_name(olmoe_ctx_kernels(ctx)), olmoe_ctx_n_threads(ctx));
+    olmoe_ctx_free(ctx);
+    olmoe_model_free(m);
+    free(tok);
+    return r == OLMOE_OK ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) { usage(argc < 2 ? stderr : stdout); return argc < 2 ? 2 : 0; }
+    if (!strcmp(argv[1], "info")) return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "logits")) return cmd_logits(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "convert")) return cmd_convert(argc - 1, argv + 1);
+    fprintf(stderr, "olmoe: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,19 +1,22 @@
-# olmoe.h — build, test and run. `make` builds build/olmoe; `make run` and `make test` are the
-# two commands the README starts with.
+# olmoe.h — build, test and run.
+#   make            build build/olmoe (the CLI) and the examples
+#   make run        generate text with the small model bundled in models/
+#   make test       the test suite (no Python, no network needed)
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra
 BASE    := -std=c99 $(WARN) -I.
 LDLIBS  := -lm -lpthread
 BUILD   := build
+HDR     := olmoe.h $(wildcard src/*.inc)
 
 TOOL_SRCS := $(filter-out tools/impl.c,$(wildcard tools/*.c))
 TOOL_OBJS := $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(TOOL_SRCS)) $(BUILD)/tools/impl.o
 
-.PHONY: all test run clean examples
+.PHONY: all test run clean examples test-model test-loader test-header
 all: $(BUILD)/olmoe examples
 
-$(BUILD)/tools/%.o: tools/%.c olmoe.h $(wildcard tools/*.h)
+$(BUILD)/tools/%.o: tools/%.c $(HDR) $(wildcard tools/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(CFLAGS) -c $< -o $@
 
@@ -22,9 +25,41 @@ $(BUILD)/olmoe: $(TOOL_OBJS)
 
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 examples: $(EXAMPLES)
-$(BUILD)/examples/%: examples/%.c olmoe.h
+$(BUILD)/examples/%: examples/%.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+# ---- test fixtures: every HF fixture in tests/data converted to every type ----------------
+FIXTURES := olmoe_a olmoe_b olmoe_c flex_a flex_b
+TYPES    := f32 f16 bf16 q8_0 q4_0
+FIX_GGUF := $(foreach f,$(FIXTURES),$(foreach t,$(TYPES),$(BUILD)/fixtures/$(f)-$(t).gguf))
+$(BUILD)/fixtures/%.gguf: $(BUILD)/olmoe
+	@mkdir -p $(dir $@)
+	@$(BUILD)/olmoe convert tests/data/$(word 1,$(subst -, ,$*)) $@ --type $(word 2,$(subst -, ,$*)) 2> $@.log || (cat $@.log; exit 1)
+
+$(BUILD)/test_%: tests/test_%.c $(HDR) tests/test.h
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+test-model: $(BUILD)/test_model $(FIX_GGUF)
+	$(BUILD)/test_model tests/data $(BUILD)/fixtures
+
+test-loader: $(BUILD)/test_loader $(BUILD)/fixtures/olmoe_b-f32.gguf $(BUILD)/fixtures/flex_b-q8_0.gguf
+	$(BUILD)/test_loader $(BUILD)/fixtures/olmoe_b-f32.gguf
+	$(BUILD)/test_loader $(BUILD)/fixtures/flex_b-q8_0.gguf
+
+# the header alone compiles as C99 and C++11 with warnings as errors, with and without SIMD
+test-header:
+	@mkdir -p $(BUILD)
+	@printf '#define OLMOE_IMPLEMENTATION\n#include "olmoe.h"\nint main(void){return 0;}\n' > $(BUILD)/hdr.c
+	@cp $(BUILD)/hdr.c $(BUILD)/hdr.cpp
+	$(CC) -std=c99 -Wall -Wextra -Werror -pedantic -I. -c $(BUILD)/hdr.c -o $(BUILD)/hdr.o
+	$(CC) -std=c99 -Wall -Wextra -Werror -DOLMOE_NO_SIMD -DOLMOE_NO_THREADS -I. -c $(BUILD)/hdr.c -o $(BUILD)/hdr.o
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr.cpp -o $(BUILD)/hdr.o
+	@echo "header compiles alone as C99 and C++11"
+
+test: all test-header test-loader test-model
+	@echo "all test suites passed"
 
 clean:
 	rm -rf $(BUILD)

@@ -194,6 +194,34 @@ OLMOE_API const char *olmoe_ctx_last_error(const olmoe_ctx *c);
 OLMOE_API int  olmoe_ctx_kernels(const olmoe_ctx *c);     /* the OLMOE_KERNELS_* in use */
 OLMOE_API int  olmoe_ctx_n_threads(const olmoe_ctx *c);
 
+/* ---- experts: opt-out and routing trace ------------------------------------------------ */
+/* Expert opt-out for this context, in every layer: allowed[e] == 0 masks expert e. A masked
+   expert's router logit counts as -inf before the softmax over all experts; top-k is taken among
+   the allowed experts (K clamped to their number); the weights are not renormalised; a masked
+   expert's router row and weights are never read. allowed == NULL allows all. At least one
+   expert must stay allowed. Takes effect at the next eval; the KV cache is kept. */
+OLMOE_API olmoe_result olmoe_ctx_set_expert_mask(olmoe_ctx *c, const uint8_t *allowed, int n_expert);
+/* Opt out of the experts in a comma-separated list of indices or names ("2,5", "math,code";
+   names come from the file's {arch}.expert_names). Replaces the current mask; "" allows all. */
+OLMOE_API olmoe_result olmoe_ctx_opt_out(olmoe_ctx *c, const char *list);
+/* Index of the expert with this name, or -1. Names exist only if the file stores them. */
+OLMOE_API int olmoe_model_expert_index(const olmoe_model *m, const char *name);
+/* Name of expert e into buf (NUL-terminated); returns its length, or -1 if the file names none. */
+OLMOE_API int olmoe_model_expert_name(const olmoe_model *m, int e, char *buf, size_t n);
+
+typedef struct olmoe_route_info {
+    int layer, pos;          /* pos: absolute position of the token in the context */
+    int n_used;              /* K actually used (clamped by the mask) */
+    const int32_t *experts;  /* [n_used] chosen experts, by descending weight */
+    const float *weights;    /* [n_used] their router probabilities (not renormalised) */
+    const float *probs;      /* [n_expert] the full router distribution, or NULL if not asked */
+    int n_expert;
+} olmoe_route_info;
+typedef void (*olmoe_route_fn)(const olmoe_route_info *info, void *user);
+/* Routing trace: fn is called for every layer and token during eval (from the calling thread,
+   in layer order, tokens in order). want_probs adds the full distribution. NULL turns it off. */
+OLMOE_API void olmoe_ctx_set_route_callback(olmoe_ctx *c, olmoe_route_fn fn, void *user, int want_probs);
+
 /* ---- formats (used by converters and tests) ------------------------------------------- */
 OLMOE_API const char *olmoe_type_name(int type);          /* "q4_0", ...; NULL if unknown */
 OLMOE_API int      olmoe_type_block_size(int type);       /* elements per block; 0 if unknown */
@@ -1175,6 +1203,7 @@ static void olmoe__pool_free(olmoe__pool *p) {
 }
 
 static void olmoe__pool_run(olmoe__pool *p, olmoe__job_fn fn, void *arg) {
+    (void)p;
 #ifndef OLMOE_NO_THREADS
     if (p->n > 1) {
         int spins = 0;
@@ -1596,6 +1625,9 @@ struct olmoe_ctx {
     float *logits;                 /* [logits_cap][n_vocab] */
     int logits_cap, n_logits;
     uint8_t *expert_allowed;
+    olmoe_route_fn route_fn;
+    void *route_user;
+    int route_probs;
     char err[512];
 };
 
@@ -1720,6 +1752,102 @@ OLMOE_API olmoe_result olmoe_ctx_truncate(olmoe_ctx *c, int n_keep) {
     c->pos = n_keep;
     c->n_logits = 0;
     return OLMOE_OK;
+}
+
+OLMOE_API olmoe_result olmoe_ctx_set_expert_mask(olmoe_ctx *c, const uint8_t *allowed, int n_expert) {
+    int e, n_allowed = 0, E;
+    if (!c) return OLMOE_ERR_INVALID_ARG;
+    E = c->model->cfg.n_expert;
+    if (!allowed) { memset(c->expert_allowed, 1, (size_t)E); return OLMOE_OK; }
+    if (n_expert != E) return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_INVALID_ARG, "expert mask has %d entries, the model has %d experts", n_expert, E);
+    for (e = 0; e < E; e++) n_allowed += allowed[e] != 0;
+    if (n_allowed == 0) return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_INVALID_ARG, "expert mask allows no expert");
+    for (e = 0; e < E; e++) c->expert_allowed[e] = allowed[e] != 0;
+    return OLMOE_OK;
+}
+
+/* The string-array element i of kv (bounds were checked by the parser). */
+static const char *olmoe__kv_arr_str(const olmoe__kv *kv, uint64_t i, uint64_t *len) {
+    const uint8_t *p = kv->val + 12;
+    uint64_t j, l;
+    for (j = 0;; j++) {
+        memcpy(&l, p, 8);
+        if (j == i) { *len = l; return (const char *)p + 8; }
+        p += 8 + l;
+    }
+}
+
+static const olmoe__kv *olmoe__expert_names(const olmoe_model *m) {
+    char key[64];
+    const olmoe__kv *kv;
+    snprintf(key, sizeof key, "%s.expert_names", m->cfg.arch == OLMOE_ARCH_OLMOE ? "olmoe" : "flex_olmo");
+    kv = olmoe__gguf_find(&m->gguf, key);
+    if (!kv || kv->type != OLMOE__GGUF_ARR || kv->arr_type != OLMOE__GGUF_STR || kv->arr_n != (uint64_t)m->cfg.n_expert) return NULL;
+    return kv;
+}
+
+OLMOE_API int olmoe_model_expert_index(const olmoe_model *m, const char *name) {
+    const olmoe__kv *kv;
+    int e;
+    if (!m || !name || !(kv = olmoe__expert_names(m))) return -1;
+    for (e = 0; e < m->cfg.n_expert; e++) {
+        uint64_t len;
+        const char *s = olmoe__kv_arr_str(kv, (uint64_t)e, &len);
+        if (olmoe__streq(s, len, name)) return e;
+    }
+    return -1;
+}
+
+OLMOE_API int olmoe_model_expert_name(const olmoe_model *m, int e, char *buf, size_t n) {
+    const olmoe__kv *kv;
+    uint64_t len;
+    const char *s;
+    if (!m || e < 0 || e >= m->cfg.n_expert || !(kv = olmoe__expert_names(m))) return -1;
+    s = olmoe__kv_arr_str(kv, (uint64_t)e, &len);
+    if (buf && n) {
+        size_t k = (size_t)OLMOE__MIN(len, (uint64_t)(n - 1));
+        memcpy(buf, s, k);
+        buf[k] = 0;
+    }
+    return len > INT_MAX ? INT_MAX : (int)len;
+}
+
+OLMOE_API olmoe_result olmoe_ctx_opt_out(olmoe_ctx *c, const char *list) {
+    uint8_t allowed[4096];
+    const char *p = list;
+    int E;
+    if (!c || !list) return OLMOE_ERR_INVALID_ARG;
+    E = c->model->cfg.n_expert;
+    memset(allowed, 1, (size_t)E);
+    while (*p) {
+        const char *q = p;
+        char item[128];
+        size_t len;
+        int e = -1;
+        while (*q && *q != ',') q++;
+        len = (size_t)(q - p);
+        if (len == 0 || len >= sizeof item) return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_INVALID_ARG, "opt-out list '%s': empty or overlong item", list);
+        memcpy(item, p, len);
+        item[len] = 0;
+        if (item[0] >= '0' && item[0] <= '9') {
+            char *end;
+            long v = strtol(item, &end, 10);
+            if (*end == 0 && v >= 0 && v < E) e = (int)v;
+        } else {
+            e = olmoe_model_expert_index(c->model, item);
+        }
+        if (e < 0) return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_INVALID_ARG, "opt-out: no expert '%s' (the model has %d experts%s)", item, E, olmoe__expert_names(c->model) ? "" : ", no names");
+        allowed[e] = 0;
+        p = *q ? q + 1 : q;
+    }
+    return olmoe_ctx_set_expert_mask(c, allowed, E);
+}
+
+OLMOE_API void olmoe_ctx_set_route_callback(olmoe_ctx *c, olmoe_route_fn fn, void *user, int want_probs) {
+    if (!c) return;
+    c->route_fn = fn;
+    c->route_user = user;
+    c->route_probs = want_probs;
 }
 
 OLMOE_API const float *olmoe_ctx_logits(const olmoe_ctx *c, int i) {
@@ -1986,6 +2114,20 @@ static void olmoe__moe(olmoe_ctx *c, const olmoe__layer *L, int n_tok) {
             int ex = c->sel[(size_t)t * Kmax + k];
             c->ex_rows[c->ex_start[ex] + c->ex_count[ex]++] = t * Kmax + k;
         }
+    if (c->route_fn) {
+        olmoe_route_info ri;
+        int l = (int)(L - c->model->layers);
+        for (t = 0; t < n_tok; t++) {
+            ri.layer = l;
+            ri.pos = c->pos + t;
+            ri.n_used = K;
+            ri.experts = c->sel + (size_t)t * Kmax;
+            ri.weights = c->selw + (size_t)t * Kmax;
+            ri.probs = c->route_probs ? c->probs + (size_t)t * E : NULL;
+            ri.n_expert = E;
+            c->route_fn(&ri, c->route_user);
+        }
+    }
     mj.c = c; mj.L = L; mj.n_used = n_used; mj.K = K; mj.used = used;
     olmoe__pool_run(&c->pool, olmoe__gateup_worker, &mj);
     /* quantize the expert hidden vectors of every (token, slot) */

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <stdarg.h>
 
-static inline int t_pass, t_fail, t_verbose = 1;
+static int t_pass, t_fail, t_verbose = 1;
 
 static inline void t_check(int ok, const char *fmt, ...) {
     va_list ap;

@@ -170,11 +170,97 @@ static void test_fixture(const char *fx) {
     free(ref);
 }
 
+/* Opt-out: the masked run equals HF's model with those experts physically removed, and a masked
+   expert whose router row and weights are NaN is never read. */
+static void test_optout(const char *fx, const char *list, const char *ref_name) {
+    char path[1024], err[512];
+    size_t len, flen;
+    char *s, *file;
+    float *ref = NULL, *lg;
+    int32_t tok[64];
+    int n, nref, V, i, e, l, poison;
+    olmoe_model *m = NULL;
+    olmoe_ctx *c;
+    olmoe_model_params mp = olmoe_model_default_params();
+    snprintf(path, sizeof path, "%s/%s/tokens.txt", data_dir, fx);
+    n = load_ids(path, tok, 64);
+    snprintf(path, sizeof path, "%s/%s/%s", data_dir, fx, ref_name);
+    s = t_read_file(path, &len);
+    nref = s ? t_parse_floats(s, &ref) : 0;
+    free(s);
+    snprintf(path, sizeof path, "%s/%s-f32.gguf", gguf_dir, fx);
+    file = t_read_file(path, &flen);
+    CHECK(n > 0 && nref > 0 && file, "%s opt-out %s: inputs present", fx, list);
+    if (n <= 0 || nref <= 0 || !file) { free(ref); free(file); return; }
+    mp.validate_weights = 0; /* the poisoned router rows below would be rejected */
+    for (poison = 0; poison <= 1; poison++) {
+        int masked[8], n_masked = 0, finite = 1;
+        float maxd = 0.0f;
+        if (olmoe_model_load_memory(file, flen, &mp, &m, err, sizeof err) != OLMOE_OK) { CHECK(0, "%s: load %s", fx, err); break; }
+        c = make_ctx(m, 2, 0);
+        if (!c || olmoe_ctx_opt_out(c, list) != OLMOE_OK) { CHECK(0, "%s: opt_out(%s): %s", fx, list, c ? olmoe_ctx_last_error(c) : "no ctx"); olmoe_ctx_free(c); olmoe_model_free(m); break; }
+        {   /* which experts are masked: parse the list again (indices only here) */
+            const char *p = list;
+            while (*p) { masked[n_masked++] = atoi(p); while (*p && *p != ',') p++; if (*p) p++; }
+        }
+        V = olmoe_model_config(m)->n_vocab;
+        if (poison) {
+            /* NaN into every masked expert's router row and gate/up/down slabs, in every layer */
+            const olmoe_config *cf = olmoe_model_config(m);
+            int nt = olmoe_model_n_tensors(m), ti;
+            uint32_t nanbits = 0x7fc00000u;
+            for (ti = 0; ti < nt; ti++) {
+                olmoe_tensor_info inf;
+                olmoe_model_tensor(m, ti, &inf);
+                for (l = 0; l < cf->n_layer; l++) {
+                    char nm[4][96];
+                    int k;
+                    snprintf(nm[0], 96, "blk.%d.ffn_gate_inp.weight", l);
+                    snprintf(nm[1], 96, "blk.%d.ffn_gate_exps.weight", l);
+                    snprintf(nm[2], 96, "blk.%d.ffn_up_exps.weight", l);
+                    snprintf(nm[3], 96, "blk.%d.ffn_down_exps.weight", l);
+                    for (k = 0; k < 4; k++) {
+                        if (strcmp(inf.name, nm[k]) != 0) continue;
+                        for (e = 0; e < n_masked; e++) {
+                            uint64_t per = k == 0 ? (uint64_t)cf->n_embd * 4 : inf.nbytes / (uint64_t)cf->n_expert, b;
+                            for (b = 0; b < per; b += 4) memcpy(file + inf.offset + per * (uint64_t)masked[e] + b, &nanbits, 4);
+                        }
+                    }
+                }
+            }
+        }
+        lg = (float *)malloc(sizeof(float) * (size_t)n * V);
+        if (!run_all(c, tok, n, lg, V)) { CHECK(0, "%s: eval", fx); free(lg); olmoe_ctx_free(c); olmoe_model_free(m); break; }
+        for (i = 0; i < n * V && i < nref; i++) {
+            if (!isfinite(lg[i])) finite = 0;
+            if (fabsf(lg[i] - ref[i]) > maxd) maxd = fabsf(lg[i] - ref[i]);
+        }
+        CHECK(nref == n * V && finite && maxd <= 1e-4f, "%s opt-out %s%s: equals HF with those experts removed, max|dlogit| %.3g (bound 1e-4)%s",
+              fx, list, poison ? " (masked experts NaN-poisoned)" : "", maxd, finite ? "" : ", NON-FINITE logits");
+        if (poison) {
+            /* the poison is real: without the mask the logits are NaN */
+            int has_nan = 0;
+            olmoe_ctx_set_expert_mask(c, NULL, 0);
+            run_all(c, tok, n, lg, V);
+            for (i = 0; i < n * V; i++) if (isnan(lg[i])) { has_nan = 1; break; }
+            CHECK(has_nan, "%s: without the mask the poisoned experts do give NaN logits", fx);
+        }
+        free(lg);
+        olmoe_ctx_free(c);
+        olmoe_model_free(m);
+    }
+    free(ref);
+    free(file);
+}
+
 int main(int argc, char **argv) {
     int i;
     if (argc < 3) { fprintf(stderr, "usage: test_model DATA_DIR GGUF_DIR\n"); return 2; }
     data_dir = argv[1];
     gguf_dir = argv[2];
     for (i = 0; i < (int)(sizeof fixtures / sizeof fixtures[0]); i++) test_fixture(fixtures[i]);
+    test_optout("flex_a", "2", "optout_2_logits.txt");
+    test_optout("flex_b", "2,5", "optout_2_5_logits.txt");
+    test_optout("olmoe_b", "3", "optout_3_logits.txt");
     return t_finish();
 }

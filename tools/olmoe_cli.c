@@ -12,7 +12,7 @@ static void usage(FILE *f) {
             "usage: olmoe <command> [options]\n"
             "commands:\n"
             "  info MODEL.gguf                          architecture, dims, tensors, bytes per token\n"
-            "  logits -m MODEL.gguf -t ID,ID,...        logits for every position (one line each)\n"
+            "  logits -m MODEL.gguf -t ID,ID,... [--opt-out 2,5]  logits for every position (one line each)\n"
             "  convert HF_DIR OUT.gguf [--type T]       Hugging Face checkpoint -> GGUF\n"
             "common options: -t/--threads N (for compute commands use --threads), --kernels scalar|avx2|avx512|neon\n");
 }
@@ -100,7 +100,7 @@ static int cmd_info(int argc, char **argv) {
 
 /* STABLE: one line per input position, n_vocab logits as space-separated %.7g. */
 static int cmd_logits(int argc, char **argv) {
-    const char *model = NULL, *ids = NULL;
+    const char *model = NULL, *ids = NULL, *optout = NULL;
     int threads = 0, kernels = OLMOE_KERNELS_AUTO, i, n, one_by_one = 0;
     int32_t *tok = NULL;
     char err[512];
@@ -116,7 +116,8 @@ static int cmd_logits(int argc, char **argv) {
             kernels = parse_kernels(argv[++i]);
             if (kernels < 0) { fprintf(stderr, "unknown kernel path %s\n", argv[i]); return 2; }
         } else if (!strcmp(argv[i], "--incremental")) one_by_one = 1;
-        else { fprintf(stderr, "logits: unknown option %s\nusage: olmoe logits -m MODEL.gguf -t ID,ID,... [--threads N] [--kernels K] [--incremental]\n", argv[i]); return 2; }
+        else if (!strcmp(argv[i], "--opt-out") && i + 1 < argc) optout = argv[++i];
+        else { fprintf(stderr, "logits: unknown option %s\nusage: olmoe logits -m MODEL.gguf -t ID,ID,... [--threads N] [--kernels K] [--incremental] [--opt-out LIST]\n", argv[i]); return 2; }
     }
     if (!model || !ids) { fprintf(stderr, "usage: olmoe logits -m MODEL.gguf -t ID,ID,...\n"); return 2; }
     n = cli_parse_ids(ids, &tok);
@@ -129,6 +130,11 @@ static int cmd_logits(int argc, char **argv) {
     cp.kernels = kernels;
     r = olmoe_ctx_create(m, &cp, &ctx, err, sizeof err);
     if (r != OLMOE_OK) { fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), err); olmoe_model_free(m); free(tok); return 1; }
+    if (optout && (r = olmoe_ctx_opt_out(ctx, optout)) != OLMOE_OK) {
+        fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), olmoe_ctx_last_error(ctx));
+        olmoe_ctx_free(ctx); olmoe_model_free(m); free(tok);
+        return 2;
+    }
     {
         int V = olmoe_model_config(m)->n_vocab, p, v;
         char *line = (char *)malloc((size_t)V * 20 + 2);

@@ -222,6 +222,45 @@ typedef void (*olmoe_route_fn)(const olmoe_route_info *info, void *user);
    in layer order, tokens in order). want_probs adds the full distribution. NULL turns it off. */
 OLMOE_API void olmoe_ctx_set_route_callback(olmoe_ctx *c, olmoe_route_fn fn, void *user, int want_probs);
 
+/* ---- scoring ------------------------------------------------------------------------------ */
+/* Log-likelihood of `cont` following `context` (n_context >= 1), from one evaluation pass:
+   the context is reset first. logprobs (optional, n_cont floats) gets each token's natural-log
+   probability, *sum their sum (double), *is_greedy whether every token was the argmax. */
+OLMOE_API olmoe_result olmoe_ctx_score(olmoe_ctx *c, const int32_t *context, int n_context,
+                                       const int32_t *cont, int n_cont, float *logprobs,
+                                       double *sum, int *is_greedy);
+/* log-softmax of one logit row at token t (double precision). */
+OLMOE_API double olmoe_logprob(const float *logits, int n_vocab, int32_t t);
+
+/* ---- sampling ------------------------------------------------------------------------------
+   Order (as llama.cpp): repetition penalty -> top-k -> top-p -> min-p (on the untempered
+   distribution) -> temperature -> draw. temperature <= 0 is greedy (argmax after the penalty).
+   The draw uses the sampler's own seeded RNG, so a seed gives the same tokens on any thread count. */
+typedef struct olmoe_sampler_params {
+    float temperature;     /* default 0.8; <= 0 greedy */
+    int top_k;             /* default 40; <= 0 off */
+    float top_p;           /* default 0.95; >= 1 off */
+    float min_p;           /* default 0.05; <= 0 off */
+    float repeat_penalty;  /* default 1.0 (off); > 1 penalises tokens among the last repeat_last_n */
+    int repeat_last_n;     /* default 64 */
+    uint64_t seed;         /* default 0x5eed */
+} olmoe_sampler_params;
+
+typedef struct olmoe_sampler {   /* transparent: copy it to fork a sampler */
+    olmoe_sampler_params p;
+    uint64_t rng[4];
+} olmoe_sampler;
+
+OLMOE_API olmoe_sampler_params olmoe_sampler_default_params(void);
+OLMOE_API void olmoe_sampler_init(olmoe_sampler *s, const olmoe_sampler_params *p);
+/* Pick the next token from logits (n_vocab floats, not modified). recent: previous tokens for the
+   repetition penalty (may be NULL). Uses c's scratch memory; returns a token id, or a negative
+   olmoe_result on bad arguments. */
+OLMOE_API int32_t olmoe_sampler_sample(olmoe_sampler *s, olmoe_ctx *c, const float *logits,
+                                       const int32_t *recent, int n_recent);
+/* Uniform float in [0,1) from the sampler's RNG (xoshiro256**). */
+OLMOE_API float olmoe_sampler_uniform(olmoe_sampler *s);
+
 /* ---- formats (used by converters and tests) ------------------------------------------- */
 OLMOE_API const char *olmoe_type_name(int type);          /* "q4_0", ...; NULL if unknown */
 OLMOE_API int      olmoe_type_block_size(int type);       /* elements per block; 0 if unknown */
@@ -1625,6 +1664,7 @@ struct olmoe_ctx {
     float *logits;                 /* [logits_cap][n_vocab] */
     int logits_cap, n_logits;
     uint8_t *expert_allowed;
+    struct olmoe__cand *cand;      /* [n_vocab] sampler scratch */
     olmoe_route_fn route_fn;
     void *route_user;
     int route_probs;
@@ -1650,7 +1690,7 @@ OLMOE_API void olmoe_ctx_free(olmoe_ctx *c) {
     olmoe__aligned_free(c->probs); olmoe__aligned_free(c->sel); olmoe__aligned_free(c->selw);
     olmoe__aligned_free(c->ex_count); olmoe__aligned_free(c->ex_start); olmoe__aligned_free(c->ex_rows);
     olmoe__aligned_free(c->act); olmoe__aligned_free(c->actq); olmoe__aligned_free(c->dn);
-    olmoe__aligned_free(c->scores); olmoe__aligned_free(c->logits);
+    olmoe__aligned_free(c->scores); olmoe__aligned_free(c->logits); olmoe__aligned_free(c->cand);
     OLMOE_FREE(c->expert_allowed);
     OLMOE_FREE(c);
 }
@@ -1716,7 +1756,8 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     c->logits_cap = 1;
     c->logits = (float *)olmoe__aligned_alloc((size_t)cf->n_vocab * 4);
     c->expert_allowed = (uint8_t *)olmoe__calloc(E, 1);
-    if (!c->k_cache || !c->v_cache || !c->rope_cos || !c->rope_sin || !c->x || !c->h || !c->qkv || !c->att ||
+    c->cand = (struct olmoe__cand *)olmoe__aligned_alloc((size_t)cf->n_vocab * 8);
+    if (!c->cand || !c->k_cache || !c->v_cache || !c->rope_cos || !c->rope_sin || !c->x || !c->h || !c->qkv || !c->att ||
         !c->tmp || !c->y || !c->hq || !c->attq || !c->probs || !c->sel || !c->selw || !c->ex_count ||
         !c->ex_start || !c->ex_rows || !c->act || !c->actq || !c->dn || !c->scores || !c->logits || !c->expert_allowed) {
         olmoe_ctx_free(c);
@@ -2244,6 +2285,170 @@ OLMOE_API olmoe_result olmoe_ctx_eval(olmoe_ctx *c, const int32_t *tokens, int n
     }
     c->n_logits = logits_all ? n : 1;
     return OLMOE_OK;
+}
+
+/* >>scoring =============================================================================== */
+OLMOE_API double olmoe_logprob(const float *logits, int n_vocab, int32_t t) {
+    double mx = -INFINITY, sum = 0.0;
+    int i;
+    if (!logits || t < 0 || t >= n_vocab) return -INFINITY;
+    for (i = 0; i < n_vocab; i++) if (logits[i] > mx) mx = logits[i];
+    for (i = 0; i < n_vocab; i++) sum += exp((double)logits[i] - mx);
+    return (double)logits[t] - mx - log(sum);
+}
+
+OLMOE_API olmoe_result olmoe_ctx_score(olmoe_ctx *c, const int32_t *context, int n_context,
+                                       const int32_t *cont, int n_cont, float *logprobs,
+                                       double *sum, int *is_greedy) {
+    olmoe_result r;
+    int32_t *seq;
+    int i, V, greedy = 1;
+    double total = 0.0;
+    if (!c) return OLMOE_ERR_INVALID_ARG;
+    if (!context || n_context < 1 || !cont || n_cont < 1)
+        return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_INVALID_ARG, "score: need at least one context and one continuation token");
+    if (n_context + n_cont - 1 > c->n_ctx)
+        return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_CONTEXT_FULL, "score: %d + %d tokens exceed the context of %d", n_context, n_cont, c->n_ctx);
+    V = c->model->cfg.n_vocab;
+    seq = (int32_t *)OLMOE_MALLOC(sizeof(int32_t) * (size_t)n_cont);
+    if (!seq) return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_OOM, "out of memory");
+    seq[0] = context[n_context - 1];
+    for (i = 1; i < n_cont; i++) seq[i] = cont[i - 1];
+    for (i = 0; i < n_cont; i++)
+        if (cont[i] < 0 || cont[i] >= V) { OLMOE_FREE(seq); return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_TOKEN, "score: token %d out of range", (int)cont[i]); }
+    olmoe_ctx_truncate(c, 0);
+    r = n_context > 1 ? olmoe_ctx_eval(c, context, n_context - 1, 0) : OLMOE_OK;
+    if (r == OLMOE_OK) r = olmoe_ctx_eval(c, seq, n_cont, 1);
+    OLMOE_FREE(seq);
+    if (r != OLMOE_OK) return r;
+    for (i = 0; i < n_cont; i++) {
+        const float *lg = olmoe_ctx_logits(c, i);
+        double lp = olmoe_logprob(lg, V, cont[i]);
+        int j, best = 0;
+        for (j = 1; j < V; j++) if (lg[j] > lg[best]) best = j;
+        if (best != cont[i]) greedy = 0;
+        if (logprobs) logprobs[i] = (float)lp;
+        total += lp;
+    }
+    if (sum) *sum = total;
+    if (is_greedy) *is_greedy = greedy;
+    return OLMOE_OK;
+}
+
+/* >>sampling ============================================================================== */
+struct olmoe__cand { int32_t id; float v; };
+
+OLMOE_API olmoe_sampler_params olmoe_sampler_default_params(void) {
+    olmoe_sampler_params p;
+    p.temperature = 0.8f;
+    p.top_k = 40;
+    p.top_p = 0.95f;
+    p.min_p = 0.05f;
+    p.repeat_penalty = 1.0f;
+    p.repeat_last_n = 64;
+    p.seed = 0x5eed;
+    return p;
+}
+
+static uint64_t olmoe__splitmix(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+OLMOE_API void olmoe_sampler_init(olmoe_sampler *s, const olmoe_sampler_params *p) {
+    uint64_t x;
+    int i;
+    if (!s) return;
+    s->p = p ? *p : olmoe_sampler_default_params();
+    x = s->p.seed;
+    for (i = 0; i < 4; i++) s->rng[i] = olmoe__splitmix(&x);
+}
+
+static uint64_t olmoe__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+OLMOE_API float olmoe_sampler_uniform(olmoe_sampler *s) {
+    uint64_t *r = s->rng, res = olmoe__rotl(r[1] * 5, 7) * 9, t = r[1] << 17;
+    r[2] ^= r[0]; r[3] ^= r[1]; r[1] ^= r[2]; r[0] ^= r[3]; r[2] ^= t; r[3] = olmoe__rotl(r[3], 45);
+    return (float)(res >> 40) * (1.0f / 16777216.0f);
+}
+
+/* descending by value, ties by ascending id (a total order: results never depend on qsort) */
+static int olmoe__cand_cmp(const void *a, const void *b) {
+    const struct olmoe__cand *x = (const struct olmoe__cand *)a, *y = (const struct olmoe__cand *)b;
+    if (x->v != y->v) return x->v > y->v ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Move the k best candidates to the front (unordered), by quickselect. */
+static void olmoe__select_top(struct olmoe__cand *a, int n, int k) {
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        struct olmoe__cand piv = a[(lo + hi) / 2], tmp;
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (olmoe__cand_cmp(&a[i], &piv) < 0) i++;
+            while (olmoe__cand_cmp(&a[j], &piv) > 0) j--;
+            if (i <= j) { tmp = a[i]; a[i] = a[j]; a[j] = tmp; i++; j--; }
+        }
+        if (k - 1 <= j) hi = j;
+        else if (k - 1 >= i) lo = i;
+        else break;
+    }
+}
+
+OLMOE_API int32_t olmoe_sampler_sample(olmoe_sampler *s, olmoe_ctx *c, const float *logits,
+                                       const int32_t *recent, int n_recent) {
+    const olmoe_sampler_params *p;
+    struct olmoe__cand *cd;
+    int V, n, i, j;
+    float mx, sum, r, acc;
+    if (!s || !c || !logits) return OLMOE_ERR_INVALID_ARG;
+    p = &s->p;
+    V = c->model->cfg.n_vocab;
+    cd = c->cand;
+    for (i = 0; i < V; i++) { cd[i].id = i; cd[i].v = logits[i]; }
+    if (recent && n_recent > 0 && p->repeat_penalty != 1.0f && p->repeat_last_n != 0) {
+        int from = p->repeat_last_n < 0 ? 0 : OLMOE__MAX(0, n_recent - p->repeat_last_n);
+        for (i = from; i < n_recent; i++) {
+            int32_t t = recent[i];
+            int seen = 0;
+            if (t < 0 || t >= V) continue;
+            for (j = from; j < i; j++) seen |= recent[j] == t;
+            if (seen) continue;
+            cd[t].v = cd[t].v > 0 ? cd[t].v / p->repeat_penalty : cd[t].v * p->repeat_penalty;
+        }
+    }
+    if (p->temperature <= 0.0f) {
+        int b = 0;
+        for (i = 1; i < V; i++) if (cd[i].v > cd[b].v) b = i;
+        return b;
+    }
+    n = V;
+    if (p->top_k > 0 && p->top_k < n) { olmoe__select_top(cd, n, p->top_k); n = p->top_k; }
+    qsort(cd, (size_t)n, sizeof *cd, olmoe__cand_cmp);
+    /* probabilities of the untempered distribution over the survivors */
+    mx = cd[0].v;
+    for (i = 0, sum = 0.0f; i < n; i++) sum += expf(cd[i].v - mx);
+    if (p->top_p < 1.0f) {
+        for (i = 0, acc = 0.0f; i < n; i++) {
+            acc += expf(cd[i].v - mx) / sum;
+            if (acc >= p->top_p) { n = i + 1; break; }
+        }
+    }
+    if (p->min_p > 0.0f) {
+        /* keep p_i >= min_p * p_max, i.e. v_i >= mx + log(min_p) */
+        float cut = mx + logf(p->min_p);
+        for (i = 1; i < n; i++) if (cd[i].v < cut) { n = i; break; }
+    }
+    for (i = 0, sum = 0.0f; i < n; i++) sum += expf((cd[i].v - mx) / p->temperature);
+    r = olmoe_sampler_uniform(s) * sum;
+    for (i = 0, acc = 0.0f; i < n; i++) {
+        acc += expf((cd[i].v - mx) / p->temperature);
+        if (r < acc) return cd[i].id;
+    }
+    return cd[n - 1].id;
 }
 
 #ifdef __cplusplus

@@ -253,6 +253,112 @@ static void test_optout(const char *fx, const char *list, const char *ref_name) 
     free(file);
 }
 
+/* Scoring: log-likelihoods from one pass equal those computed from HF's float32 logits. */
+static void test_score(const char *fx) {
+    char path[1024], err[512];
+    size_t len;
+    char *s;
+    float *ref = NULL, lp[64];
+    int32_t tok[64];
+    int n, V, k;
+    olmoe_model *m = NULL;
+    olmoe_ctx *c;
+    snprintf(path, sizeof path, "%s/%s/tokens.txt", data_dir, fx);
+    n = load_ids(path, tok, 64);
+    snprintf(path, sizeof path, "%s/%s/logits.txt", data_dir, fx);
+    s = t_read_file(path, &len);
+    if (s) t_parse_floats(s, &ref);
+    free(s);
+    snprintf(path, sizeof path, "%s/%s-f32.gguf", gguf_dir, fx);
+    if (!ref || n < 2 || olmoe_model_load(path, NULL, &m, err, sizeof err) != OLMOE_OK) { CHECK(0, "%s score: inputs", fx); free(ref); return; }
+    V = olmoe_model_config(m)->n_vocab;
+    c = make_ctx(m, 2, 0);
+    for (k = 1; k < n; k += 6) {
+        double sum = 0, want = 0, maxd = 0;
+        int greedy = -1, want_greedy = 1, i;
+        olmoe_result r = olmoe_ctx_score(c, tok, k, tok + k, n - k, lp, &sum, &greedy);
+        for (i = k; i < n; i++) {
+            double w = olmoe_logprob(ref + (size_t)(i - 1) * V, V, tok[i]);
+            want += w;
+            if (fabs(w - lp[i - k]) > maxd) maxd = fabs(w - lp[i - k]);
+            if (argmax(ref + (size_t)(i - 1) * V, V) != tok[i]) want_greedy = 0;
+        }
+        CHECK(r == OLMOE_OK && maxd <= 1e-4 && fabs(sum - want) <= 1e-4 && greedy == want_greedy,
+              "%s score: %d continuation tokens after %d: sum %.6f vs HF %.6f, max per-token |d| %.2g, greedy %d/%d",
+              fx, n - k, k, sum, want, maxd, greedy, want_greedy);
+    }
+    /* the greedy continuation from greedy.txt is reported as greedy */
+    olmoe_ctx_free(c);
+    olmoe_model_free(m);
+    free(ref);
+}
+
+/* Sampling: a seed gives the same tokens at any thread count; basic sampler semantics. */
+static void test_sampling(const char *fx) {
+    char path[1024], err[512];
+    olmoe_model *m = NULL;
+    int32_t out[3][40], prompt[4] = {5, 17, 42, 99};
+    int run, i, V;
+    snprintf(path, sizeof path, "%s/%s-q8_0.gguf", gguf_dir, fx);
+    if (olmoe_model_load(path, NULL, &m, err, sizeof err) != OLMOE_OK) { CHECK(0, "%s sampling: load %s", fx, err); return; }
+    V = olmoe_model_config(m)->n_vocab;
+    for (run = 0; run < 3; run++) {
+        olmoe_ctx *c = make_ctx(m, run == 1 ? 3 : 1, 0);
+        olmoe_sampler smp;
+        olmoe_sampler_params sp = olmoe_sampler_default_params();
+        sp.seed = run == 2 ? 1234 : 42;
+        sp.temperature = 1.5f; sp.top_k = 0; sp.top_p = 1.0f; sp.min_p = 0.0f; /* plenty of randomness */
+        olmoe_sampler_init(&smp, &sp);
+        olmoe_ctx_eval(c, prompt, 4, 0);
+        for (i = 0; i < 40; i++) {
+            out[run][i] = olmoe_sampler_sample(&smp, c, olmoe_ctx_logits(c, -1), out[run], i);
+            olmoe_ctx_eval(c, &out[run][i], 1, 0);
+        }
+        olmoe_ctx_free(c);
+    }
+    CHECK(memcmp(out[0], out[1], sizeof out[0]) == 0, "%s: seed 42 samples the same 40 tokens on 1 and 3 threads", fx);
+    CHECK(memcmp(out[0], out[2], sizeof out[0]) != 0, "%s: seed 1234 samples different tokens", fx);
+    {
+        olmoe_ctx *c = make_ctx(m, 1, 0);
+        olmoe_sampler smp;
+        olmoe_sampler_params sp = olmoe_sampler_default_params();
+        float *lg = (float *)calloc((size_t)V, sizeof(float));
+        int cnt[3] = {0, 0, 0}, ok = 1;
+        int32_t hist[1];
+        for (i = 0; i < V; i++) lg[i] = -10.0f;
+        lg[7] = 2.0f; lg[3] = 2.0f - logf(3.0f); lg[11] = 0.5f; /* p(7):p(3) = 3:1 after top-k 2 */
+        sp.temperature = 0.0f;
+        olmoe_sampler_init(&smp, &sp);
+        CHECK(olmoe_sampler_sample(&smp, c, lg, NULL, 0) == 7, "temperature 0 is argmax");
+        sp.temperature = 5.0f; sp.top_k = 1;
+        olmoe_sampler_init(&smp, &sp);
+        for (i = 0; i < 100; i++) ok &= olmoe_sampler_sample(&smp, c, lg, NULL, 0) == 7;
+        CHECK(ok, "top-k 1 is argmax at any temperature");
+        sp.top_k = 2; sp.temperature = 1.0f; sp.top_p = 1.0f; sp.min_p = 0.0f;
+        olmoe_sampler_init(&smp, &sp);
+        for (i = 0; i < 20000; i++) {
+            int32_t t = olmoe_sampler_sample(&smp, c, lg, NULL, 0);
+            cnt[t == 7 ? 0 : t == 3 ? 1 : 2]++;
+        }
+        CHECK(cnt[2] == 0 && fabs(cnt[0] / 20000.0 - 0.75) < 0.015, "top-k 2: p(7) %.3f (want 0.75), others %d", cnt[0] / 20000.0, cnt[2]);
+        sp.top_k = 0; sp.min_p = 0.5f; /* p(3)/p(7) = 1/3 < 0.5: only 7 survives */
+        olmoe_sampler_init(&smp, &sp);
+        for (ok = 1, i = 0; i < 200; i++) ok &= olmoe_sampler_sample(&smp, c, lg, NULL, 0) == 7;
+        CHECK(ok, "min-p 0.5 keeps only the top token");
+        sp.min_p = 0.0f; sp.top_p = 0.5f;
+        olmoe_sampler_init(&smp, &sp);
+        for (ok = 1, i = 0; i < 200; i++) ok &= olmoe_sampler_sample(&smp, c, lg, NULL, 0) == 7;
+        CHECK(ok, "top-p 0.5 keeps only the top token (p 0.64)");
+        sp.temperature = 0.0f; sp.top_p = 1.0f; sp.repeat_penalty = 3.0f;
+        olmoe_sampler_init(&smp, &sp);
+        hist[0] = 7;
+        CHECK(olmoe_sampler_sample(&smp, c, lg, hist, 1) == 3, "repetition penalty 3 moves greedy off a repeated token");
+        free(lg);
+        olmoe_ctx_free(c);
+    }
+    olmoe_model_free(m);
+}
+
 int main(int argc, char **argv) {
     int i;
     if (argc < 3) { fprintf(stderr, "usage: test_model DATA_DIR GGUF_DIR\n"); return 2; }
@@ -262,5 +368,8 @@ int main(int argc, char **argv) {
     test_optout("flex_a", "2", "optout_2_logits.txt");
     test_optout("flex_b", "2,5", "optout_2_5_logits.txt");
     test_optout("olmoe_b", "3", "optout_3_logits.txt");
+    test_score("olmoe_b");
+    test_score("flex_b");
+    test_sampling("olmoe_c");
     return t_finish();
 }

@@ -13,7 +13,7 @@ HDR     := olmoe.h $(wildcard src/*.inc)
 TOOL_SRCS := $(filter-out tools/impl.c,$(wildcard tools/*.c))
 TOOL_OBJS := $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(TOOL_SRCS)) $(BUILD)/tools/impl.o
 
-.PHONY: all test run clean examples test-model test-loader test-header
+.PHONY: all test run clean examples test-model test-loader test-header test-chat
 all: $(BUILD)/olmoe examples
 
 $(BUILD)/tools/%.o: tools/%.c $(HDR) $(wildcard tools/*.h)
@@ -48,6 +48,9 @@ test-loader: $(BUILD)/test_loader $(BUILD)/fixtures/olmoe_b-f32.gguf $(BUILD)/fi
 	$(BUILD)/test_loader $(BUILD)/fixtures/olmoe_b-f32.gguf
 	$(BUILD)/test_loader $(BUILD)/fixtures/flex_b-q8_0.gguf
 
+test-chat: $(BUILD)/test_chat
+	$(BUILD)/test_chat tests/data/chat
+
 # the header alone compiles as C99 and C++11 with warnings as errors, with and without SIMD
 test-header:
 	@mkdir -p $(BUILD)
@@ -58,7 +61,7 @@ test-header:
 	$(CXX) -std=c++11 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr.cpp -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-loader test-model
+test: all test-header test-loader test-chat test-model
 	@echo "all test suites passed"
 
 clean:

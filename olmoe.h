@@ -232,6 +232,23 @@ OLMOE_API olmoe_result olmoe_ctx_score(olmoe_ctx *c, const int32_t *context, int
 /* log-softmax of one logit row at token t (double precision). */
 OLMOE_API double olmoe_logprob(const float *logits, int n_vocab, int32_t t);
 
+/* ---- chat templates ------------------------------------------------------------------------
+   The known OLMoE templates are recognised by their exact text (the GGUF key
+   tokenizer.chat_template, copied from tokenizer_config.json) and rendered exactly as Hugging
+   Face apply_chat_template renders them: the OLMoE-1B-7B-0924-Instruct (Tulu) template and the
+   Tulu-3 / OLMo-2 template. Any other template is OLMOE_ERR_UNSUPPORTED, never a guess. */
+typedef struct olmoe_chat_msg { const char *role; const char *content; } olmoe_chat_msg;
+enum { OLMOE_CHAT_UNKNOWN = 0, OLMOE_CHAT_OLMOE_0924 = 1, OLMOE_CHAT_TULU3 = 2 };
+OLMOE_API int olmoe_chat_template_kind(const char *tmpl, size_t len);
+/* Render into out (NUL-terminated when it fits); returns the full length, or a negative
+   olmoe_result. bos/eos: the token strings the template inserts. */
+OLMOE_API int olmoe_chat_render_template(const char *tmpl, size_t tmpl_len, const char *bos, const char *eos,
+                                         const olmoe_chat_msg *msgs, int n, int add_generation_prompt,
+                                         char *out, size_t cap);
+/* Same with the model's own template and bos/eos tokens. */
+OLMOE_API int olmoe_chat_render(const olmoe_model *m, const olmoe_chat_msg *msgs, int n,
+                                int add_generation_prompt, char *out, size_t cap);
+
 /* ---- sampling ------------------------------------------------------------------------------
    Order (as llama.cpp): repetition penalty -> top-k -> top-p -> min-p (on the untempered
    distribution) -> temperature -> draw. temperature <= 0 is greedy (argmax after the penalty).
@@ -2333,6 +2350,86 @@ OLMOE_API olmoe_result olmoe_ctx_score(olmoe_ctx *c, const int32_t *context, int
     if (sum) *sum = total;
     if (is_greedy) *is_greedy = greedy;
     return OLMOE_OK;
+}
+
+/* >>chat ================================================================================== */
+static const char olmoe__tmpl_0924[] =
+    "{{ bos_token }}{% for message in messages %}\n{% if message['role'] == 'system' %}\n"
+    "{{ '<|system|>\\n' + message['content'] }}\n{% elif message['role'] == 'user' %}\n"
+    "{{ '<|user|>\\n' + message['content'] }}\n{% elif message['role'] == 'assistant' %}\n"
+    "{{ '<|assistant|>\\n'  + message['content'] + eos_token }}\n{% endif %}\n"
+    "{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
+static const char olmoe__tmpl_tulu3[] =
+    "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'system' %}"
+    "{{ '<|system|>\\n' + message['content'] + '\\n' }}{% elif message['role'] == 'user' %}"
+    "{{ '<|user|>\\n' + message['content'] + '\\n' }}{% elif message['role'] == 'assistant' %}"
+    "{% if not loop.last %}{{ '<|assistant|>\\n'  + message['content'] + eos_token + '\\n' }}"
+    "{% else %}{{ '<|assistant|>\\n'  + message['content'] + eos_token }}{% endif %}{% endif %}"
+    "{% if loop.last and add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}{% endfor %}";
+
+OLMOE_API int olmoe_chat_template_kind(const char *tmpl, size_t len) {
+    if (!tmpl) return OLMOE_CHAT_UNKNOWN;
+    while (len && (tmpl[len - 1] == '\n' || tmpl[len - 1] == ' ')) len--; /* a trailing newline is common in files */
+    if (len == sizeof olmoe__tmpl_0924 - 1 && memcmp(tmpl, olmoe__tmpl_0924, len) == 0) return OLMOE_CHAT_OLMOE_0924;
+    if (len == sizeof olmoe__tmpl_tulu3 - 1 && memcmp(tmpl, olmoe__tmpl_tulu3, len) == 0) return OLMOE_CHAT_TULU3;
+    return OLMOE_CHAT_UNKNOWN;
+}
+
+typedef struct olmoe__sbuf { char *p; size_t cap, len; } olmoe__sbuf;
+static void olmoe__put(olmoe__sbuf *b, const char *s) {
+    size_t n = strlen(s);
+    if (b->len < b->cap) memcpy(b->p + b->len, s, OLMOE__MIN(n, b->cap - b->len));
+    b->len += n;
+}
+
+OLMOE_API int olmoe_chat_render_template(const char *tmpl, size_t tmpl_len, const char *bos, const char *eos,
+                                         const olmoe_chat_msg *msgs, int n, int add_gen, char *out, size_t cap) {
+    int kind = olmoe_chat_template_kind(tmpl, tmpl_len), i;
+    olmoe__sbuf b;
+    if (kind == OLMOE_CHAT_UNKNOWN) return OLMOE_ERR_UNSUPPORTED;
+    if ((n > 0 && !msgs) || n < 0) return OLMOE_ERR_INVALID_ARG;
+    b.p = out; b.cap = out ? cap : 0; b.len = 0;
+    olmoe__put(&b, bos ? bos : "");
+    for (i = 0; i < n; i++) {
+        const char *r = msgs[i].role ? msgs[i].role : "", *c = msgs[i].content ? msgs[i].content : "";
+        int last = i == n - 1;
+        if (!strcmp(r, "system")) { olmoe__put(&b, "<|system|>\n"); olmoe__put(&b, c); olmoe__put(&b, "\n"); }
+        else if (!strcmp(r, "user")) { olmoe__put(&b, "<|user|>\n"); olmoe__put(&b, c); olmoe__put(&b, "\n"); }
+        else if (!strcmp(r, "assistant")) {
+            olmoe__put(&b, "<|assistant|>\n"); olmoe__put(&b, c); olmoe__put(&b, eos ? eos : "");
+            if (kind == OLMOE_CHAT_OLMOE_0924 || !last) olmoe__put(&b, "\n");
+        }
+        if (last && add_gen) olmoe__put(&b, "<|assistant|>\n");
+    }
+    if (b.len > INT_MAX) return OLMOE_ERR_LIMIT;
+    if (out && cap) out[b.len < cap ? b.len : cap - 1] = 0;
+    return (int)b.len;
+}
+
+/* The text of token id from the GGUF's tokenizer.ggml.tokens (NUL-terminated copy), "" if none. */
+static void olmoe__token_text(const olmoe_model *m, int id, char *buf, size_t n) {
+    const olmoe__kv *kv = olmoe__gguf_find(&m->gguf, "tokenizer.ggml.tokens");
+    buf[0] = 0;
+    if (id >= 0 && kv && kv->type == OLMOE__GGUF_ARR && kv->arr_type == OLMOE__GGUF_STR && (uint64_t)id < kv->arr_n) {
+        uint64_t len;
+        const char *s = olmoe__kv_arr_str(kv, (uint64_t)id, &len);
+        size_t k = (size_t)OLMOE__MIN(len, (uint64_t)(n - 1));
+        memcpy(buf, s, k);
+        buf[k] = 0;
+    }
+}
+
+OLMOE_API int olmoe_chat_render(const olmoe_model *m, const olmoe_chat_msg *msgs, int n, int add_gen, char *out, size_t cap) {
+    const olmoe__kv *kv;
+    char bos[128], eos[128];
+    uint64_t len;
+    if (!m) return OLMOE_ERR_INVALID_ARG;
+    kv = olmoe__gguf_find(&m->gguf, "tokenizer.chat_template");
+    if (!kv || kv->type != OLMOE__GGUF_STR) return OLMOE_ERR_UNSUPPORTED;
+    memcpy(&len, kv->val, 8);
+    olmoe__token_text(m, m->cfg.bos_id, bos, sizeof bos);
+    olmoe__token_text(m, m->cfg.eos_id, eos, sizeof eos);
+    return olmoe_chat_render_template((const char *)kv->val + 8, (size_t)len, bos, eos, msgs, n, add_gen, out, cap);
 }
 
 /* >>sampling ============================================================================== */

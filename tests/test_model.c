@@ -8,17 +8,23 @@
 #include "test.h"
 #include <math.h>
 
-typedef struct { const char *fixture, *type; float max_abs; float min_top1; } bound;
+typedef struct { const char *fixture, *type; float max_abs; float min_top1; float rel_rms; } bound;
 
-/* Bounds per fixture and type. f32 is the spec (1e-4). The others were set from measurement
-   (see the measured values printed by this test) at roughly 2-3x the measured error, so a kernel
-   that drops a block, a scale or a sign fails them. */
+/* Bounds per fixture and type. f32 is the spec (1e-4, identical top-1). The others were set from
+   measurement (2026-11-24, scalar kernels; measured value in the comment) at about 1.5-3x the
+   measured error; a kernel that drops a block, a scale or a sign gives an rms error of the order of
+   100% and chance-level top-1. olmoe_b and flex_b have 24/48-wide rows, which the converter keeps
+   in f16 for q8_0/q4_0 (llama.cpp does the same), so their quantized files are f16 files.
+   The last matching entry wins. */
 static const bound bounds[] = {
-    {"*", "f32", 1e-4f, 1.0f},
-    {"*", "f16", 5e-3f, 0.98f},
-    {"*", "bf16", 4e-2f, 0.93f},
-    {"*", "q8_0", 4e-2f, 0.93f},
-    {"*", "q4_0", 4e-1f, 0.60f},
+    {"*", "f32", 1e-4f, 1.0f, 1e-5f},      /* 2.2e-6 max, 1.1e-6 rms */
+    {"*", "f16", 5e-3f, 1.0f, 2e-3f},      /* 0.0031 max, 0.09% rms */
+    {"*", "bf16", 4e-2f, 0.93f, 1e-2f},    /* 0.023 max, 0.6% rms, 15/16 top-1 */
+    {"*", "q8_0", 1e-1f, 0.93f, 4e-2f},    /* 0.063 max, 2.0% rms, 15/16 */
+    {"*", "q4_0", 5e-3f, 1.0f, 2e-3f},     /* f16 fallback files */
+    {"olmoe_a", "q4_0", 0.6f, 0.6f, 0.20f},  /* 0.29 max, 12.7% rms, 11/16 */
+    {"olmoe_c", "q4_0", 1.0f, 0.5f, 0.26f},  /* 0.56 max, 17.4% rms, 10/16 */
+    {"flex_a", "q4_0", 1.5f, 0.35f, 0.45f},  /* 0.98 max, 33.4% rms, 7/16 */
 };
 
 static const char *fixtures[] = {"olmoe_a", "olmoe_b", "olmoe_c", "flex_a", "flex_b"};
@@ -115,6 +121,7 @@ static void test_fixture(const char *fx) {
         olmoe_result r;
         int V, i, top1 = 0, gi, gmatch = 0;
         float maxd = 0.0f, scale = 0.0f;
+        double se = 0.0, sr = 0.0, rel;
         float *lg, *lg2;
         const bound *b = NULL;
         for (i = 0; i < (int)(sizeof bounds / sizeof bounds[0]); i++)
@@ -134,11 +141,14 @@ static void test_fixture(const char *fx) {
             float dd = fabsf(lg[i] - ref[i]);
             if (!(dd <= maxd)) maxd = isnan(dd) ? INFINITY : dd;
             if (fabsf(ref[i]) > scale) scale = fabsf(ref[i]);
+            se += (double)(lg[i] - ref[i]) * (lg[i] - ref[i]);
+            sr += (double)ref[i] * ref[i];
         }
+        rel = sqrt(se / (sr > 0 ? sr : 1));
         for (i = 0; i < n; i++) top1 += argmax(lg + (size_t)i * V, V) == argmax(ref + (size_t)i * V, V);
-        CHECK(b && maxd <= b->max_abs && (float)top1 / n >= b->min_top1,
-              "%s %s: max|dlogit| %.3g (bound %.3g, max|logit| %.3g), top-1 agreement %d/%d (bound %.0f%%)", fx, ty, maxd,
-              b ? b->max_abs : 0, scale, top1, n, b ? b->min_top1 * 100 : 0);
+        CHECK(b && maxd <= b->max_abs && (float)top1 / n >= b->min_top1 && rel <= b->rel_rms,
+              "%s %s: max|dlogit| %.3g (bound %.3g, max|logit| %.3g), rms error %.3g%% of rms logit (bound %.3g%%), top-1 agreement %d/%d (bound %.0f%%)",
+              fx, ty, maxd, b ? b->max_abs : 0, scale, rel * 100, b ? b->rel_rms * 100 : 0, top1, n, b ? b->min_top1 * 100 : 0);
         /* greedy continuation */
         olmoe_ctx_truncate(c, 0);
         r = olmoe_ctx_eval(c, prompt, np, 0);

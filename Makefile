@@ -59,6 +59,8 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -pedantic -I. -c $(BUILD)/hdr.c -o $(BUILD)/hdr.o
 	$(CC) -std=c99 -Wall -Wextra -Werror -DOLMOE_NO_SIMD -DOLMOE_NO_THREADS -I. -c $(BUILD)/hdr.c -o $(BUILD)/hdr.o
 	$(CXX) -std=c++11 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr.cpp -o $(BUILD)/hdr.o
+	@printf '#include <stdio.h>\n#include <string.h>\n#define OLMOE_IMPLEMENTATION\n#define OLMOE_STATIC\n#include "olmoe.h"\nint main(void){return olmoe_model_n_tensors(NULL);}\n' > $(BUILD)/hdr2.c
+	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
 test: all test-header test-loader test-chat test-model

@@ -57,6 +57,12 @@
 #ifndef OLMOE_H_INCLUDED
 #define OLMOE_H_INCLUDED
 
+/* The implementation uses POSIX (mmap, clock_gettime); ask for it before any system header. If
+   the including file already pulled in system headers in strict ISO mode, a fallback is used. */
+#if defined(OLMOE_IMPLEMENTATION) && !defined(_WIN32) && !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE) && !defined(_XOPEN_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -187,6 +193,7 @@ OLMOE_API olmoe_result olmoe_ctx_eval(olmoe_ctx *c, const int32_t *tokens, int n
 /* Logits (n_vocab floats) of position i of the last eval; i = -1 is the last. NULL if absent. */
 OLMOE_API const float *olmoe_ctx_logits(const olmoe_ctx *c, int i);
 OLMOE_API int  olmoe_ctx_pos(const olmoe_ctx *c);         /* tokens in the KV cache */
+OLMOE_API const int32_t *olmoe_ctx_tokens(const olmoe_ctx *c); /* those tokens (olmoe_ctx_pos of them) */
 OLMOE_API int  olmoe_ctx_n_ctx(const olmoe_ctx *c);
 /* Forget everything after the first n_keep cached tokens (0 = clear). */
 OLMOE_API olmoe_result olmoe_ctx_truncate(olmoe_ctx *c, int n_keep);
@@ -278,6 +285,31 @@ OLMOE_API int32_t olmoe_sampler_sample(olmoe_sampler *s, olmoe_ctx *c, const flo
 /* Uniform float in [0,1) from the sampler's RNG (xoshiro256**). */
 OLMOE_API float olmoe_sampler_uniform(olmoe_sampler *s);
 
+/* ---- generation ---------------------------------------------------------------------------
+   Text in, text out: the prompt is tokenized (special-token text recognised) and appended to the
+   context after the tokens already there; generated text streams to on_text in complete UTF-8
+   sequences; generation stops at n_predict tokens, the end-of-sequence token, a stop string (not
+   emitted), a full context, or when on_text returns 0 (OLMOE_ERR_CANCELLED). */
+typedef int (*olmoe_text_fn)(const char *text, size_t len, void *user);  /* return 0 to cancel */
+enum { OLMOE_STOP_LENGTH = 0, OLMOE_STOP_EOS = 1, OLMOE_STOP_STRING = 2, OLMOE_STOP_CANCELLED = 3, OLMOE_STOP_CONTEXT_FULL = 4 };
+typedef struct olmoe_gen_params {
+    olmoe_sampler_params sampling;
+    int n_predict;              /* most new tokens; default 256 */
+    const char *const *stop;    /* stop strings */
+    int n_stop;
+    int ignore_eos;             /* keep going past the end-of-sequence token */
+    olmoe_text_fn on_text;      /* optional */
+    void *user;
+} olmoe_gen_params;
+typedef struct olmoe_gen_stats {
+    int n_prompt, n_gen, stop_reason;
+    double prefill_s, decode_s;  /* wall time of the prompt eval and of the generated tokens */
+} olmoe_gen_stats;
+OLMOE_API olmoe_gen_params olmoe_gen_default_params(void);
+OLMOE_API olmoe_result olmoe_generate(olmoe_ctx *c, const char *prompt, const olmoe_gen_params *p, olmoe_gen_stats *stats);
+/* Seconds from a monotonic clock. */
+OLMOE_API double olmoe_time_now(void);
+
 /* ---- formats (used by converters and tests) ------------------------------------------- */
 OLMOE_API const char *olmoe_type_name(int type);          /* "q4_0", ...; NULL if unknown */
 OLMOE_API int      olmoe_type_block_size(int type);       /* elements per block; 0 if unknown */
@@ -304,9 +336,6 @@ OLMOE_API float    olmoe_bf16_to_fp32(uint16_t h);
 #if defined(OLMOE_IMPLEMENTATION) && !defined(OLMOE_IMPLEMENTATION_INCLUDED)
 #define OLMOE_IMPLEMENTATION_INCLUDED
 
-#if !defined(_WIN32) && !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
-#define _POSIX_C_SOURCE 200809L
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +364,9 @@ OLMOE_API float    olmoe_bf16_to_fp32(uint16_t h);
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <time.h>
+#include <sched.h>
+#include <sys/time.h>
 #endif
 #ifndef OLMOE_NO_THREADS
 #include <pthread.h>
@@ -485,6 +517,23 @@ static void olmoe__unmap(olmoe__map *m) {
     munmap((void *)m->data, m->size);
 #endif
     m->data = NULL;
+}
+
+OLMOE_API double olmoe_time_now(void) {
+#ifdef _WIN32
+    LARGE_INTEGER f, t;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&t);
+    return (double)t.QuadPart / (double)f.QuadPart;
+#elif defined(CLOCK_MONOTONIC)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#else
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
+#endif
 }
 
 static int olmoe__n_cpus(void) {
@@ -1682,6 +1731,7 @@ struct olmoe_ctx {
     int logits_cap, n_logits;
     uint8_t *expert_allowed;
     struct olmoe__cand *cand;      /* [n_vocab] sampler scratch */
+    int32_t *hist;                 /* [n_ctx] the tokens in the KV cache */
     olmoe_route_fn route_fn;
     void *route_user;
     int route_probs;
@@ -1708,6 +1758,7 @@ OLMOE_API void olmoe_ctx_free(olmoe_ctx *c) {
     olmoe__aligned_free(c->ex_count); olmoe__aligned_free(c->ex_start); olmoe__aligned_free(c->ex_rows);
     olmoe__aligned_free(c->act); olmoe__aligned_free(c->actq); olmoe__aligned_free(c->dn);
     olmoe__aligned_free(c->scores); olmoe__aligned_free(c->logits); olmoe__aligned_free(c->cand);
+    olmoe__aligned_free(c->hist);
     OLMOE_FREE(c->expert_allowed);
     OLMOE_FREE(c);
 }
@@ -1774,7 +1825,8 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     c->logits = (float *)olmoe__aligned_alloc((size_t)cf->n_vocab * 4);
     c->expert_allowed = (uint8_t *)olmoe__calloc(E, 1);
     c->cand = (struct olmoe__cand *)olmoe__aligned_alloc((size_t)cf->n_vocab * 8);
-    if (!c->cand || !c->k_cache || !c->v_cache || !c->rope_cos || !c->rope_sin || !c->x || !c->h || !c->qkv || !c->att ||
+    c->hist = (int32_t *)olmoe__aligned_alloc((size_t)p.n_ctx * 4);
+    if (!c->hist || !c->cand || !c->k_cache || !c->v_cache || !c->rope_cos || !c->rope_sin || !c->x || !c->h || !c->qkv || !c->att ||
         !c->tmp || !c->y || !c->hq || !c->attq || !c->probs || !c->sel || !c->selw || !c->ex_count ||
         !c->ex_start || !c->ex_rows || !c->act || !c->actq || !c->dn || !c->scores || !c->logits || !c->expert_allowed) {
         olmoe_ctx_free(c);
@@ -1799,6 +1851,7 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
 }
 
 OLMOE_API int olmoe_ctx_pos(const olmoe_ctx *c) { return c ? c->pos : 0; }
+OLMOE_API const int32_t *olmoe_ctx_tokens(const olmoe_ctx *c) { return c ? c->hist : NULL; }
 OLMOE_API int olmoe_ctx_n_ctx(const olmoe_ctx *c) { return c ? c->n_ctx : 0; }
 OLMOE_API const char *olmoe_ctx_last_error(const olmoe_ctx *c) { return c ? c->err : "context is NULL"; }
 OLMOE_API int olmoe_ctx_kernels(const olmoe_ctx *c) { return c ? c->k->id : 0; }
@@ -2297,6 +2350,7 @@ OLMOE_API olmoe_result olmoe_ctx_eval(olmoe_ctx *c, const int32_t *tokens, int n
         int last = done + nb == n;
         float *out = logits_all ? c->logits + (size_t)done * cf->n_vocab : c->logits;
         olmoe__forward_batch(c, tokens + done, nb, logits_all, (logits_all || last) ? out : NULL);
+        memcpy(c->hist + c->pos, tokens + done, (size_t)nb * sizeof(int32_t));
         c->pos += nb;
         done += nb;
     }
@@ -2547,6 +2601,113 @@ OLMOE_API int32_t olmoe_sampler_sample(olmoe_sampler *s, olmoe_ctx *c, const flo
     }
     return cd[n - 1].id;
 }
+
+/* >>generation ============================================================================ */
+#ifdef OLMOE__HAVE_TOKENIZER
+OLMOE_API olmoe_gen_params olmoe_gen_default_params(void) {
+    olmoe_gen_params p;
+    memset(&p, 0, sizeof p);
+    p.sampling = olmoe_sampler_default_params();
+    p.n_predict = 256;
+    return p;
+}
+
+/* Length of the longest suffix of s[0..n) that is a proper prefix of a stop string. */
+static size_t olmoe__stop_holdback(const char *s, size_t n, const char *const *stop, int n_stop) {
+    size_t best = 0;
+    int i;
+    for (i = 0; i < n_stop; i++) {
+        size_t sl = stop[i] ? strlen(stop[i]) : 0, k;
+        for (k = OLMOE__MIN(sl - (sl > 0), n); k > best; k--)
+            if (memcmp(s + n - k, stop[i], k) == 0) { best = k; break; }
+    }
+    return best;
+}
+
+OLMOE_API olmoe_result olmoe_generate(olmoe_ctx *c, const char *prompt, const olmoe_gen_params *gp, olmoe_gen_stats *st) {
+    olmoe_gen_params p = gp ? *gp : olmoe_gen_default_params();
+    olmoe_gen_stats dummy;
+    olmoe_sampler smp;
+    olmoe_detok dt;
+    olmoe_result r = OLMOE_OK;
+    int32_t *ptok = NULL;
+    char *pend = NULL;            /* decoded text not yet emitted (held back for stop strings) */
+    size_t plen = 0, pcap = 0;
+    int n, i, eos;
+    double t0;
+    if (!st) st = &dummy;
+    memset(st, 0, sizeof *st);
+    if (!c || !prompt) return OLMOE_ERR_INVALID_ARG;
+    if (!c->model->tok) return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_UNSUPPORTED, "the model file has no tokenizer");
+    eos = p.ignore_eos ? -1 : c->model->cfg.eos_id;
+    n = olmoe_tokenize(c->model, prompt, strlen(prompt), NULL, 0, 1);
+    if (n < 0) return olmoe__fail(c->err, sizeof c->err, (olmoe_result)n, "tokenize failed");
+    ptok = (int32_t *)OLMOE_MALLOC(sizeof(int32_t) * (size_t)(n + 1));
+    if (!ptok) return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_OOM, "out of memory");
+    olmoe_tokenize(c->model, prompt, strlen(prompt), ptok, n, 1);
+    st->n_prompt = n;
+    t0 = olmoe_time_now();
+    if (n > 0) r = olmoe_ctx_eval(c, ptok, n, 0);
+    OLMOE_FREE(ptok);
+    if (r != OLMOE_OK) return r;
+    if (olmoe_ctx_logits(c, -1) == NULL) return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_INVALID_ARG, "empty prompt and empty context: nothing to continue");
+    st->prefill_s = olmoe_time_now() - t0;
+    t0 = olmoe_time_now();
+    olmoe_sampler_init(&smp, &p.sampling);
+    olmoe_detok_init(&dt);
+    st->stop_reason = OLMOE_STOP_LENGTH;
+    for (i = 0; i < p.n_predict; i++) {
+        int32_t t = olmoe_sampler_sample(&smp, c, olmoe_ctx_logits(c, -1), c->hist, c->pos);
+        char piece[256];
+        size_t k, hold;
+        int s, stop_at = -1;
+        if (t == eos) { st->stop_reason = OLMOE_STOP_EOS; break; }
+        st->n_gen++;
+        k = olmoe_detok_push(&dt, c->model, t, piece, sizeof piece);
+        if (plen + k + 1 > pcap) {
+            char *np = (char *)OLMOE_MALLOC(pcap = (plen + k + 1) * 2 + 64);
+            if (!np) { r = OLMOE_ERR_OOM; break; }
+            if (pend) { memcpy(np, pend, plen); OLMOE_FREE(pend); }
+            pend = np;
+        }
+        memcpy(pend + plen, piece, k);
+        plen += k;
+        pend[plen] = 0;
+        for (s = 0; s < p.n_stop; s++) {
+            const char *hit = p.stop[s] && p.stop[s][0] ? strstr(pend, p.stop[s]) : NULL;
+            if (hit && (stop_at < 0 || hit - pend < stop_at)) stop_at = (int)(hit - pend);
+        }
+        if (stop_at >= 0) {
+            if (p.on_text && stop_at > 0) p.on_text(pend, (size_t)stop_at, p.user);
+            plen = 0;
+            st->stop_reason = OLMOE_STOP_STRING;
+            /* the stop token is in the context; evaluate it so the cache matches the text */
+            if (c->pos < c->n_ctx) r = olmoe_ctx_eval(c, &t, 1, 0);
+            break;
+        }
+        hold = olmoe__stop_holdback(pend, plen, p.stop, p.n_stop);
+        if (plen > hold) {
+            if (p.on_text && !p.on_text(pend, plen - hold, p.user)) { st->stop_reason = OLMOE_STOP_CANCELLED; r = OLMOE_ERR_CANCELLED; plen = 0; break; }
+            memmove(pend, pend + plen - hold, hold);
+            plen = hold;
+        }
+        if (c->pos >= c->n_ctx) { st->stop_reason = OLMOE_STOP_CONTEXT_FULL; break; }
+        if ((r = olmoe_ctx_eval(c, &t, 1, 0)) != OLMOE_OK) break;
+    }
+    if (r == OLMOE_OK || r == OLMOE_ERR_CANCELLED) {
+        char tail[16];
+        size_t k = olmoe_detok_flush(&dt, tail, sizeof tail);
+        if (st->stop_reason != OLMOE_STOP_STRING && st->stop_reason != OLMOE_STOP_CANCELLED && p.on_text) {
+            if (plen) p.on_text(pend, plen, p.user);
+            if (k) p.on_text(tail, k, p.user);
+        }
+    }
+    OLMOE_FREE(pend);
+    st->decode_s = olmoe_time_now() - t0;
+    if (r == OLMOE_ERR_CANCELLED) olmoe__fail(c->err, sizeof c->err, r, "generation cancelled by the callback");
+    return r;
+}
+#endif /* OLMOE__HAVE_TOKENIZER */
 
 #ifdef __cplusplus
 }

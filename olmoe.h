@@ -72,7 +72,11 @@
 
 #ifndef OLMOE_API
 #ifdef OLMOE_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define OLMOE_API static __attribute__((unused))
+#else
 #define OLMOE_API static
+#endif
 #else
 #define OLMOE_API extern
 #endif

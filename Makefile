@@ -13,7 +13,7 @@ HDR     := olmoe.h $(wildcard src/*.inc)
 TOOL_SRCS := $(filter-out tools/impl.c,$(wildcard tools/*.c))
 TOOL_OBJS := $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(TOOL_SRCS)) $(BUILD)/tools/impl.o
 
-.PHONY: all test run clean examples test-model test-loader test-header test-chat
+.PHONY: all test run clean examples test-model test-loader test-header test-chat test-json
 all: $(BUILD)/olmoe examples
 
 $(BUILD)/tools/%.o: tools/%.c $(HDR) $(wildcard tools/*.h)
@@ -48,6 +48,13 @@ test-loader: $(BUILD)/test_loader $(BUILD)/fixtures/olmoe_b-f32.gguf $(BUILD)/fi
 	$(BUILD)/test_loader $(BUILD)/fixtures/olmoe_b-f32.gguf
 	$(BUILD)/test_loader $(BUILD)/fixtures/flex_b-q8_0.gguf
 
+$(BUILD)/test_json: tests/test_json.c tools/json.c tools/json.h tests/test.h
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE) $(CFLAGS) -o $@ tests/test_json.c tools/json.c $(LDLIBS)
+
+test-json: $(BUILD)/test_json
+	$(BUILD)/test_json
+
 test-chat: $(BUILD)/test_chat
 	$(BUILD)/test_chat tests/data/chat
 
@@ -63,7 +70,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-loader test-chat test-model
+test: all test-header test-json test-loader test-chat test-model
 	@echo "all test suites passed"
 
 clean:

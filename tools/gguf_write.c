@@ -339,7 +339,7 @@ static int gw_write(gguf_writer *w, const void *p, size_t n) {
     return 0;
 }
 static int gw_zeros(gguf_writer *w, uint64_t n) {
-    static const unsigned char z[4096];
+    static const unsigned char z[4096] = {0};
     while (n) {
         size_t k = n < sizeof z ? (size_t)n : sizeof z;
         if (gw_write(w, z, k)) return -1;

@@ -41,7 +41,11 @@ $(BUILD)/test_%: tests/test_%.c $(HDR) tests/test.h
 	@mkdir -p $(BUILD)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
 
-test-model: $(BUILD)/test_model $(FIX_GGUF)
+$(BUILD)/fixtures/flex_a-named.gguf: $(BUILD)/olmoe
+	@mkdir -p $(dir $@)
+	@$(BUILD)/olmoe convert tests/data/flex_a $@ --type f32 --expert-names public,math,code,news,creative,academic,reddit 2> $@.log || (cat $@.log; exit 1)
+
+test-model: $(BUILD)/test_model $(FIX_GGUF) $(BUILD)/fixtures/flex_a-named.gguf
 	$(BUILD)/test_model tests/data $(BUILD)/fixtures
 
 test-loader: $(BUILD)/test_loader $(BUILD)/fixtures/olmoe_b-f32.gguf $(BUILD)/fixtures/flex_b-q8_0.gguf

@@ -378,6 +378,20 @@ int main(int argc, char **argv) {
     test_optout("flex_a", "2", "optout_2_logits.txt");
     test_optout("flex_b", "2,5", "optout_2_5_logits.txt");
     test_optout("olmoe_b", "3", "optout_3_logits.txt");
+    {   /* opt-out by name: the converter stored flex_olmo.expert_names */
+        char path[1024], err[512], name[32];
+        olmoe_model *m = NULL;
+        snprintf(path, sizeof path, "%s/flex_a-named.gguf", gguf_dir);
+        if (olmoe_model_load(path, NULL, &m, err, sizeof err) == OLMOE_OK) {
+            olmoe_ctx *c = make_ctx(m, 1, 0);
+            CHECK(olmoe_model_expert_index(m, "code") == 2 && olmoe_model_expert_name(m, 0, name, sizeof name) == 6 && !strcmp(name, "public"),
+                  "expert names stored by the converter: 'code' is expert 2, expert 0 is '%s'", name);
+            CHECK(olmoe_ctx_opt_out(c, "code") == OLMOE_OK && olmoe_ctx_opt_out(c, "nosuch") == OLMOE_ERR_INVALID_ARG,
+                  "opt-out by name: 'code' accepted, unknown name refused (%s)", olmoe_ctx_last_error(c));
+            olmoe_ctx_free(c);
+            olmoe_model_free(m);
+        } else CHECK(0, "load %s: %s", path, err);
+    }
     test_score("olmoe_b");
     test_score("flex_b");
     test_sampling("olmoe_c");

@@ -2097,29 +2097,37 @@ static void olmoe__att_worker(void *arg, int ith, int nth) {
     }
 }
 
-/* Router: probabilities over allowed experts (softmax over all of them), then top-K. */
+/* Router, in two phases: the logits of every (token, allowed expert) pair split across threads
+   (a decode step has one token, so the split must be over experts); then per token the softmax
+   over all allowed experts and the top-K. */
 typedef struct olmoe__route_job { olmoe_ctx *c; const olmoe__layer *L; const float *x; int n_tok, K; } olmoe__route_job;
-static void olmoe__route_worker(void *arg, int ith, int nth) {
+static void olmoe__route_logits_worker(void *arg, int ith, int nth) {
     olmoe__route_job *j = (olmoe__route_job *)arg;
     olmoe_ctx *c = j->c;
-    const olmoe_config *cf = &c->model->cfg;
-    int E = cf->n_expert, d = cf->n_embd, Kmax = cf->n_expert_used;
+    int E = c->model->cfg.n_expert, d = c->model->cfg.n_embd;
+    int64_t u0, u1, u;
+    olmoe__split((int64_t)j->n_tok * E, ith, nth, &u0, &u1);
+    for (u = u0; u < u1; u++) {
+        int t = (int)(u / E), e = (int)(u % E);
+        c->probs[u] = c->expert_allowed[e] ? c->k->dot_f32(d, j->L->gate_inp + (size_t)e * d, j->x + (size_t)t * d) : -INFINITY;
+    }
+}
+static void olmoe__route_select_worker(void *arg, int ith, int nth) {
+    olmoe__route_job *j = (olmoe__route_job *)arg;
+    olmoe_ctx *c = j->c;
+    int E = c->model->cfg.n_expert, Kmax = c->model->cfg.n_expert_used;
     int64_t t0, t1, t;
     olmoe__split(j->n_tok, ith, nth, &t0, &t1);
     for (t = t0; t < t1; t++) {
-        const float *x = j->x + (size_t)t * d;
         float *p = c->probs + (size_t)t * E, mx = -INFINITY, sum = 0.0f;
         int e, k;
-        for (e = 0; e < E; e++) {
-            if (!c->expert_allowed[e]) { p[e] = -INFINITY; continue; }
-            p[e] = c->k->dot_f32(d, j->L->gate_inp + (size_t)e * d, x);
-            if (p[e] > mx) mx = p[e];
-        }
+        for (e = 0; e < E; e++) if (c->expert_allowed[e] && p[e] > mx) mx = p[e];
         for (e = 0; e < E; e++) {
             p[e] = c->expert_allowed[e] ? expf(p[e] - mx) : 0.0f;
             sum += p[e];
         }
         for (e = 0; e < E; e++) p[e] /= sum;
+        /* top-K by descending probability, ties to the lower index (torch.topk's order) */
         for (k = 0; k < j->K; k++) {
             int best = -1;
             for (e = 0; e < E; e++) {
@@ -2213,8 +2221,9 @@ static void olmoe__moe(olmoe_ctx *c, const olmoe__layer *L, int n_tok) {
     for (e = 0; e < E; e++) K += c->expert_allowed[e] ? 1 : 0;
     K = OLMOE__MIN(K, Kmax);
     rj.c = c; rj.L = L; rj.x = c->h; rj.n_tok = n_tok; rj.K = K;
-    if (n_tok == 1) olmoe__route_worker(&rj, 0, 1);
-    else olmoe__pool_run(&c->pool, olmoe__route_worker, &rj);
+    olmoe__pool_run(&c->pool, olmoe__route_logits_worker, &rj);
+    if (n_tok == 1) olmoe__route_select_worker(&rj, 0, 1);
+    else olmoe__pool_run(&c->pool, olmoe__route_select_worker, &rj);
     /* counting sort of (token, slot) by expert */
     for (e = 0; e < E; e++) c->ex_count[e] = 0;
     for (t = 0; t < n_tok; t++)

@@ -435,15 +435,18 @@ static void *olmoe__calloc(size_t n, size_t sz) {
     return p;
 }
 
-/* 64-byte aligned allocation on top of OLMOE_MALLOC. */
-static void *olmoe__aligned_alloc(size_t sz) {
+/* 64-byte aligned allocation on top of OLMOE_MALLOC, zeroed unless zero == 0 (large buffers
+   such as the KV cache stay untouched, so their pages are not made resident before use). */
+static void *olmoe__aligned_alloc_z(size_t sz, int zero);
+static void *olmoe__aligned_alloc(size_t sz) { return olmoe__aligned_alloc_z(sz, 1); }
+static void *olmoe__aligned_alloc_z(size_t sz, int zero) {
     unsigned char *raw, *p;
     if (sz > SIZE_MAX - 64 - sizeof(void *)) return NULL;
     raw = (unsigned char *)OLMOE_MALLOC(sz + 64 + sizeof(void *));
     if (!raw) return NULL;
     p = (unsigned char *)(((uintptr_t)(raw + sizeof(void *)) + 63) & ~(uintptr_t)63);
     memcpy(p - sizeof(void *), &raw, sizeof(void *));
-    memset(p, 0, sz);
+    if (zero) memset(p, 0, sz);
     return p;
 }
 static void olmoe__aligned_free(void *p) {
@@ -1802,8 +1805,8 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
         if (kvbytes / ((uint64_t)cf->n_layer * kvd * 4) != (uint64_t)p.n_ctx || kvbytes > (uint64_t)SIZE_MAX / 2) {
             OLMOE_FREE(c); return olmoe__fail(err, en, OLMOE_ERR_OOM, "KV cache too large");
         }
-        c->k_cache = (float *)olmoe__aligned_alloc((size_t)kvbytes);
-        c->v_cache = (float *)olmoe__aligned_alloc((size_t)kvbytes);
+        c->k_cache = (float *)olmoe__aligned_alloc_z((size_t)kvbytes, 0);
+        c->v_cache = (float *)olmoe__aligned_alloc_z((size_t)kvbytes, 0);
     }
     c->rope_cos = (float *)olmoe__aligned_alloc((size_t)p.n_ctx * hd2 * 4);
     c->rope_sin = (float *)olmoe__aligned_alloc((size_t)p.n_ctx * hd2 * 4);
@@ -1824,12 +1827,12 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     c->act = (float *)olmoe__aligned_alloc(B * K * F * 4);
     c->actq = (uint8_t *)olmoe__aligned_alloc(B * K * olmoe__q8_size((int64_t)F) + 64);
     c->dn = (float *)olmoe__aligned_alloc(B * K * d * 4);
-    c->scores = (float *)olmoe__aligned_alloc((size_t)p.n_threads * (size_t)p.n_ctx * 4);
+    c->scores = (float *)olmoe__aligned_alloc_z((size_t)p.n_threads * (size_t)p.n_ctx * 4, 0);
     c->logits_cap = 1;
     c->logits = (float *)olmoe__aligned_alloc((size_t)cf->n_vocab * 4);
     c->expert_allowed = (uint8_t *)olmoe__calloc(E, 1);
     c->cand = (struct olmoe__cand *)olmoe__aligned_alloc((size_t)cf->n_vocab * 8);
-    c->hist = (int32_t *)olmoe__aligned_alloc((size_t)p.n_ctx * 4);
+    c->hist = (int32_t *)olmoe__aligned_alloc_z((size_t)p.n_ctx * 4, 0);
     if (!c->hist || !c->cand || !c->k_cache || !c->v_cache || !c->rope_cos || !c->rope_sin || !c->x || !c->h || !c->qkv || !c->att ||
         !c->tmp || !c->y || !c->hq || !c->attq || !c->probs || !c->sel || !c->selw || !c->ex_count ||
         !c->ex_start || !c->ex_rows || !c->act || !c->actq || !c->dn || !c->scores || !c->logits || !c->expert_allowed) {
@@ -2351,7 +2354,7 @@ OLMOE_API olmoe_result olmoe_ctx_eval(olmoe_ctx *c, const int32_t *tokens, int n
     {
         int need = logits_all ? n : 1;
         if (need > c->logits_cap) {
-            float *nl = (float *)olmoe__aligned_alloc((size_t)need * (size_t)cf->n_vocab * 4);
+            float *nl = (float *)olmoe__aligned_alloc_z((size_t)need * (size_t)cf->n_vocab * 4, 0);
             if (!nl) return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_OOM, "out of memory for %d logit rows", need);
             olmoe__aligned_free(c->logits);
             c->logits = nl;

@@ -1219,6 +1219,7 @@ struct olmoe__pool {
     volatile int gen;           /* bumped for each job */
     volatile int done;          /* workers finished with the current job */
     volatile int stop;
+    int64_t next;               /* work-sharing counter of the current job (olmoe__grab) */
 #ifndef OLMOE_NO_THREADS
     pthread_t *th;
     olmoe__worker *workers;
@@ -1321,26 +1322,50 @@ static void olmoe__pool_run(olmoe__pool *p, olmoe__job_fn fn, void *arg) {
         int spins = 0;
         p->fn = fn;
         p->arg = arg;
+        p->next = 0;
         OLMOE__STORE(&p->done, 0);
         pthread_mutex_lock(&p->mu);
         OLMOE__STORE(&p->gen, p->gen + 1);
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
         fn(arg, 0, p->n);
+        /* spin briefly, then yield: on a loaded machine a worker may be waiting for a core */
         while (OLMOE__LOAD(&p->done) != p->n - 1) {
-            if (++spins > 1000000) { spins = 0; sched_yield(); }
-            OLMOE__PAUSE();
+            if (++spins > 4000) sched_yield();
+            else OLMOE__PAUSE();
         }
         return;
     }
 #endif
+    p->next = 0;
     fn(arg, 0, 1);
 }
 
-/* Even split of [0, n) into nth ranges; range ith is [*a, *b). */
-static void olmoe__split(int64_t n, int ith, int nth, int64_t *a, int64_t *b) {
-    *a = n * ith / nth;
-    *b = n * (ith + 1) / nth;
+/* Work sharing inside a job: threads take chunks of [0, n) from the pool's counter until none
+   are left, so a thread that was descheduled (a loaded machine, a phone's little core) delays the
+   job by one chunk, not by its whole share. Which thread computes an element never changes how it
+   is computed, so results stay independent of the thread count and of the schedule. */
+static int olmoe__grab(olmoe__pool *p, int64_t n, int64_t chunk, int64_t *a, int64_t *b) {
+    int64_t s;
+#ifndef OLMOE_NO_THREADS
+    s = p->n > 1 ? __atomic_fetch_add(&p->next, chunk, __ATOMIC_RELAXED) : (p->next += chunk) - chunk;
+#else
+    s = (p->next += chunk) - chunk;
+#endif
+    if (s >= n) return 0;
+    *a = s;
+    *b = s + chunk < n ? s + chunk : n;
+    return 1;
+}
+/* Run a job on the calling thread alone (small jobs not worth waking the pool for). */
+static void olmoe__run_here(olmoe__pool *p, olmoe__job_fn fn, void *arg) {
+    p->next = 0;
+    fn(arg, 0, 1);
+}
+/* A chunk size giving each thread about 8 chunks, at least min units. */
+static int64_t olmoe__chunk(int64_t n, int nth, int64_t min) {
+    int64_t c = n / ((int64_t)nth * 8);
+    return c < min ? min : c;
 }
 
 /* >>model ================================================================================== */
@@ -2013,8 +2038,9 @@ typedef struct olmoe__mm_job {
 static void olmoe__mm_worker(void *arg, int ith, int nth) {
     olmoe__mm_job *j = (olmoe__mm_job *)arg;
     const olmoe__kernels *k = j->c->k;
-    int64_t r0, r1, r;
-    olmoe__split(j->rows_total, ith, nth, &r0, &r1);
+    int64_t r0, r1, r, ch = olmoe__chunk(j->rows_total, nth, 4);
+    (void)ith;
+    while (olmoe__grab((olmoe__pool *)&j->c->pool, j->rows_total, ch, &r0, &r1))
     for (r = r0; r < r1; r++) {
         int64_t rr = r, off = 0;
         int mi = 0, t;
@@ -2037,14 +2063,15 @@ typedef struct olmoe__q_job { const olmoe_ctx *c; const float *x; size_t xs; uin
 static void olmoe__q_worker(void *arg, int ith, int nth) {
     olmoe__q_job *j = (olmoe__q_job *)arg;
     int64_t a, b, t;
-    olmoe__split(j->n_tok, ith, nth, &a, &b);
+    (void)ith; (void)nth;
+    while (olmoe__grab((olmoe__pool *)&j->c->pool, j->n_tok, 1, &a, &b))
     for (t = a; t < b; t++) j->c->k->quant_q8_0(j->x + (size_t)t * j->xs, j->q + (size_t)t * j->qs, j->n);
 }
 static void olmoe__quantize_batch(olmoe_ctx *c, const float *x, size_t xs, uint8_t *q, int n, int n_tok) {
     olmoe__q_job j;
     if (!c->model->any_quant) return;
     j.c = c; j.x = x; j.xs = xs; j.q = q; j.qs = olmoe__q8_size(n); j.n = n; j.n_tok = n_tok;
-    if (n_tok == 1) olmoe__q_worker(&j, 0, 1);
+    if (n_tok == 1) olmoe__run_here((olmoe__pool *)&c->pool, olmoe__q_worker, &j);
     else olmoe__pool_run((olmoe__pool *)&c->pool, olmoe__q_worker, &j);
 }
 
@@ -2076,7 +2103,8 @@ static void olmoe__att_worker(void *arg, int ith, int nth) {
     float *sc = c->scores + (size_t)ith * c->n_ctx;
     float scale = 1.0f / sqrtf((float)hd);
     int64_t u0, u1, u;
-    olmoe__split((int64_t)j->n_tok * H, ith, nth, &u0, &u1);
+    (void)nth;
+    while (olmoe__grab(&c->pool, (int64_t)j->n_tok * H, 1, &u0, &u1))
     for (u = u0; u < u1; u++) {
         int t = (int)(u / H), h = (int)(u % H), kvh = h / grp, p, i, n = j->pos0 + t + 1;
         const float *q = c->qkv + (size_t)t * qkvd + (size_t)h * hd;
@@ -2109,7 +2137,8 @@ static void olmoe__route_logits_worker(void *arg, int ith, int nth) {
     olmoe_ctx *c = j->c;
     int E = c->model->cfg.n_expert, d = c->model->cfg.n_embd;
     int64_t u0, u1, u;
-    olmoe__split((int64_t)j->n_tok * E, ith, nth, &u0, &u1);
+    (void)ith;
+    while (olmoe__grab(&c->pool, (int64_t)j->n_tok * E, olmoe__chunk((int64_t)j->n_tok * E, nth, 4), &u0, &u1))
     for (u = u0; u < u1; u++) {
         int t = (int)(u / E), e = (int)(u % E);
         c->probs[u] = c->expert_allowed[e] ? c->k->dot_f32(d, j->L->gate_inp + (size_t)e * d, j->x + (size_t)t * d) : -INFINITY;
@@ -2120,7 +2149,8 @@ static void olmoe__route_select_worker(void *arg, int ith, int nth) {
     olmoe_ctx *c = j->c;
     int E = c->model->cfg.n_expert, Kmax = c->model->cfg.n_expert_used;
     int64_t t0, t1, t;
-    olmoe__split(j->n_tok, ith, nth, &t0, &t1);
+    (void)ith; (void)nth;
+    while (olmoe__grab(&c->pool, j->n_tok, 1, &t0, &t1))
     for (t = t0; t < t1; t++) {
         float *p = c->probs + (size_t)t * E, mx = -INFINITY, sum = 0.0f;
         int e, k;
@@ -2159,7 +2189,8 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
     int F = cf->n_ff, d = cf->n_embd, Kmax = cf->n_expert_used;
     size_t qs = olmoe__q8_size(d);
     int64_t u0, u1, u;
-    olmoe__split((int64_t)j->n_used * F, ith, nth, &u0, &u1);
+    (void)ith;
+    while (olmoe__grab(&c->pool, (int64_t)j->n_used * F, olmoe__chunk((int64_t)j->n_used * F, nth, 4), &u0, &u1))
     for (u = u0; u < u1; u++) {
         int e = j->used[u / F], r = (int)(u % F), i;
         const uint8_t *gr = L->gate_exps.data + ((uint64_t)e * F + r) * L->gate_exps.row_bytes;
@@ -2183,7 +2214,8 @@ static void olmoe__down_worker(void *arg, int ith, int nth) {
     int F = cf->n_ff, d = cf->n_embd, ui;
     size_t qs = olmoe__q8_size(F);
     int64_t r0, r1, r;
-    olmoe__split(d, ith, nth, &r0, &r1);
+    (void)ith;
+    while (olmoe__grab(&c->pool, d, olmoe__chunk(d, nth, 4), &r0, &r1))
     for (ui = 0; ui < j->n_used; ui++) {
         int e = j->used[ui], i;
         for (r = r0; r < r1; r++) {
@@ -2203,7 +2235,8 @@ static void olmoe__sum_worker(void *arg, int ith, int nth) {
     olmoe_ctx *c = j->c;
     int d = c->model->cfg.n_embd, Kmax = c->model->cfg.n_expert_used, t, k;
     int64_t r0, r1, r;
-    olmoe__split(d, ith, nth, &r0, &r1);
+    (void)ith;
+    while (olmoe__grab(&c->pool, d, olmoe__chunk(d, nth, 16), &r0, &r1))
     for (t = 0; t < j->n_tok; t++)
         for (r = r0; r < r1; r++) {
             float s = 0.0f;
@@ -2225,7 +2258,7 @@ static void olmoe__moe(olmoe_ctx *c, const olmoe__layer *L, int n_tok) {
     K = OLMOE__MIN(K, Kmax);
     rj.c = c; rj.L = L; rj.x = c->h; rj.n_tok = n_tok; rj.K = K;
     olmoe__pool_run(&c->pool, olmoe__route_logits_worker, &rj);
-    if (n_tok == 1) olmoe__route_select_worker(&rj, 0, 1);
+    if (n_tok == 1) olmoe__run_here(&c->pool, olmoe__route_select_worker, &rj);
     else olmoe__pool_run(&c->pool, olmoe__route_select_worker, &rj);
     /* counting sort of (token, slot) by expert */
     for (e = 0; e < E; e++) c->ex_count[e] = 0;

@@ -13,7 +13,7 @@ HDR     := olmoe.h $(wildcard src/*.inc)
 TOOL_SRCS := $(filter-out tools/impl.c,$(wildcard tools/*.c))
 TOOL_OBJS := $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(TOOL_SRCS)) $(BUILD)/tools/impl.o
 
-.PHONY: all test run clean examples test-model test-loader test-header test-chat test-json
+.PHONY: all test run clean examples test-model test-loader test-header test-chat test-json test-kernels test-neon
 all: $(BUILD)/olmoe examples
 
 $(BUILD)/tools/%.o: tools/%.c $(HDR) $(wildcard tools/*.h)
@@ -59,6 +59,13 @@ $(BUILD)/test_json: tests/test_json.c tools/json.c tools/json.h tests/test.h
 test-json: $(BUILD)/test_json
 	$(BUILD)/test_json
 
+test-kernels: $(BUILD)/test_kernels
+	$(BUILD)/test_kernels
+
+# NEON paths: cross-compiled for aarch64 and run under qemu-user (installs them if missing)
+test-neon:
+	tests/neon.sh
+
 test-chat: $(BUILD)/test_chat
 	$(BUILD)/test_chat tests/data/chat
 
@@ -74,7 +81,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-loader test-chat test-model
+test: all test-header test-json test-kernels test-loader test-chat test-model
 	@echo "all test suites passed"
 
 clean:

@@ -5,6 +5,8 @@
 
 /* Each subcommand: argv[0] is the subcommand name. Returns the process exit status. */
 int cmd_convert(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Parse "1,2,3" into ids; returns count or -1 on a malformed list. *out is malloc'd. */
 int cli_parse_ids(const char *s, int32_t **out);

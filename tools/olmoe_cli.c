@@ -14,6 +14,8 @@ static void usage(FILE *f) {
             "  info MODEL.gguf                          architecture, dims, tensors, bytes per token\n"
             "  logits -m MODEL.gguf -t ID,ID,... [--opt-out 2,5]  logits for every position (one line each)\n"
             "  convert HF_DIR OUT.gguf [--type T]       Hugging Face checkpoint -> GGUF\n"
+            "  synth OUT.gguf --preset olmoe-1b-7b --type q4_0|q8_0 [--seed N]  random full-size model\n"
+            "  bench -m MODEL.gguf -t THREADS -p 128 -n 64 [-r REPS]  prefill/decode vs memory roofline\n"
             "common options: -t/--threads N (for compute commands use --threads), --kernels scalar|avx2|avx512|neon\n");
 }
 
@@ -165,6 +167,8 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 1, argv + 1);
     if (!strcmp(argv[1], "logits")) return cmd_logits(argc - 1, argv + 1);
     if (!strcmp(argv[1], "convert")) return cmd_convert(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "synth")) return cmd_synth(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "olmoe: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

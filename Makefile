@@ -81,8 +81,83 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-kernels test-loader test-chat test-model
+test: all test-header test-json test-kernels test-loader test-bad test-concurrency test-chat test-model
 	@echo "all test suites passed"
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- hostile input: malformed-file corpus, sanitizer builds, fuzzing -------------------------
+SAN_CC     ?= clang
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+TSAN_FLAGS := -O1 -g -fsanitize=thread
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_TIME  ?= 60
+BAD_DIR    := tests/data/bad
+SAN_TESTS  := json chat loader bad concurrency model
+FUZZERS    := $(BUILD)/fuzz/fuzz_gguf $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_tokenize
+CONC_ARGS   = $(BAD_DIR)/ok_f32.gguf $(BAD_DIR)/ok_q8_0.gguf $(BAD_DIR)/ok_flex.gguf $(BUILD)/fixtures/olmoe_b-q8_0.gguf
+
+.PHONY: gen-bad test-bad test-concurrency asan test-asan test-tsan fuzz fuzz-smoke
+
+$(BUILD)/gen_bad: tests/gen_bad.c tools/gguf_write.c tools/gguf_write.h $(HDR)
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE) $(CFLAGS) -o $@ tests/gen_bad.c tools/gguf_write.c $(LDLIBS)
+
+# Regenerates the committed corpus (deterministic: an unchanged generator gives the same bytes).
+gen-bad: $(BUILD)/gen_bad
+	@mkdir -p $(BAD_DIR)
+	rm -f $(BAD_DIR)/*.gguf $(BAD_DIR)/MANIFEST
+	$(BUILD)/gen_bad $(BAD_DIR)
+
+test-bad: $(BUILD)/test_bad $(BUILD)/olmoe
+	$(BUILD)/test_bad $(BAD_DIR)
+	tests/bad_cli.sh $(BUILD)/olmoe $(BAD_DIR)
+
+test-concurrency: $(BUILD)/test_concurrency $(BUILD)/fixtures/olmoe_b-q8_0.gguf
+	$(BUILD)/test_concurrency $(CONC_ARGS)
+
+# ASan+UBSan CLI: build/asan/olmoe
+$(BUILD)/asan/olmoe: $(TOOL_SRCS) tools/impl.c $(HDR) $(wildcard tools/*.h)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(BASE) $(ASAN_FLAGS) -o $@ $(TOOL_SRCS) tools/impl.c $(LDLIBS)
+asan: $(BUILD)/asan/olmoe
+
+$(BUILD)/asan/test_%: tests/test_%.c $(HDR) tests/test.h tools/json.c
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(BASE) $(ASAN_FLAGS) -o $@ $< $(if $(filter json,$*),tools/json.c) $(LDLIBS)
+$(BUILD)/tsan/test_%: tests/test_%.c $(HDR) tests/test.h
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(BASE) $(TSAN_FLAGS) -o $@ $< $(LDLIBS)
+
+test-asan: $(addprefix $(BUILD)/asan/test_,$(SAN_TESTS)) $(BUILD)/asan/olmoe $(FIX_GGUF) $(BUILD)/fixtures/flex_a-named.gguf
+	$(BUILD)/asan/test_json
+	$(BUILD)/asan/test_chat tests/data/chat
+	$(BUILD)/asan/test_loader $(BUILD)/fixtures/olmoe_b-f32.gguf
+	$(BUILD)/asan/test_loader $(BUILD)/fixtures/flex_b-q8_0.gguf
+	$(BUILD)/asan/test_bad $(BAD_DIR)
+	$(BUILD)/asan/test_concurrency $(CONC_ARGS)
+	$(BUILD)/asan/test_model tests/data $(BUILD)/fixtures
+	tests/bad_cli.sh $(BUILD)/asan/olmoe $(BAD_DIR)
+	@echo "ASan/UBSan: all passed"
+
+test-tsan: $(BUILD)/tsan/test_concurrency $(BUILD)/tsan/test_model $(FIX_GGUF) $(BUILD)/fixtures/flex_a-named.gguf
+	TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tsan/test_concurrency $(CONC_ARGS)
+	TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tsan/test_model tests/data $(BUILD)/fixtures
+	@echo "TSan: all passed"
+
+# libFuzzer targets (clang 14; tools/install_deps.sh installs the runtime if it is missing)
+$(BUILD)/fuzz/fuzz_gguf: tests/fuzz/fuzz_gguf.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) -std=c99 -I. $(FUZZ_FLAGS) -o $@ $< $(LDLIBS)
+$(BUILD)/fuzz/fuzz_tokenize: tests/fuzz/fuzz_tokenize.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) -std=c99 -I. $(FUZZ_FLAGS) -o $@ $< $(LDLIBS)
+$(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c tools/json.c tools/convert.c tools/gguf_write.c tools/impl.c $(HDR) $(wildcard tools/*.h)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) -std=c99 -I. $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_json.c tools/json.c tools/gguf_write.c tools/impl.c $(LDLIBS)
+fuzz: $(FUZZERS)
+
+# each target FUZZ_TIME seconds (default 60) from its seeds; prints executions; fails on a crash
+fuzz-smoke: $(FUZZERS) $(BUILD)/fixtures/olmoe_b-f32.gguf
+	tests/fuzz/smoke.sh $(BUILD)/fuzz $(FUZZ_TIME)

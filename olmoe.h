@@ -663,7 +663,11 @@ static void olmoe__quantize_q8_0_ref(const float *x, olmoe__block_q8_0 *y, int64
         d = amax / 127.0f;
         id = d != 0.0f ? 1.0f / d : 0.0f;
         y[b].d = olmoe_fp32_to_fp16(d);
-        for (j = 0; j < 32; j++) y[b].qs[j] = (int8_t)roundf(x[b * 32 + j] * id);
+        for (j = 0; j < 32; j++) {
+            float v = roundf(x[b * 32 + j] * id);
+            /* NaN (non-finite weights in a hostile file) converts to 0, as the SIMD paths do */
+            y[b].qs[j] = (int8_t)(v >= -127.0f && v <= 127.0f ? (int)v : 0);
+        }
     }
 }
 
@@ -679,9 +683,9 @@ static void olmoe__quantize_q4_0_ref(const float *x, olmoe__block_q4_0 *y, int64
         id = d != 0.0f ? 1.0f / d : 0.0f;
         y[b].d = olmoe_fp32_to_fp16(d);
         for (j = 0; j < 16; j++) {
-            int q0 = (int)(xb[j] * id + 8.5f), q1 = (int)(xb[j + 16] * id + 8.5f);
-            q0 = OLMOE__MIN(15, OLMOE__MAX(0, q0));
-            q1 = OLMOE__MIN(15, OLMOE__MAX(0, q1));
+            float f0 = xb[j] * id + 8.5f, f1 = xb[j + 16] * id + 8.5f;
+            int q0 = f0 >= 0.0f ? (f0 < 15.0f ? (int)f0 : 15) : 0;   /* NaN -> 0 */
+            int q1 = f1 >= 0.0f ? (f1 < 15.0f ? (int)f1 : 15) : 0;
             y[b].qs[j] = (uint8_t)(q0 | (q1 << 4));
         }
     }
@@ -996,6 +1000,8 @@ static int olmoe__cmp_u64_idx(const olmoe__tensor *t, uint64_t *idx, uint64_t a,
     return t[idx[a]].offset < t[idx[b]].offset;
 }
 
+/* Formats the message first, then frees the tables (the message may read them). */
+#define OLMOE__PFAIL(...) do { res = olmoe__fail(__VA_ARGS__); olmoe__gguf_free(g); return res; } while (0)
 static olmoe_result olmoe__gguf_parse(const uint8_t *data, uint64_t size, olmoe__gguf *g, char *err, size_t en) {
     olmoe__reader r;
     uint32_t magic;
@@ -1021,7 +1027,7 @@ static olmoe_result olmoe__gguf_parse(const uint8_t *data, uint64_t size, olmoe_
                            (unsigned long long)g->n_kv, (unsigned long long)g->n_tensors, (unsigned long long)size);
     g->kv = (olmoe__kv *)olmoe__calloc((size_t)g->n_kv + 1, sizeof(olmoe__kv));
     g->tensors = (olmoe__tensor *)olmoe__calloc((size_t)g->n_tensors + 1, sizeof(olmoe__tensor));
-    if (!g->kv || !g->tensors) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory for the GGUF tables"); }
+    if (!g->kv || !g->tensors) { OLMOE__PFAIL(err, en, OLMOE_ERR_OOM, "out of memory for the GGUF tables"); }
 
     for (i = 0; i < g->n_kv; i++) {
         olmoe__kv *kv = &g->kv[i];
@@ -1031,7 +1037,7 @@ static olmoe_result olmoe__gguf_parse(const uint8_t *data, uint64_t size, olmoe_
         snprintf(what, sizeof what, "metadata entry %llu", (unsigned long long)i);
         if ((res = olmoe__rd_str(&r, &key, &klen, OLMOE__MAX_NAME, err, en, what)) != OLMOE_OK) { olmoe__gguf_free(g); return res; }
         kv->key = key; kv->key_len = (uint32_t)klen;
-        if (!olmoe__rd(&r, &kv->type, 4)) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_TRUNCATED, "truncated file: in metadata '%.*s'", (int)klen, key); }
+        if (!olmoe__rd(&r, &kv->type, 4)) { OLMOE__PFAIL(err, en, OLMOE_ERR_TRUNCATED, "truncated file: in metadata '%.*s'", (int)klen, key); }
         for (j = 0; j < i; j++)
             if (g->kv[j].key_len == klen && memcmp(g->kv[j].key, key, (size_t)klen) == 0) {
                 olmoe__gguf_free(g);
@@ -1043,32 +1049,31 @@ static olmoe_result olmoe__gguf_parse(const uint8_t *data, uint64_t size, olmoe_
             if ((res = olmoe__rd_str(&r, &s, &sl, OLMOE__MAX_STRING, err, en, what)) != OLMOE_OK) { olmoe__gguf_free(g); return res; }
         } else if (kv->type == OLMOE__GGUF_ARR) {
             uint64_t esz;
-            if (!olmoe__rd(&r, &kv->arr_type, 4) || !olmoe__rd(&r, &kv->arr_n, 8)) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_TRUNCATED, "truncated file: in metadata '%.*s'", (int)klen, key); }
-            if (kv->arr_n > OLMOE__MAX_ARRAY) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_LIMIT, "metadata '%.*s': array of %llu elements exceeds the limit", (int)klen, key, (unsigned long long)kv->arr_n); }
+            if (!olmoe__rd(&r, &kv->arr_type, 4) || !olmoe__rd(&r, &kv->arr_n, 8)) { OLMOE__PFAIL(err, en, OLMOE_ERR_TRUNCATED, "truncated file: in metadata '%.*s'", (int)klen, key); }
+            if (kv->arr_n > OLMOE__MAX_ARRAY) { OLMOE__PFAIL(err, en, OLMOE_ERR_LIMIT, "metadata '%.*s': array of %llu elements exceeds the limit", (int)klen, key, (unsigned long long)kv->arr_n); }
             if (kv->arr_type == OLMOE__GGUF_STR) {
                 for (j = 0; j < kv->arr_n; j++) {
                     const char *s; uint64_t sl;
                     if ((res = olmoe__rd_str(&r, &s, &sl, OLMOE__MAX_STRING, err, en, what)) != OLMOE_OK) { olmoe__gguf_free(g); return res; }
                 }
             } else if ((esz = olmoe__gguf_scalar_size(kv->arr_type)) != 0) {
-                if (kv->arr_n > (r.size - r.pos) / esz) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_TRUNCATED, "truncated file: in metadata array '%.*s'", (int)klen, key); }
+                if (kv->arr_n > (r.size - r.pos) / esz) { OLMOE__PFAIL(err, en, OLMOE_ERR_TRUNCATED, "truncated file: in metadata array '%.*s'", (int)klen, key); }
                 r.pos += kv->arr_n * esz;
             } else {
-                olmoe__gguf_free(g);
-                return olmoe__fail(err, en, OLMOE_ERR_BAD_FORMAT, "metadata '%.*s': array element type %u is not supported", (int)klen, key, kv->arr_type);
+                OLMOE__PFAIL(err, en, OLMOE_ERR_BAD_FORMAT, "metadata '%.*s': array element type %u is not supported", (int)klen, key, kv->arr_type);
             }
         } else {
             uint64_t esz = olmoe__gguf_scalar_size(kv->type);
-            if (!esz) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_BAD_FORMAT, "metadata '%.*s': unknown value type %u", (int)klen, key, kv->type); }
-            if (!olmoe__rd(&r, NULL, esz)) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_TRUNCATED, "truncated file: in metadata '%.*s'", (int)klen, key); }
+            if (!esz) { OLMOE__PFAIL(err, en, OLMOE_ERR_BAD_FORMAT, "metadata '%.*s': unknown value type %u", (int)klen, key, kv->type); }
+            if (!olmoe__rd(&r, NULL, esz)) { OLMOE__PFAIL(err, en, OLMOE_ERR_TRUNCATED, "truncated file: in metadata '%.*s'", (int)klen, key); }
         }
         kv->val = data + start;
         kv->val_size = r.pos - start;
         if (olmoe__streq(key, klen, "general.alignment")) {
             uint32_t a;
-            if (kv->type != OLMOE__GGUF_U32) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_KEY_TYPE, "general.alignment must be u32 (type %u)", kv->type); }
+            if (kv->type != OLMOE__GGUF_U32) { OLMOE__PFAIL(err, en, OLMOE_ERR_KEY_TYPE, "general.alignment must be u32 (type %u)", kv->type); }
             memcpy(&a, kv->val, 4);
-            if (a == 0 || (a & (a - 1)) != 0 || a > (1u << 20)) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_ALIGNMENT, "general.alignment %u is not a power of two", a); }
+            if (a == 0 || (a & (a - 1)) != 0 || a > (1u << 20)) { OLMOE__PFAIL(err, en, OLMOE_ERR_ALIGNMENT, "general.alignment %u is not a power of two", a); }
             g->alignment = a;
         }
     }
@@ -1086,21 +1091,21 @@ static olmoe_result olmoe__gguf_parse(const uint8_t *data, uint64_t size, olmoe_
         t->name = (char *)nm; /* temporarily points into the file */
         t->ne[0] = (int64_t)nl;  /* stash the length; fixed below */
         if (!olmoe__rd(&r, &nd, 4)) goto trunc;
-        if (nd < 1 || nd > 4) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_LIMIT, "tensor '%.*s': %u dimensions (1 to 4 allowed)", (int)nl, nm, nd); }
+        if (nd < 1 || nd > 4) { OLMOE__PFAIL(err, en, OLMOE_ERR_LIMIT, "tensor '%.*s': %u dimensions (1 to 4 allowed)", (int)nl, nm, nd); }
         t->n_dims = (int)nd;
         for (d = 0; d < 4; d++) {
             uint64_t ne = 1;
             if (d < (int)nd && !olmoe__rd(&r, &ne, 8)) goto trunc;
-            if (ne == 0 || ne > (uint64_t)OLMOE__MAX_DIM) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_LIMIT, "tensor '%.*s': dimension %d is %llu", (int)nl, nm, d, (unsigned long long)ne); }
-            if (nel > (uint64_t)OLMOE__MAX_DIM / ne) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_LIMIT, "tensor '%.*s': element count overflows", (int)nl, nm); }
+            if (ne == 0 || ne > (uint64_t)OLMOE__MAX_DIM) { OLMOE__PFAIL(err, en, OLMOE_ERR_LIMIT, "tensor '%.*s': dimension %d is %llu", (int)nl, nm, d, (unsigned long long)ne); }
+            if (nel > (uint64_t)OLMOE__MAX_DIM / ne) { OLMOE__PFAIL(err, en, OLMOE_ERR_LIMIT, "tensor '%.*s': element count overflows", (int)nl, nm); }
             nel *= ne;
             if (d > 0) t->ne[d] = (int64_t)ne; else t->offset = ne; /* ne[0] parked in offset */
         }
         if (!olmoe__rd(&r, &type, 4) || !olmoe__rd(&r, NULL, 0)) goto trunc;
         t->type = (int)type;
         tt = olmoe__type((int)type);
-        if (!tt) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_TENSOR_TYPE, "tensor '%.*s': unknown type %u", (int)nl, nm, type); }
-        if (t->offset % (uint64_t)tt->blck) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_SHAPE, "tensor '%.*s': row of %llu is not a multiple of the %s block size %d", (int)nl, nm, (unsigned long long)t->offset, tt->name, tt->blck); }
+        if (!tt) { OLMOE__PFAIL(err, en, OLMOE_ERR_TENSOR_TYPE, "tensor '%.*s': unknown type %u", (int)nl, nm, type); }
+        if (t->offset % (uint64_t)tt->blck) { OLMOE__PFAIL(err, en, OLMOE_ERR_SHAPE, "tensor '%.*s': row of %llu is not a multiple of the %s block size %d", (int)nl, nm, (unsigned long long)t->offset, tt->name, tt->blck); }
         row = t->offset / (uint64_t)tt->blck * (uint64_t)tt->bytes;
         t->nbytes = row * (nel / t->offset);
         t->ne[0] = (int64_t)t->offset;
@@ -1113,7 +1118,7 @@ static olmoe_result olmoe__gguf_parse(const uint8_t *data, uint64_t size, olmoe_
         return olmoe__fail(err, en, OLMOE_ERR_TRUNCATED, "truncated file: in tensor info %llu", (unsigned long long)i);
     }
     g->names = (char *)olmoe__calloc((size_t)names_size + 1, 1);
-    if (!g->names) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory for tensor names"); }
+    if (!g->names) { OLMOE__PFAIL(err, en, OLMOE_ERR_OOM, "out of memory for tensor names"); }
     for (i = 0; i < g->n_tensors; i++) {
         olmoe__tensor *t = &g->tensors[i];
         size_t nl = (size_t)t->used;
@@ -1129,7 +1134,7 @@ static olmoe_result olmoe__gguf_parse(const uint8_t *data, uint64_t size, olmoe_
         uint32_t *tab;
         while (cap < g->n_tensors * 2) cap <<= 1;
         tab = (uint32_t *)olmoe__calloc((size_t)cap, sizeof(uint32_t));
-        if (!tab) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory"); }
+        if (!tab) { OLMOE__PFAIL(err, en, OLMOE_ERR_OOM, "out of memory"); }
         for (i = 0; i < g->n_tensors; i++) {
             const unsigned char *s = (const unsigned char *)g->tensors[i].name;
             h = 1469598103934665603ULL;
@@ -1148,11 +1153,11 @@ static olmoe_result olmoe__gguf_parse(const uint8_t *data, uint64_t size, olmoe_
     }
     /* data section */
     g->data_offset = (r.pos + g->alignment - 1) / g->alignment * g->alignment;
-    if (g->data_offset > size) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_TRUNCATED, "truncated file: ends before the data section (%llu > %llu)", (unsigned long long)g->data_offset, (unsigned long long)size); }
+    if (g->data_offset > size) { OLMOE__PFAIL(err, en, OLMOE_ERR_TRUNCATED, "truncated file: ends before the data section (%llu > %llu)", (unsigned long long)g->data_offset, (unsigned long long)size); }
     {
         uint64_t dsize = size - g->data_offset;
         uint64_t *idx = (uint64_t *)olmoe__calloc((size_t)g->n_tensors + 1, sizeof(uint64_t));
-        if (!idx) { olmoe__gguf_free(g); return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory"); }
+        if (!idx) { OLMOE__PFAIL(err, en, OLMOE_ERR_OOM, "out of memory"); }
         for (i = 0; i < g->n_tensors; i++) {
             olmoe__tensor *t = &g->tensors[i];
             idx[i] = i;
@@ -1464,6 +1469,8 @@ static olmoe_result olmoe__bind_mat(olmoe_model *m, const char *name, int nd, in
     olmoe__tensor *t;
     olmoe_result r = olmoe__bind(m, name, nd, ne0, ne1, ne2, 1, &t, err, en);
     if (r != OLMOE_OK) return r;
+    if (((uintptr_t)t->data & (t->type == OLMOE_TYPE_F32 ? 3u : 1u)) != 0) /* kernels load floats / fp16 scales in place */
+        return olmoe__fail(err, en, OLMOE_ERR_ALIGNMENT, "tensor %s: %s data not %d-byte aligned", name, olmoe_type_name(t->type), t->type == OLMOE_TYPE_F32 ? 4 : 2);
     mat->data = t->data;
     mat->type = t->type;
     mat->ne0 = ne0; mat->ne1 = ne1; mat->ne2 = ne2;
@@ -1500,7 +1507,11 @@ static olmoe_result olmoe__cfg_int(olmoe_model *m, const char *arch, const char 
         return OLMOE_OK;
     }
     if (kv->type == OLMOE__GGUF_ARR) return olmoe__fail(err, en, OLMOE_ERR_UNSUPPORTED, "%s: per-layer arrays are not supported", key);
-    if (olmoe__kv_int(kv, &v) != OLMOE_OK) return olmoe__fail(err, en, OLMOE_ERR_KEY_TYPE, "metadata %s: expected an integer (type %u)", key, kv->type);
+    {
+        olmoe_result kr = olmoe__kv_int(kv, &v);
+        if (kr == OLMOE_ERR_BAD_VALUE) return olmoe__fail(err, en, OLMOE_ERR_BAD_VALUE, "metadata %s is beyond 2^63", key);
+        if (kr != OLMOE_OK) return olmoe__fail(err, en, OLMOE_ERR_KEY_TYPE, "metadata %s: expected an integer (type %u)", key, kv->type);
+    }
     if (v < lo || v > hi) return olmoe__fail(err, en, OLMOE_ERR_BAD_VALUE, "metadata %s = %lld is outside [%lld, %lld]", key, (long long)v, (long long)lo, (long long)hi);
     *out = (int)v;
     return OLMOE_OK;
@@ -2461,7 +2472,7 @@ OLMOE_API olmoe_result olmoe_ctx_score(olmoe_ctx *c, const int32_t *context, int
     if (!c) return OLMOE_ERR_INVALID_ARG;
     if (!context || n_context < 1 || !cont || n_cont < 1)
         return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_INVALID_ARG, "score: need at least one context and one continuation token");
-    if (n_context + n_cont - 1 > c->n_ctx)
+    if ((int64_t)n_context + n_cont - 1 > (int64_t)c->n_ctx)
         return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_CONTEXT_FULL, "score: %d + %d tokens exceed the context of %d", n_context, n_cont, c->n_ctx);
     V = c->model->cfg.n_vocab;
     seq = (int32_t *)OLMOE_MALLOC(sizeof(int32_t) * (size_t)n_cont);
@@ -2603,7 +2614,9 @@ OLMOE_API void olmoe_sampler_init(olmoe_sampler *s, const olmoe_sampler_params *
 static uint64_t olmoe__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 OLMOE_API float olmoe_sampler_uniform(olmoe_sampler *s) {
-    uint64_t *r = s->rng, res = olmoe__rotl(r[1] * 5, 7) * 9, t = r[1] << 17;
+    uint64_t *r, res, t;
+    if (!s) return 0.0f;
+    r = s->rng; res = olmoe__rotl(r[1] * 5, 7) * 9; t = r[1] << 17;
     r[2] ^= r[0]; r[3] ^= r[1]; r[1] ^= r[2]; r[0] ^= r[3]; r[2] ^= t; r[3] = olmoe__rotl(r[3], 45);
     return (float)(res >> 40) * (1.0f / 16777216.0f);
 }
@@ -2642,7 +2655,7 @@ OLMOE_API int32_t olmoe_sampler_sample(olmoe_sampler *s, olmoe_ctx *c, const flo
     p = &s->p;
     V = c->model->cfg.n_vocab;
     cd = c->cand;
-    for (i = 0; i < V; i++) { cd[i].id = i; cd[i].v = logits[i]; }
+    for (i = 0; i < V; i++) { cd[i].id = i; cd[i].v = logits[i] == logits[i] ? logits[i] : -INFINITY; } /* NaN sorts last */
     if (recent && n_recent > 0 && p->repeat_penalty != 1.0f && p->repeat_last_n != 0) {
         int from = p->repeat_last_n < 0 ? 0 : OLMOE__MAX(0, n_recent - p->repeat_last_n);
         for (i = from; i < n_recent; i++) {
@@ -2789,6 +2802,12 @@ OLMOE_API olmoe_result olmoe_generate(olmoe_ctx *c, const char *prompt, const ol
     st->decode_s = olmoe_time_now() - t0;
     if (r == OLMOE_ERR_CANCELLED) olmoe__fail(c->err, sizeof c->err, r, "generation cancelled by the callback");
     return r;
+}
+#else
+OLMOE_API olmoe_gen_params olmoe_gen_default_params(void) { olmoe_gen_params p; memset(&p, 0, sizeof p); return p; }
+OLMOE_API olmoe_result olmoe_generate(olmoe_ctx *c, const char *prompt, const olmoe_gen_params *p, olmoe_gen_stats *st) {
+    (void)c; (void)prompt; (void)p; (void)st;
+    return OLMOE_ERR_UNSUPPORTED;
 }
 #endif /* OLMOE__HAVE_TOKENIZER */
 

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The CLI on the malformed-file corpus: `olmoe info F` and `olmoe logits -m F -t 1,2` on every
+# file in MANIFEST must exit non-zero with a message on stderr within seconds (the valid bases:
+# exit 0). An exit status of 124 is a timeout, 128 and above a crash (signal): both fail.
+#   usage: tests/bad_cli.sh [OLMOE_BINARY] [CORPUS_DIR]      (defaults build/olmoe tests/data/bad)
+set -u
+bin=${1:-build/olmoe}
+dir=${2:-tests/data/bad}
+limit=${BAD_CLI_TIMEOUT:-10}
+# a sanitizer build reports its findings with exit status 199 (not the 1 of an ordinary error)
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=199"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=199:print_stacktrace=1"
+pass=0
+fail=0
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+[ -x "$bin" ] || { echo "bad_cli: $bin is not an executable"; echo "0 passed, 1 failed"; exit 1; }
+[ -r "$dir/MANIFEST" ] || { echo "bad_cli: no $dir/MANIFEST"; echo "0 passed, 1 failed"; exit 1; }
+
+run() { # expected(ok|bad) file description... -- command...
+    local want=$1 file=$2
+    shift 2
+    timeout "$limit" "$@" >/dev/null 2>"$tmp"
+    local st=$?
+    local msg
+    msg=$(head -c 300 "$tmp" | tr '\n' ' ')
+    local ok=0
+    if [ "$st" -ge 124 ] || grep -q -E 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$tmp"; then
+        ok=0
+    elif [ "$want" = ok ]; then
+        [ "$st" -eq 0 ] && ok=1
+    else
+        [ "$st" -ne 0 ] && [ -s "$tmp" ] && ok=1
+    fi
+    if [ $ok = 1 ]; then
+        pass=$((pass + 1))
+        [ -n "${VERBOSE:-}" ] && echo "ok   $* -> $st: $msg"
+    else
+        fail=$((fail + 1))
+        if [ "$st" -eq 124 ]; then why="TIMEOUT after ${limit}s"
+        elif [ "$st" -eq 199 ] || grep -q -E 'Sanitizer|runtime error:' "$tmp"; then why="SANITIZER ERROR (exit $st)"
+        elif [ "$st" -ge 128 ]; then why="CRASH (signal $((st - 128)))"
+        else why="exit status $st"; fi
+        echo "FAIL $* -> $why (want $want): $msg"
+    fi
+}
+
+while read -r file code _desc; do
+    case "$file" in ''|'#'*) continue ;; esac
+    want=bad
+    [ "$code" = OLMOE_OK ] && want=ok
+    run "$want" "$file" "$bin" info "$dir/$file"
+    run "$want" "$file" "$bin" logits -m "$dir/$file" -t 1,2
+done < "$dir/MANIFEST"
+# a missing file and a directory
+run bad missing "$bin" info "$dir/no-such-file.gguf"
+run bad dir "$bin" logits -m "$dir" -t 1
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -2699,7 +2699,6 @@ OLMOE_API int32_t olmoe_sampler_sample(olmoe_sampler *s, olmoe_ctx *c, const flo
 }
 
 /* >>generation ============================================================================ */
-#ifdef OLMOE__HAVE_TOKENIZER
 OLMOE_API olmoe_gen_params olmoe_gen_default_params(void) {
     olmoe_gen_params p;
     memset(&p, 0, sizeof p);
@@ -2754,12 +2753,14 @@ OLMOE_API olmoe_result olmoe_generate(olmoe_ctx *c, const char *prompt, const ol
     st->stop_reason = OLMOE_STOP_LENGTH;
     for (i = 0; i < p.n_predict; i++) {
         int32_t t = olmoe_sampler_sample(&smp, c, olmoe_ctx_logits(c, -1), c->hist, c->pos);
-        char piece[256];
+        char piece[4096];
+        int kk;
         size_t k, hold;
         int s, stop_at = -1;
         if (t == eos) { st->stop_reason = OLMOE_STOP_EOS; break; }
         st->n_gen++;
-        k = olmoe_detok_push(&dt, c->model, t, piece, sizeof piece);
+        kk = olmoe_detok_push(&dt, c->model, t, piece, sizeof piece);
+        k = kk > 0 ? (size_t)OLMOE__MIN(kk, (int)sizeof piece) : 0;
         if (plen + k + 1 > pcap) {
             char *np = (char *)OLMOE_MALLOC(pcap = (plen + k + 1) * 2 + 64);
             if (!np) { r = OLMOE_ERR_OOM; break; }
@@ -2792,7 +2793,8 @@ OLMOE_API olmoe_result olmoe_generate(olmoe_ctx *c, const char *prompt, const ol
     }
     if (r == OLMOE_OK || r == OLMOE_ERR_CANCELLED) {
         char tail[16];
-        size_t k = olmoe_detok_flush(&dt, tail, sizeof tail);
+        int kk = olmoe_detok_flush(&dt, tail, sizeof tail);
+        size_t k = kk > 0 ? (size_t)OLMOE__MIN(kk, (int)sizeof tail) : 0;
         if (st->stop_reason != OLMOE_STOP_STRING && st->stop_reason != OLMOE_STOP_CANCELLED && p.on_text) {
             if (plen) p.on_text(pend, plen, p.user);
             if (k) p.on_text(tail, k, p.user);
@@ -2803,13 +2805,6 @@ OLMOE_API olmoe_result olmoe_generate(olmoe_ctx *c, const char *prompt, const ol
     if (r == OLMOE_ERR_CANCELLED) olmoe__fail(c->err, sizeof c->err, r, "generation cancelled by the callback");
     return r;
 }
-#else
-OLMOE_API olmoe_gen_params olmoe_gen_default_params(void) { olmoe_gen_params p; memset(&p, 0, sizeof p); return p; }
-OLMOE_API olmoe_result olmoe_generate(olmoe_ctx *c, const char *prompt, const olmoe_gen_params *p, olmoe_gen_stats *st) {
-    (void)c; (void)prompt; (void)p; (void)st;
-    return OLMOE_ERR_UNSUPPORTED;
-}
-#endif /* OLMOE__HAVE_TOKENIZER */
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,11 @@
 int cmd_convert(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
 
 /* Parse "1,2,3" into ids; returns count or -1 on a malformed list. *out is malloc'd. */
 int cli_parse_ids(const char *s, int32_t **out);

@@ -16,6 +16,11 @@ static void usage(FILE *f) {
             "  convert HF_DIR OUT.gguf [--type T]       Hugging Face checkpoint -> GGUF\n"
             "  synth OUT.gguf --preset olmoe-1b-7b --type q4_0|q8_0 [--seed N]  random full-size model\n"
             "  bench -m MODEL.gguf -t THREADS -p 128 -n 64 [-r REPS]  prefill/decode vs memory roofline\n"
+            "  run -m MODEL.gguf -p TEXT [-n N] [--temp T ...]  stream a continuation, then a timing line\n"
+            "  chat -m MODEL.gguf [--system TEXT]       interactive chat with the model's template\n"
+            "  score -m MODEL.gguf --jsonl FILE         multiple-choice log-likelihood evaluation\n"
+            "  perplexity -m MODEL.gguf -f TEXT [-c N]  sliding-window perplexity\n"
+            "  tokenize -m MODEL.gguf -f FILE | -p TEXT [--decode -t IDS]  token ids (one line)\n"
             "common options: -t/--threads N (for compute commands use --threads), --kernels scalar|avx2|avx512|neon\n");
 }
 
@@ -169,6 +174,11 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "convert")) return cmd_convert(argc - 1, argv + 1);
     if (!strcmp(argv[1], "synth")) return cmd_synth(argc - 1, argv + 1);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "tokenize")) return cmd_tokenize(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "chat")) return cmd_chat(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "score")) return cmd_score(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "perplexity")) return cmd_perplexity(argc - 1, argv + 1);
     fprintf(stderr, "olmoe: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     parse_special = data[0] & 1;
     text = (const char *)data + 1;
     len = size - 1;
-    cap = (int)len * 2 + 8;
+    cap = (int)len * 3 + 8;
     out = (int32_t *)malloc(sizeof(int32_t) * (size_t)cap);
     n = olmoe_tokenize(g_m, text, (int)len, out, cap, parse_special);
     if (n > cap) __builtin_trap();

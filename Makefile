@@ -75,6 +75,9 @@ test-tokenizer-full:
 test-kernels: $(BUILD)/test_kernels
 	$(BUILD)/test_kernels
 
+test-generate: $(BUILD)/test_generate $(BUILD)/fixtures/olmoe_c-f32.gguf
+	$(BUILD)/test_generate tests/data $(BUILD)/fixtures
+
 # NEON paths: cross-compiled for aarch64 and run under qemu-user (installs them if missing)
 test-neon:
 	tests/neon.sh
@@ -94,7 +97,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-model
+test: all test-header test-json test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-model
 	@echo "all test suites passed"
 
 clean:

@@ -8,7 +8,7 @@ WARN    := -Wall -Wextra
 BASE    := -std=c99 $(WARN) -I.
 LDLIBS  := -lm -lpthread
 BUILD   := build
-HDR     := olmoe.h $(wildcard src/*.inc)
+HDR     := olmoe.h
 
 TOOL_SRCS := $(filter-out tools/impl.c,$(wildcard tools/*.c))
 TOOL_OBJS := $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(TOOL_SRCS)) $(BUILD)/tools/impl.o

@@ -327,7 +327,78 @@ OLMOE_API uint16_t olmoe_fp32_to_bf16(float f);
 OLMOE_API float    olmoe_bf16_to_fp32(uint16_t h);
 
 /* ---- tokenizer and text (section >>tokenizer) -------------------------------------------- */
-#include "src/olmoe_tok_api.inc"
+/* >>tokenizer_api (inside extern "C").
+
+   Byte-level BPE as Hugging Face `tokenizers` runs it for OLMoE (GPT-NeoX-style, NFC, GPT-2 regex)
+   and FlexOlmo (dolma2 / cl100k regex), built from the GGUF's tokenizer.ggml.* keys. Every call
+   works on an immutable model: any number of threads may tokenize with one model at once.
+
+   Encoding, in HF's order: (1) added tokens are split out of the text, leftmost-longest. Control
+   tokens (token_type 3, HF special=true) are matched on the raw text, and only when parse_special
+   is nonzero; user-defined tokens (type 4, HF special=false, e.g. OLMoE's space runs) are always
+   matched, on the normalized text when the tokenizer normalizes (without a normalizer both kinds
+   are matched in one leftmost-longest pass). (2) The rest is NFC-normalized when the file says so
+   (tokenizer.olmoe.normalizer = "nfc", or tokenizer.ggml.pre = "olmo" without that key). (3) It
+   is split by the pre-tokenizer regex (the verbatim tokenizer.olmoe.pre_regex when present, else
+   tokenizer.ggml.pre "olmo"/"gpt-2": GPT-2; "dbrx": dolma2/cl100k). (4) Each piece's bytes are
+   merged by merge rank.
+   Unicode: the regex classes follow Unicode 16.0.0 and NFC follows Unicode 9.0.0, the versions
+   HF `tokenizers` 0.23 uses (see >>unicode_tables).
+
+   INVALID UTF-8 in the text is not an error: each byte that is not part of a well-formed UTF-8
+   sequence is kept as it is and treated as one character of class "other" (like punctuation; it
+   is never letter, digit or space and never changes under NFC). The byte-level BPE encodes it as
+   its byte token, so the pieces (olmoe_token_to_piece) give the input bytes back (after NFC, for
+   a tokenizer that normalizes). A vocabulary without a token for some byte drops that byte, as
+   HF drops a character outside its vocabulary: the OLMoE vocabulary has none for the 13 bytes
+   that never occur in UTF-8 (C0 C1 F5..FF); dolma2 has all 256.
+   olmoe_detokenize and olmoe_detok_* turn such bytes into U+FFFD, as HF decode does. */
+
+/* Tokenize len bytes of text. Returns the number of tokens; at most cap are written to out (out
+   may be NULL when cap is 0), so a result > cap means: call again with a bigger buffer. parse_special
+   = 1 recognises the text of control tokens such as "<|endoftext|>" (HF encode(text,
+   add_special_tokens=False)); 0 tokenizes it as plain text (HF encode_special_tokens=True). No BOS
+   or EOS is added. The count is at most 3 * len (NFC can triple a text's bytes; without a
+   normalizer it is at most len). Negative olmoe_result on error: OLMOE_ERR_UNSUPPORTED if the
+   model has no tokenizer this build can run, OLMOE_ERR_OOM, OLMOE_ERR_LIMIT for a text over
+   512 MiB (tokenize it in parts) or past INT_MAX tokens. */
+OLMOE_API int olmoe_tokenize(const olmoe_model *m, const char *text, size_t len, int32_t *out, int cap,
+                             int parse_special);
+
+/* The bytes of one token (byte-level decoded; may be part of a UTF-8 sequence; added tokens give
+   their text). Writes min(length, n) bytes to buf, plus a NUL when length < n, and returns the
+   length (so buf = NULL, n = 0 asks for the length). An id in [0, n_vocab) that the tokenizer does
+   not define (padding rows, UNUSED tokens) gives 0: HF decode skips it. OLMOE_ERR_TOKEN for other
+   ids, OLMOE_ERR_UNSUPPORTED without a tokenizer. */
+OLMOE_API int olmoe_token_to_piece(const olmoe_model *m, int32_t id, char *buf, size_t n);
+
+/* 1 if id is a control token (token_type 3: HF special=true, e.g. <|endoftext|>), else 0. */
+OLMOE_API int olmoe_token_is_special(const olmoe_model *m, int32_t id);
+
+/* Decode a whole sequence like HF decode(ids, skip_special_tokens=False): pieces concatenated,
+   ill-formed UTF-8 replaced by U+FFFD per maximal subpart (Rust String::from_utf8_lossy). Returns
+   the text's length; writes min(length, cap) bytes and a NUL when length < cap. Negative on error
+   (OLMOE_ERR_TOKEN for an id outside [0, n_vocab); nothing is promised about out then). */
+OLMOE_API int olmoe_detokenize(const olmoe_model *m, const int32_t *ids, int n, char *out, size_t cap);
+
+/* Streaming detokenizer: emits only complete, well-formed UTF-8. Bytes that can no longer become
+   a valid sequence turn into U+FFFD as soon as that is known; an incomplete tail waits for the next
+   token (or becomes U+FFFD at flush). The concatenation of everything emitted equals
+   olmoe_detokenize of the same ids. A zeroed struct is a valid initial state. */
+typedef struct olmoe_detok {
+    unsigned char pending[4];  /* an incomplete UTF-8 prefix (at most 3 bytes) */
+    int n_pending;
+} olmoe_detok;
+
+OLMOE_API void olmoe_detok_init(olmoe_detok *d);
+/* Feed one token; writes the newly completed text to out (no NUL) and returns its length. A cap of
+   3 * (olmoe_token_to_piece(m, id, NULL, 0) + 3) always suffices; with less room than this token
+   needs it returns OLMOE_ERR_LIMIT and leaves the state unchanged. OLMOE_ERR_TOKEN for a bad id
+   (state unchanged). */
+OLMOE_API int olmoe_detok_push(olmoe_detok *d, const olmoe_model *m, int32_t id, char *out, size_t cap);
+/* End of stream: writes U+FFFD (3 bytes) if an incomplete sequence is pending, resets the state,
+   and returns the length written (0 or 3); OLMOE_ERR_LIMIT (state kept) if cap < 3 is needed. */
+OLMOE_API int olmoe_detok_flush(olmoe_detok *d, char *out, size_t cap);
 
 #ifdef __cplusplus
 }
@@ -795,7 +866,7 @@ typedef struct olmoe__kernels {
        4 rows per pass and share the activation's loads, scales and Q4_0 correction among them. */
     olmoe__dotr_fn dotr_q8_0, dotr_q4_0;
 } olmoe__kernels;
-#define OLMOE__KERNELS_HAVE_DOTR 1 /* tells src/olmoe_simd.inc to fill the dotr entries */
+#define OLMOE__KERNELS_HAVE_DOTR 1 /* the SIMD tables below fill the dotr entries */
 
 static float olmoe__dot_q8_0_scalar(int n, const void *w, const void *xq) {
     const olmoe__block_q8_0 *a = (const olmoe__block_q8_0 *)w, *b = (const olmoe__block_q8_0 *)xq;
@@ -891,7 +962,796 @@ static const olmoe__kernels olmoe__kernels_scalar = {
    chosen at run time. The section defines OLMOE__HAVE_SIMD and
    olmoe__pick_kernels_simd(want): the table for want (AUTO = best this CPU has), or NULL. */
 #if !defined(OLMOE_NO_SIMD)
-#include "src/olmoe_simd.inc"
+/* >>kernels_simd: the ISA paths of the kernel table, after the scalar kernels and olmoe__kernels.
+
+   One translation unit holds every path: each function carries a target attribute (GCC or
+   clang; tested with GCC 12 and clang 14, C99 and C++11), so a plain `cc -O2` build runs
+   anywhere and picks its path at run time. Paths:
+     x86-64   AVX2 + FMA + F16C         maddubs int8 dots
+              AVX-512 F/BW/VL + VNNI    vpdpbusd int8 dots (256-bit vectors: on Zen 4 the 512-bit
+                                        ones are split in two anyway), 512-bit float dots
+     aarch64  NEON                      vmull/vpadal int8 dots (every ARMv8-A core)
+              NEON + dotprod            sdot int8 dots (ARMv8.2-A and later)
+   Q8_0/Q4_0 dots go 8 blocks (x86) or 4 blocks (NEON) per step: every block's int32 partials
+   are added up to its exact integer sum, and only then multiplied by its fp32 scale product.
+   dotr_q8_0/dotr_q4_0 do several rows at once; on x86 the Q4_0 one takes 4 rows a pass and
+   shares the activation's loads, scales and -8 correction among them (1.6x the single-row
+   speed in cache). Each row's result equals the single-row dot bit for bit.
+   Exactness (checked by tests/test_kernels.c against the scalar reference):
+     * Q8_0 x Q8_0 and Q4_0 x Q8_0: each block's integer sum equals the scalar one exactly; the
+       float result differs only by the order of the fp32 additions of the block terms. The x86
+       Q8_0 dot takes |w| x sign(y, w), exact whenever the activation holds no -128: activations
+       come from quant_q8_0, whose values lie in [-127, 127]. Weights may hold any int8 value.
+       Q4_0 and every NEON dot are exact for any int8 activation.
+     * quant_q8_0 writes the same bytes as olmoe__quant_q8_0_scalar (same amax, same d rounded
+       to fp16 to nearest even, roundf's half-away-from-zero, and the low byte of the int32
+       conversion, as the scalar (int8_t) cast compiles).
+     * fp16 and bf16 weights convert exactly (F16C / FCVTL handle subnormals, inf and NaN).
+     * f32/f16/bf16/Q6_K dots differ from the scalar ones by fp32 rounding only.
+   Pointers need no alignment: GGUF blocks are only 2-byte aligned, activation blocks 2-byte.
+   No global mutable state: CPU features are read each time olmoe__pick_kernels_simd runs. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
+#define OLMOE__HAVE_SIMD 1
+
+/* The multi-row entries exist once olmoe__kernels has them (OLMOE__KERNELS_HAVE_DOTR). */
+#ifdef OLMOE__KERNELS_HAVE_DOTR
+#define OLMOE__DOTR(q8, q4) , q8, q4
+#else
+#define OLMOE__DOTR(q8, q4)
+#endif
+
+static inline uint16_t olmoe__simd_ld16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline float olmoe__simd_ldf(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
+
+/* Tails shared by all paths: plain loops over the last few elements (unaligned-safe). */
+static float olmoe__simd_tail_f32(const uint8_t *w, const float *x, int i, int n) {
+    float s = 0.0f;
+    for (; i < n; i++) s += olmoe__simd_ldf(w + (size_t)i * 4) * x[i];
+    return s;
+}
+static float olmoe__simd_tail_f16(const uint8_t *w, const float *x, int i, int n) {
+    float s = 0.0f;
+    for (; i < n; i++) s += olmoe_fp16_to_fp32(olmoe__simd_ld16(w + (size_t)i * 2)) * x[i];
+    return s;
+}
+static float olmoe__simd_tail_bf16(const uint8_t *w, const float *x, int i, int n) {
+    float s = 0.0f;
+    for (; i < n; i++) s += olmoe_bf16_to_fp32(olmoe__simd_ld16(w + (size_t)i * 2)) * x[i];
+    return s;
+}
+
+/* ============================================================================== x86-64 ==== */
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <cpuid.h>
+
+#define OLMOE__AVX2 __attribute__((target("avx2,fma,f16c")))
+#define OLMOE__AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+/* ---- AVX2 + FMA + F16C ---------------------------------------------------------------------- */
+OLMOE__AVX2 static inline float olmoe__hsum_avx2(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+OLMOE__AVX2 static inline int32_t olmoe__hsumi_avx2(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+    return _mm_cvtsi128_si32(s);
+}
+OLMOE__AVX2 static inline float olmoe__h2f_avx2(const uint8_t *p) { return _cvtsh_ss(olmoe__simd_ld16(p)); }
+OLMOE__AVX2 static inline __m256i olmoe__ld2x16_avx2(const uint8_t *p0, const uint8_t *p1) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p0)),
+                                   _mm_loadu_si128((const __m128i *)p1), 1);
+}
+
+/* Quantized dots, 8 blocks per step. Each block's integer sum is formed exactly before it is
+   scaled in fp32 (so results differ from the scalar ones only in the order of the fp32
+   additions). A "pair" vector holds 4 int32 partials of one block in its low half and 4 of the
+   next block in its high half; sum4x4 of the pairs (0,1) (2,3) (4,5) (6,7) gives the 8 block
+   sums in the order 0,2,4,6,1,3,5,7, and the scales are gathered in that order. */
+OLMOE__AVX2 static inline __m256i olmoe__sum4x4_avx2(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
+    __m256i t0 = _mm256_add_epi32(_mm256_unpacklo_epi32(v0, v1), _mm256_unpackhi_epi32(v0, v1));
+    __m256i t1 = _mm256_add_epi32(_mm256_unpacklo_epi32(v2, v3), _mm256_unpackhi_epi32(v2, v3));
+    return _mm256_add_epi32(_mm256_unpacklo_epi64(t0, t1), _mm256_unpackhi_epi64(t0, t1));
+}
+/* Two blocks' 8-lane partials -> one pair vector. */
+OLMOE__AVX2 static inline __m256i olmoe__fold2_avx2(__m256i p0, __m256i p1) {
+    return _mm256_add_epi32(_mm256_permute2x128_si256(p0, p1, 0x20), _mm256_permute2x128_si256(p0, p1, 0x31));
+}
+/* The fp16 scales of 8 blocks st bytes apart, as floats in pair order, packed in two 64-bit
+   integers (the empty asm keeps compilers from turning this into slower vector shuffles). */
+OLMOE__AVX2 static inline __m256 olmoe__scales8p_avx2(const uint8_t *p, int st) {
+    uint64_t d0 = olmoe__simd_ld16(p), d1 = olmoe__simd_ld16(p + st), d2 = olmoe__simd_ld16(p + 2 * st);
+    uint64_t d3 = olmoe__simd_ld16(p + 3 * st), d4 = olmoe__simd_ld16(p + 4 * st), d5 = olmoe__simd_ld16(p + 5 * st);
+    uint64_t d6 = olmoe__simd_ld16(p + 6 * st), d7 = olmoe__simd_ld16(p + 7 * st);
+    __asm__("" : "+r"(d0), "+r"(d1), "+r"(d2), "+r"(d3), "+r"(d4), "+r"(d5), "+r"(d6), "+r"(d7));
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)(d1 | d3 << 16 | d5 << 32 | d7 << 48),
+                                          (long long)(d0 | d2 << 16 | d4 << 32 | d6 << 48)));
+}
+OLMOE__AVX2 static inline __m256 olmoe__sw4_avx2(const uint8_t *p) { return olmoe__scales8p_avx2(p, 18); }
+OLMOE__AVX2 static inline __m256 olmoe__sq8_avx2(const uint8_t *p) { return olmoe__scales8p_avx2(p, 34); }
+
+/* Q8_0 block . Q8_0 block as 8 int32 partials: |w| (unsigned) x sign(y, w); maddubs pairs stay
+   inside int16 (2 * 128 * 127); exact for y != -128. */
+OLMOE__AVX2 static inline __m256i olmoe__q8blk_avx2(const uint8_t *a, const uint8_t *b) {
+    __m256i w = _mm256_loadu_si256((const __m256i *)(a + 2)), y = _mm256_loadu_si256((const __m256i *)(b + 2));
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w)), _mm256_set1_epi16(1));
+}
+/* Q4_0 block . Q8_0 block as 8 int32 partials: sum nib*y - sum 8*y (exact for any y). */
+OLMOE__AVX2 static inline __m256i olmoe__q4blk_avx2(const uint8_t *a, const uint8_t *b) {
+    __m128i t = _mm_loadu_si128((const __m128i *)(a + 2));
+    __m256i n = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(t), _mm_srli_epi16(t, 4), 1),
+                                 _mm256_set1_epi8(0x0F));
+    __m256i y = _mm256_loadu_si256((const __m256i *)(b + 2));
+    __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(n, y), _mm256_maddubs_epi16(_mm256_set1_epi8(8), y));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+/* Q4_0 pairs: the low nibbles of blocks i, i+1 meet ylo = [y_i[0..15] | y_i+1[0..15]], the
+   high nibbles yhi = [y_i[16..31] | y_i+1[16..31]]. PAIRC includes the -8 correction; PAIR
+   leaves it to CORR, which depends on the activation only (shared by the rows of dotr). */
+OLMOE__AVX2 static inline __m256i olmoe__q4pair_avx2(__m256i lo, __m256i hi, __m256i ylo, __m256i yhi) {
+    return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, ylo), _mm256_maddubs_epi16(hi, yhi)),
+                             _mm256_set1_epi16(1));
+}
+OLMOE__AVX2 static inline __m256i olmoe__q4corr_avx2(__m256i ylo, __m256i yhi) {
+    const __m256i k8 = _mm256_set1_epi8(8);
+    return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(k8, ylo), _mm256_maddubs_epi16(k8, yhi)),
+                             _mm256_set1_epi16(1));
+}
+OLMOE__AVX2 static inline __m256i olmoe__q4pairc_avx2(__m256i lo, __m256i hi, __m256i ylo, __m256i yhi) {
+    const __m256i k8 = _mm256_set1_epi8(8);
+    __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, ylo), _mm256_maddubs_epi16(hi, yhi));
+    __m256i c = _mm256_add_epi16(_mm256_maddubs_epi16(k8, ylo), _mm256_maddubs_epi16(k8, yhi));
+    return _mm256_madd_epi16(_mm256_sub_epi16(p, c), _mm256_set1_epi16(1)); /* p, c, p - c fit int16 */
+}
+
+/* Kernels for one ISA from its primitives: Q8BLK/Q4BLK (one block, 8 partials), Q4PAIR,
+   Q4PAIRC, Q4CORR (pairs), SW4/SW8/SY (scales of 8 Q4_0 / Q8_0 weight / Q8_0 activation blocks). */
+#define OLMOE__Q4W(a, p, lo, hi)                                                               \
+    do { __m256i q_ = olmoe__ld2x16_avx2((a) + 36 * (p) + 2, (a) + 36 * (p) + 20);           \
+         lo = _mm256_and_si256(q_, m4); hi = _mm256_and_si256(_mm256_srli_epi16(q_, 4), m4); } while (0)
+#define OLMOE__Q4Y(b, p, ylo, yhi)                                                             \
+    do { ylo = olmoe__ld2x16_avx2((b) + 68 * (p) + 2, (b) + 68 * (p) + 36);                  \
+         yhi = olmoe__ld2x16_avx2((b) + 68 * (p) + 18, (b) + 68 * (p) + 52); } while (0)
+
+#define OLMOE__QKERNELS_X86(SFX, ATTR, Q8BLK, Q4BLK, Q4PAIR, Q4PAIRC, Q4CORR, SW4, SW8, SY)      \
+    ATTR static float olmoe__dot_q8_0_##SFX(int n, const void *w, const void *xq) {           \
+        const uint8_t *a = (const uint8_t *)w, *b = (const uint8_t *)xq;                      \
+        int nb = n / 32, i;                                                                   \
+        __m256 acc = _mm256_setzero_ps();                                                     \
+        float tail = 0.0f;                                                                    \
+        for (i = 0; i + 8 <= nb; i += 8, a += 272, b += 272) {                                \
+            __m256i s = olmoe__sum4x4_avx2(olmoe__fold2_avx2(Q8BLK(a, b), Q8BLK(a + 34, b + 34)),       \
+                                           olmoe__fold2_avx2(Q8BLK(a + 68, b + 68), Q8BLK(a + 102, b + 102)), \
+                                           olmoe__fold2_avx2(Q8BLK(a + 136, b + 136), Q8BLK(a + 170, b + 170)), \
+                                           olmoe__fold2_avx2(Q8BLK(a + 204, b + 204), Q8BLK(a + 238, b + 238))); \
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(SW8(a), SY(b)), acc);  \
+        }                                                                                     \
+        for (; i < nb; i++, a += 34, b += 34)                                                 \
+            tail += (float)olmoe__hsumi_avx2(Q8BLK(a, b)) * (olmoe__h2f_avx2(a) * olmoe__h2f_avx2(b)); \
+        return olmoe__hsum_avx2(acc) + tail;                                                  \
+    }                                                                                         \
+    ATTR __attribute__((unused)) static void olmoe__dotr_q8_0_##SFX(int n, int nr, const void *w, size_t ws, const void *xq, \
+                                            float *y, size_t ys) {                            \
+        int r;                                                                                \
+        for (r = 0; r < nr; r++) y[(size_t)r * ys] = olmoe__dot_q8_0_##SFX(n, (const uint8_t *)w + (size_t)r * ws, xq); \
+    }                                                                                         \
+    /* 8 Q4_0 blocks at a . 8 activation blocks at b, correction included. */                \
+    ATTR static inline __m256i olmoe__q4stepc_##SFX(const uint8_t *a, const uint8_t *b) {     \
+        const __m256i m4 = _mm256_set1_epi8(0x0F);                                            \
+        __m256i l0, h0, l1, h1, l2, h2, l3, h3, y0, z0, y1, z1, y2, z2, y3, z3;               \
+        OLMOE__Q4W(a, 0, l0, h0); OLMOE__Q4W(a, 1, l1, h1); OLMOE__Q4W(a, 2, l2, h2); OLMOE__Q4W(a, 3, l3, h3); \
+        OLMOE__Q4Y(b, 0, y0, z0); OLMOE__Q4Y(b, 1, y1, z1); OLMOE__Q4Y(b, 2, y2, z2); OLMOE__Q4Y(b, 3, y3, z3); \
+        return olmoe__sum4x4_avx2(Q4PAIRC(l0, h0, y0, z0), Q4PAIRC(l1, h1, y1, z1),          \
+                                  Q4PAIRC(l2, h2, y2, z2), Q4PAIRC(l3, h3, y3, z3));         \
+    }                                                                                         \
+    /* The same without the correction, activation halves given. */                          \
+    ATTR static inline __m256i olmoe__q4step_##SFX(const uint8_t *a, const __m256i *y, const __m256i *z) { \
+        const __m256i m4 = _mm256_set1_epi8(0x0F);                                            \
+        __m256i l0, h0, l1, h1, l2, h2, l3, h3;                                               \
+        OLMOE__Q4W(a, 0, l0, h0); OLMOE__Q4W(a, 1, l1, h1); OLMOE__Q4W(a, 2, l2, h2); OLMOE__Q4W(a, 3, l3, h3); \
+        return olmoe__sum4x4_avx2(Q4PAIR(l0, h0, y[0], z[0]), Q4PAIR(l1, h1, y[1], z[1]),    \
+                                  Q4PAIR(l2, h2, y[2], z[2]), Q4PAIR(l3, h3, y[3], z[3]));   \
+    }                                                                                         \
+    ATTR static float olmoe__dot_q4_0_##SFX(int n, const void *w, const void *xq) {           \
+        const uint8_t *a = (const uint8_t *)w, *b = (const uint8_t *)xq;                      \
+        int nb = n / 32, i;                                                                   \
+        __m256 acc = _mm256_setzero_ps();                                                     \
+        float tail = 0.0f;                                                                    \
+        for (i = 0; i + 8 <= nb; i += 8, a += 144, b += 272)                                  \
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(olmoe__q4stepc_##SFX(a, b)), _mm256_mul_ps(SW4(a), SY(b)), acc); \
+        for (; i < nb; i++, a += 18, b += 34)                                                 \
+            tail += (float)olmoe__hsumi_avx2(Q4BLK(a, b)) * (olmoe__h2f_avx2(a) * olmoe__h2f_avx2(b)); \
+        return olmoe__hsum_avx2(acc) + tail;                                                  \
+    }                                                                                         \
+    /* y[r * ys] = row r . xq for nr rows at w + r * ws, four rows at a time sharing the      \
+       activation's loads, scales and correction. */                                          \
+    ATTR __attribute__((unused)) static void olmoe__dotr_q4_0_##SFX(int n, int nr, const void *w, size_t ws, const void *xq, \
+                                            float *y, size_t ys) {                            \
+        int nb = n / 32, r = 0, i, k;                                                         \
+        for (; r + 4 <= nr; r += 4) {                                                         \
+            const uint8_t *a = (const uint8_t *)w + (size_t)r * ws, *b = (const uint8_t *)xq; \
+            __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;         \
+            float tail[4] = {0.0f, 0.0f, 0.0f, 0.0f};                                         \
+            for (i = 0; i + 8 <= nb; i += 8, a += 144, b += 272) {                            \
+                __m256i yl[4], yh[4], c;                                                      \
+                __m256 dy = SY(b);                                                            \
+                OLMOE__Q4Y(b, 0, yl[0], yh[0]); OLMOE__Q4Y(b, 1, yl[1], yh[1]);               \
+                OLMOE__Q4Y(b, 2, yl[2], yh[2]); OLMOE__Q4Y(b, 3, yl[3], yh[3]);               \
+                c = olmoe__sum4x4_avx2(Q4CORR(yl[0], yh[0]), Q4CORR(yl[1], yh[1]), Q4CORR(yl[2], yh[2]), Q4CORR(yl[3], yh[3])); \
+                acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(olmoe__q4step_##SFX(a, yl, yh), c)), \
+                                       _mm256_mul_ps(SW4(a), dy), acc0);                      \
+                acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(olmoe__q4step_##SFX(a + ws, yl, yh), c)), \
+                                       _mm256_mul_ps(SW4(a + ws), dy), acc1);                 \
+                acc2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(olmoe__q4step_##SFX(a + 2 * ws, yl, yh), c)), \
+                                       _mm256_mul_ps(SW4(a + 2 * ws), dy), acc2);             \
+                acc3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(olmoe__q4step_##SFX(a + 3 * ws, yl, yh), c)), \
+                                       _mm256_mul_ps(SW4(a + 3 * ws), dy), acc3);             \
+            }                                                                                 \
+            for (; i < nb; i++, a += 18, b += 34)                                             \
+                for (k = 0; k < 4; k++)                                                       \
+                    tail[k] += (float)olmoe__hsumi_avx2(Q4BLK(a + k * ws, b)) *               \
+                               (olmoe__h2f_avx2(a + k * ws) * olmoe__h2f_avx2(b));            \
+            y[(size_t)r * ys] = olmoe__hsum_avx2(acc0) + tail[0];                             \
+            y[(size_t)(r + 1) * ys] = olmoe__hsum_avx2(acc1) + tail[1];                       \
+            y[(size_t)(r + 2) * ys] = olmoe__hsum_avx2(acc2) + tail[2];                       \
+            y[(size_t)(r + 3) * ys] = olmoe__hsum_avx2(acc3) + tail[3];                       \
+        }                                                                                     \
+        for (; r < nr; r++) y[(size_t)r * ys] = olmoe__dot_q4_0_##SFX(n, (const uint8_t *)w + (size_t)r * ws, xq); \
+    }
+
+OLMOE__QKERNELS_X86(avx2, OLMOE__AVX2, olmoe__q8blk_avx2, olmoe__q4blk_avx2, olmoe__q4pair_avx2,
+                    olmoe__q4pairc_avx2, olmoe__q4corr_avx2, olmoe__sw4_avx2, olmoe__sq8_avx2, olmoe__sq8_avx2)
+
+/* 8 weights at p (f32, f16 or bf16) as floats. */
+OLMOE__AVX2 static inline __m256 olmoe__ld8_f32_avx2(const uint8_t *p) { return _mm256_loadu_ps((const float *)p); }
+OLMOE__AVX2 static inline __m256 olmoe__ld8_f16_avx2(const uint8_t *p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+OLMOE__AVX2 static inline __m256 olmoe__ld8_bf16_avx2(const uint8_t *p) {
+    __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+#define OLMOE__DOTF_AVX2(NAME, LD, ESZ, TAIL)                                                  \
+    OLMOE__AVX2 static float NAME(int n, const void *w, const float *x) {                     \
+        const uint8_t *a = (const uint8_t *)w;                                                \
+        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();                            \
+        __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();                            \
+        int i = 0;                                                                            \
+        for (; i + 32 <= n; i += 32) {                                                        \
+            s0 = _mm256_fmadd_ps(LD(a + (size_t)i * ESZ), _mm256_loadu_ps(x + i), s0);        \
+            s1 = _mm256_fmadd_ps(LD(a + (size_t)(i + 8) * ESZ), _mm256_loadu_ps(x + i + 8), s1);   \
+            s2 = _mm256_fmadd_ps(LD(a + (size_t)(i + 16) * ESZ), _mm256_loadu_ps(x + i + 16), s2); \
+            s3 = _mm256_fmadd_ps(LD(a + (size_t)(i + 24) * ESZ), _mm256_loadu_ps(x + i + 24), s3); \
+        }                                                                                     \
+        for (; i + 8 <= n; i += 8)                                                            \
+            s0 = _mm256_fmadd_ps(LD(a + (size_t)i * ESZ), _mm256_loadu_ps(x + i), s0);        \
+        return olmoe__hsum_avx2(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3))) + \
+               TAIL(a, x, i, n);                                                              \
+    }
+OLMOE__DOTF_AVX2(olmoe__dot_f32_avx2, olmoe__ld8_f32_avx2, 4, olmoe__simd_tail_f32)
+OLMOE__DOTF_AVX2(olmoe__dot_f16_avx2, olmoe__ld8_f16_avx2, 2, olmoe__simd_tail_f16)
+OLMOE__DOTF_AVX2(olmoe__dot_bf16_avx2, olmoe__ld8_bf16_avx2, 2, olmoe__simd_tail_bf16)
+
+/* Q6_K x f32, in registers: per half super-block, four vectors of 32 values q - 32 (weights
+   128h + 32j + l); each 16-value group g (weights 16g..16g+15, scale scales[g]) is converted to
+   fp32, dotted with x and added with the factor d * scales[g]. */
+OLMOE__AVX2 static inline void olmoe__q6k_half_avx2(const uint8_t *blk, int h, __m256i *q) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30), k32 = _mm256_set1_epi8(32);
+    __m256i l0 = _mm256_loadu_si256((const __m256i *)(blk + 64 * h));
+    __m256i l1 = _mm256_loadu_si256((const __m256i *)(blk + 64 * h + 32));
+    __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 128 + 32 * h));
+    q[0] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m2)), k32);
+    q[1] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m2)), k32);
+    q[2] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(qh, m2)), k32);
+    q[3] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2)), k32);
+}
+/* d * scales[0..15] as floats. */
+OLMOE__AVX2 static inline void olmoe__q6k_ds_avx2(const uint8_t *blk, float *ds) {
+    __m128i sc = _mm_loadu_si128((const __m128i *)(blk + 192));
+    __m256 d = _mm256_set1_ps(_cvtsh_ss(olmoe__simd_ld16(blk + 208)));
+    _mm256_storeu_ps(ds, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc))));
+    _mm256_storeu_ps(ds + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_unpackhi_epi64(sc, sc)))));
+}
+OLMOE__AVX2 static inline __m256 olmoe__q6k_group_avx2(__m128i q, const float *x, float ds, __m256 acc) {
+    __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_loadu_ps(x));
+    t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_unpackhi_epi64(q, q))), _mm256_loadu_ps(x + 8), t);
+    return _mm256_fmadd_ps(t, _mm256_set1_ps(ds), acc);
+}
+OLMOE__AVX2 static float olmoe__dot_q6_K_avx2(int n, const void *w, const float *x) {
+    const uint8_t *a = (const uint8_t *)w;
+    float ds[16];
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m256i q[4];
+    int i, h, j;
+    for (i = 0; i < n / 256; i++, a += 210, x += 256) {
+        olmoe__q6k_ds_avx2(a, ds);
+        for (h = 0; h < 2; h++) {
+            olmoe__q6k_half_avx2(a, h, q);
+            for (j = 0; j < 4; j++) {
+                int g = 8 * h + 2 * j;
+                acc0 = olmoe__q6k_group_avx2(_mm256_castsi256_si128(q[j]), x + 16 * g, ds[g], acc0);
+                acc1 = olmoe__q6k_group_avx2(_mm256_extracti128_si256(q[j], 1), x + 16 * g + 16, ds[g + 1], acc1);
+            }
+        }
+    }
+    return olmoe__hsum_avx2(_mm256_add_ps(acc0, acc1));
+}
+
+/* roundf (half away from zero) of 8 floats, exactly: t = trunc(v); t + sign(v) if |v - t| >= .5. */
+OLMOE__AVX2 static inline __m256i olmoe__roundf_i32_avx2(__m256 v) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 f = _mm256_andnot_ps(sign, _mm256_sub_ps(v, t));
+    __m256 up = _mm256_and_ps(_mm256_cmp_ps(f, _mm256_set1_ps(0.5f), _CMP_GE_OQ),
+                              _mm256_or_ps(_mm256_and_ps(v, sign), _mm256_set1_ps(1.0f)));
+    return _mm256_cvttps_epi32(_mm256_add_ps(t, up));
+}
+
+OLMOE__AVX2 static void olmoe__quant_q8_0_avx2(const float *x, void *y, int n) {
+    uint8_t *o = (uint8_t *)y;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256i lo = _mm256_set1_epi32(0xFF);
+    int b;
+    for (b = 0; b < n / 32; b++, x += 32, o += 34) {
+        __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
+        __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        float amax, d, id;
+        uint16_t dh;
+        __m256 vid;
+        __m256i q0, q1, q2, q3;
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        amax = _mm_cvtss_f32(h);
+        d = amax / 127.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        dh = (uint16_t)_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        memcpy(o, &dh, 2);
+        vid = _mm256_set1_ps(id);
+        q0 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(v0, vid)), lo);
+        q1 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(v1, vid)), lo);
+        q2 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(v2, vid)), lo);
+        q3 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(v3, vid)), lo);
+        q0 = _mm256_packus_epi16(_mm256_packus_epi32(q0, q1), _mm256_packus_epi32(q2, q3));
+        q0 = _mm256_permutevar8x32_epi32(q0, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(o + 2), q0);
+    }
+}
+
+static const olmoe__kernels olmoe__kernels_avx2 = {
+    OLMOE_KERNELS_AVX2, olmoe__dot_q8_0_avx2, olmoe__dot_q4_0_avx2, olmoe__dot_f32_avx2,
+    olmoe__dot_f16_avx2, olmoe__dot_bf16_avx2, olmoe__dot_q6_K_avx2, olmoe__quant_q8_0_avx2
+    OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2)
+};
+
+/* ---- AVX-512 F/BW/VL + VNNI ----------------------------------------------------------------
+   g++ 12 warns about the self-initialised _mm512_undefined_* inside its own AVX-512 headers
+   (GCC bug 105593) when they are inlined here; the warning is off for this part. */
+#if !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+/* Lower and upper halves of a zmm as ymm (AVX512F only, no DQ). */
+OLMOE__AVX512 static inline __m256 olmoe__hi256_avx512(__m512 v) {
+    return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+}
+OLMOE__AVX512 static inline float olmoe__hsum16_avx512(__m512 v) {
+    return olmoe__hsum_avx2(_mm256_add_ps(_mm512_castps512_ps256(v), olmoe__hi256_avx512(v)));
+}
+OLMOE__AVX512 static inline float olmoe__hmax16_avx512(__m512 v) {
+    __m256 m = _mm256_max_ps(_mm512_castps512_ps256(v), olmoe__hi256_avx512(v));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+/* Quantized dots: the AVX2 structure with vpdpbusd (the AVX2 helpers inline here: their
+   target is a subset of this one). The scales go through general registers as in AVX2:
+   picking them out of zmm loads with vpermt2w measured slower on Zen 4. */
+OLMOE__AVX512 static inline __m256i olmoe__q8blk_vnni(const uint8_t *a, const uint8_t *b) {
+    __m256i w = _mm256_loadu_si256((const __m256i *)(a + 2)), y = _mm256_loadu_si256((const __m256i *)(b + 2));
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(w), _mm256_sign_epi8(y, w));
+}
+OLMOE__AVX512 static inline __m256i olmoe__q4blk_vnni(const uint8_t *a, const uint8_t *b) {
+    __m128i t = _mm_loadu_si128((const __m128i *)(a + 2));
+    __m256i n = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(t), _mm_srli_epi16(t, 4), 1),
+                                 _mm256_set1_epi8(0x0F));
+    __m256i y = _mm256_loadu_si256((const __m256i *)(b + 2));
+    return _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), n, y),
+                            _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(8), y));
+}
+OLMOE__AVX512 static inline __m256i olmoe__q4pair_vnni(__m256i lo, __m256i hi, __m256i ylo, __m256i yhi) {
+    return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, ylo), hi, yhi);
+}
+OLMOE__AVX512 static inline __m256i olmoe__q4corr_vnni(__m256i ylo, __m256i yhi) {
+    const __m256i k8 = _mm256_set1_epi8(8);
+    return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), k8, ylo), k8, yhi);
+}
+/* With the correction: (y + 128) (-8) per byte (y ^ 0x80 is y + 128 unsigned) is -8 y - 1024;
+   each lane takes 8 of them, so starting from 8192 leaves exactly sum (nib - 8) y. */
+OLMOE__AVX512 static inline __m256i olmoe__q4pairc_vnni(__m256i lo, __m256i hi, __m256i ylo, __m256i yhi) {
+    const __m256i m8 = _mm256_set1_epi8(-8), x80 = _mm256_set1_epi8((char)0x80);
+    __m256i s = _mm256_dpbusd_epi32(_mm256_set1_epi32(8192), lo, ylo);
+    s = _mm256_dpbusd_epi32(s, hi, yhi);
+    s = _mm256_dpbusd_epi32(s, _mm256_xor_si256(ylo, x80), m8);
+    return _mm256_dpbusd_epi32(s, _mm256_xor_si256(yhi, x80), m8);
+}
+OLMOE__QKERNELS_X86(avx512, OLMOE__AVX512, olmoe__q8blk_vnni, olmoe__q4blk_vnni, olmoe__q4pair_vnni,
+                    olmoe__q4pairc_vnni, olmoe__q4corr_vnni, olmoe__sw4_avx2, olmoe__sq8_avx2, olmoe__sq8_avx2)
+
+/* 16 weights (f32, f16 or bf16) as floats; m masks the lanes to load (tails). */
+OLMOE__AVX512 static inline __m512 olmoe__ld16_f32_avx512(const uint8_t *p, __mmask16 m) {
+    return _mm512_maskz_loadu_ps(m, p);
+}
+OLMOE__AVX512 static inline __m512 olmoe__ld16_f16_avx512(const uint8_t *p, __mmask16 m) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+}
+OLMOE__AVX512 static inline __m512 olmoe__ld16_bf16_avx512(const uint8_t *p, __mmask16 m) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+}
+
+#define OLMOE__DOTF_AVX512(NAME, LD, ESZ)                                                     \
+    OLMOE__AVX512 static float NAME(int n, const void *w, const float *x) {                   \
+        const uint8_t *a = (const uint8_t *)w;                                                \
+        const __mmask16 all = 0xFFFF;                                                         \
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();                            \
+        __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();                            \
+        int i = 0;                                                                            \
+        for (; i + 64 <= n; i += 64) {                                                        \
+            s0 = _mm512_fmadd_ps(LD(a + (size_t)i * ESZ, all), _mm512_loadu_ps(x + i), s0);    \
+            s1 = _mm512_fmadd_ps(LD(a + (size_t)(i + 16) * ESZ, all), _mm512_loadu_ps(x + i + 16), s1); \
+            s2 = _mm512_fmadd_ps(LD(a + (size_t)(i + 32) * ESZ, all), _mm512_loadu_ps(x + i + 32), s2); \
+            s3 = _mm512_fmadd_ps(LD(a + (size_t)(i + 48) * ESZ, all), _mm512_loadu_ps(x + i + 48), s3); \
+        }                                                                                     \
+        for (; i < n; i += 16) {                                                              \
+            __mmask16 m = n - i >= 16 ? all : (__mmask16)((1u << (n - i)) - 1u);              \
+            s0 = _mm512_fmadd_ps(LD(a + (size_t)i * ESZ, m), _mm512_maskz_loadu_ps(m, x + i), s0); \
+        }                                                                                     \
+        return olmoe__hsum16_avx512(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3))); \
+    }
+OLMOE__DOTF_AVX512(olmoe__dot_f32_avx512, olmoe__ld16_f32_avx512, 4)
+OLMOE__DOTF_AVX512(olmoe__dot_f16_avx512, olmoe__ld16_f16_avx512, 2)
+OLMOE__DOTF_AVX512(olmoe__dot_bf16_avx512, olmoe__ld16_bf16_avx512, 2)
+
+OLMOE__AVX512 static inline __m512 olmoe__q6k_group_avx512(__m128i q, const float *x, float ds, __m512 acc) {
+    __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), _mm512_loadu_ps(x));
+    return _mm512_fmadd_ps(t, _mm512_set1_ps(ds), acc);
+}
+OLMOE__AVX512 static float olmoe__dot_q6_K_avx512(int n, const void *w, const float *x) {
+    const uint8_t *a = (const uint8_t *)w;
+    float ds[16];
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m256i q[4];
+    int i, h, j;
+    for (i = 0; i < n / 256; i++, a += 210, x += 256) {
+        olmoe__q6k_ds_avx2(a, ds);
+        for (h = 0; h < 2; h++) {
+            olmoe__q6k_half_avx2(a, h, q);
+            for (j = 0; j < 4; j++) {
+                int g = 8 * h + 2 * j;
+                acc0 = olmoe__q6k_group_avx512(_mm256_castsi256_si128(q[j]), x + 16 * g, ds[g], acc0);
+                acc1 = olmoe__q6k_group_avx512(_mm256_extracti128_si256(q[j], 1), x + 16 * g + 16, ds[g + 1], acc1);
+            }
+        }
+    }
+    return olmoe__hsum16_avx512(_mm512_add_ps(acc0, acc1));
+}
+
+OLMOE__AVX512 static void olmoe__quant_q8_0_avx512(const float *x, void *y, int n) {
+    uint8_t *o = (uint8_t *)y;
+    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+    int b, k;
+    for (b = 0; b < n / 32; b++, x += 32, o += 34) {
+        __m512 v[2];
+        float amax, d, id;
+        uint16_t dh;
+        v[0] = _mm512_loadu_ps(x);
+        v[1] = _mm512_loadu_ps(x + 16);
+        amax = olmoe__hmax16_avx512(_mm512_max_ps(_mm512_abs_ps(v[0]), _mm512_abs_ps(v[1])));
+        d = amax / 127.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        dh = (uint16_t)_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        memcpy(o, &dh, 2);
+        for (k = 0; k < 2; k++) {
+            __m512 s = _mm512_mul_ps(v[k], _mm512_set1_ps(id));
+            __m512 t = _mm512_roundscale_ps(s, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(s, t)), half, _CMP_GE_OQ);
+            /* t + copysign(1, s) where |s - t| >= 0.5 */
+            __m512 r = _mm512_mask_add_ps(t, up, t,
+                _mm512_castsi512_ps(_mm512_or_si512(_mm512_and_si512(_mm512_castps_si512(s), _mm512_set1_epi32((int)0x80000000u)),
+                                                    _mm512_castps_si512(one))));
+            _mm_storeu_si128((__m128i *)(o + 2 + 16 * k), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(r)));
+        }
+    }
+}
+
+static const olmoe__kernels olmoe__kernels_avx512 = {
+    OLMOE_KERNELS_AVX512, olmoe__dot_q8_0_avx512, olmoe__dot_q4_0_avx512, olmoe__dot_f32_avx512,
+    olmoe__dot_f16_avx512, olmoe__dot_bf16_avx512, olmoe__dot_q6_K_avx512, olmoe__quant_q8_0_avx512
+    OLMOE__DOTR(olmoe__dotr_q8_0_avx512, olmoe__dotr_q4_0_avx512)
+};
+
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+/* ---- detection ------------------------------------------------------------------------------ */
+static uint64_t olmoe__xgetbv0(void) {
+    uint32_t lo, hi;
+    __asm__ __volatile__(".byte 0x0f, 0x01, 0xd0" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* Which x86 paths this CPU and OS can run: bit 0 AVX2 table, bit 1 AVX-512 table. */
+static int olmoe__x86_paths(void) {
+    unsigned a, b, c, d, max;
+    uint64_t xcr0;
+    int avx2, r = 0;
+    if (!__get_cpuid(0, &max, &b, &c, &d) || max < 7) return 0;
+    __get_cpuid(1, &a, &b, &c, &d);
+    /* OSXSAVE (27), AVX (28), FMA (12), F16C (29) */
+    if (!(c & (1u << 27)) || !(c & (1u << 28)) || !(c & (1u << 12)) || !(c & (1u << 29))) return 0;
+    xcr0 = olmoe__xgetbv0();
+    if ((xcr0 & 0x6) != 0x6) return 0;                 /* XMM and YMM state saved by the OS */
+    __get_cpuid_count(7, 0, &a, &b, &c, &d);
+    avx2 = (b >> 5) & 1;
+    if (avx2) r |= 1;
+    if (avx2 && (xcr0 & 0xE0) == 0xE0 &&              /* opmask, ZMM_Hi256, Hi16_ZMM state */
+        (b & (1u << 16)) && (b & (1u << 30)) && (b & (1u << 31)) && /* F, BW, VL */
+        (c & (1u << 11)))                              /* VNNI */
+        r |= 2;
+    return r;
+}
+
+static const olmoe__kernels *olmoe__pick_kernels_simd(int want) {
+    int p = olmoe__x86_paths();
+    switch (want) {
+    case OLMOE_KERNELS_AUTO: return (p & 2) ? &olmoe__kernels_avx512 : (p & 1) ? &olmoe__kernels_avx2 : NULL;
+    case OLMOE_KERNELS_AVX2: return (p & 1) ? &olmoe__kernels_avx2 : NULL;
+    case OLMOE_KERNELS_AVX512: return (p & 2) ? &olmoe__kernels_avx512 : NULL;
+    default: return NULL;
+    }
+}
+#endif /* __x86_64__ */
+
+/* ============================================================================= aarch64 ==== */
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#if defined(__linux__) || defined(__ANDROID__)
+#include <sys/auxv.h>
+#elif defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
+
+#ifdef __clang__
+#define OLMOE__DOTPROD __attribute__((target("dotprod")))
+#else
+#define OLMOE__DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
+#endif
+/* clang before 16 declares vdotq_s32 only when the whole file targets dotprod. */
+#if defined(__clang__) && __clang_major__ < 16 && !defined(__ARM_FEATURE_DOTPROD)
+#define OLMOE__SDOT(acc, a, b) __asm__("sdot %0.4s, %1.16b, %2.16b" : "+w"(acc) : "w"(a), "w"(b))
+#else
+#define OLMOE__SDOT(acc, a, b) ((acc) = vdotq_s32((acc), (a), (b)))
+#endif
+
+/* Sum of 16 int8 products into 4 int32 lanes, plain NEON (exact: each product fits int16). */
+static inline int32x4_t olmoe__mla16_neon(int32x4_t acc, int8x16_t a, int8x16_t b) {
+    acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(a), vget_low_s8(b)));
+    return vpadalq_s16(acc, vmull_high_s8(a, b));
+}
+/* fp16 -> fp32 of a scale, with the hardware conversion (exact for every fp16 value). */
+static inline float olmoe__h2f_neon(const uint8_t *p) {
+    return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(olmoe__simd_ld16(p)))), 0);
+}
+/* Q6_K: the 16 group scales d * scales[g] of a super-block as floats (group g is weights
+   16g..16g+15). */
+static void olmoe__q6k_scales(const uint8_t *blk, float *ds) {
+    float d = olmoe_fp16_to_fp32(olmoe__simd_ld16(blk + 208));
+    int g;
+    for (g = 0; g < 16; g++) ds[g] = d * (float)(int8_t)blk[192 + g];
+}
+
+static inline int8x16_t olmoe__ld_s8(const uint8_t *p) { return vld1q_s8((const int8_t *)p); }
+
+/* The fp16 scales of 4 blocks st bytes apart, as floats. */
+static inline float32x4_t olmoe__scales4_neon(const uint8_t *p, int st) {
+    uint64_t v = (uint64_t)olmoe__simd_ld16(p) | (uint64_t)olmoe__simd_ld16(p + st) << 16 |
+                 (uint64_t)olmoe__simd_ld16(p + 2 * st) << 32 | (uint64_t)olmoe__simd_ld16(p + 3 * st) << 48;
+    return vcvt_f32_f16(vreinterpret_f16_u64(vcreate_u64(v)));
+}
+
+/* Q8_0/Q4_0 row . Q8_0 activation, 4 blocks per step: each block's 4 int32 partials are added
+   to its exact integer sum (pairwise adds) before the fp32 scaling, as in the scalar path. */
+#define OLMOE__DOT_Q_NEON(NAME, RNAME, ATTR, WB, BODY)                                               \
+    ATTR static float NAME(int n, const void *w, const void *xq) {                            \
+        const uint8_t *a = (const uint8_t *)w, *b = (const uint8_t *)xq;                      \
+        int nb = n / 32, i;                                                                   \
+        float32x4_t acc = vdupq_n_f32(0.0f);                                                  \
+        float tail = 0.0f;                                                                    \
+        for (i = 0; i + 4 <= nb; i += 4, a += 4 * WB, b += 136) {                             \
+            int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0;                         \
+            BODY(s0, a, b);                                                                   \
+            BODY(s1, a + WB, b + 34);                                                         \
+            BODY(s2, a + 2 * WB, b + 68);                                                     \
+            BODY(s3, a + 3 * WB, b + 102);                                                    \
+            s0 = vpaddq_s32(vpaddq_s32(s0, s1), vpaddq_s32(s2, s3));                          \
+            acc = vfmaq_f32(acc, vcvtq_f32_s32(s0), vmulq_f32(olmoe__scales4_neon(a, WB), olmoe__scales4_neon(b, 34))); \
+        }                                                                                     \
+        for (; i < nb; i++, a += WB, b += 34) {                                               \
+            int32x4_t s0 = vdupq_n_s32(0);                                                    \
+            BODY(s0, a, b);                                                                   \
+            tail += (float)vaddvq_s32(s0) * (olmoe__h2f_neon(a) * olmoe__h2f_neon(b));        \
+        }                                                                                     \
+        return vaddvq_f32(acc) + tail;                                                        \
+    }                                                                                         \
+    ATTR __attribute__((unused)) static void RNAME(int n, int nr, const void *w, size_t ws, const void *xq, \
+                                                     float *y, size_t ys) {                   \
+        int r;                                                                                \
+        for (r = 0; r < nr; r++) y[(size_t)r * ys] = NAME(n, (const uint8_t *)w + (size_t)r * ws, xq); \
+    }
+
+/* Block bodies: s += w . y over one block (a, b point at the blocks). */
+#define OLMOE__Q8_NEON(s, a, b)                                                                \
+    do { s = olmoe__mla16_neon(s, olmoe__ld_s8(a + 2), olmoe__ld_s8(b + 2));                  \
+         s = olmoe__mla16_neon(s, olmoe__ld_s8(a + 18), olmoe__ld_s8(b + 18)); } while (0)
+#define OLMOE__Q4_NEON(s, a, b)                                                                \
+    do { uint8x16_t q_ = vld1q_u8(a + 2);                                                     \
+         int8x16_t l_ = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q_, vdupq_n_u8(0x0F))), vdupq_n_s8(8)); \
+         int8x16_t h_ = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q_, 4)), vdupq_n_s8(8));       \
+         s = olmoe__mla16_neon(s, l_, olmoe__ld_s8(b + 2));                                    \
+         s = olmoe__mla16_neon(s, h_, olmoe__ld_s8(b + 18)); } while (0)
+#define OLMOE__Q8_SDOT(s, a, b)                                                                \
+    do { OLMOE__SDOT(s, olmoe__ld_s8(a + 2), olmoe__ld_s8(b + 2));                            \
+         OLMOE__SDOT(s, olmoe__ld_s8(a + 18), olmoe__ld_s8(b + 18)); } while (0)
+#define OLMOE__Q4_SDOT(s, a, b)                                                                \
+    do { uint8x16_t q_ = vld1q_u8(a + 2);                                                     \
+         int8x16_t l_ = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q_, vdupq_n_u8(0x0F))), vdupq_n_s8(8)); \
+         int8x16_t h_ = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q_, 4)), vdupq_n_s8(8));       \
+         OLMOE__SDOT(s, l_, olmoe__ld_s8(b + 2));                                             \
+         OLMOE__SDOT(s, h_, olmoe__ld_s8(b + 18)); } while (0)
+
+OLMOE__DOT_Q_NEON(olmoe__dot_q8_0_neon, olmoe__dotr_q8_0_neon, , 34, OLMOE__Q8_NEON)
+OLMOE__DOT_Q_NEON(olmoe__dot_q4_0_neon, olmoe__dotr_q4_0_neon, , 18, OLMOE__Q4_NEON)
+OLMOE__DOT_Q_NEON(olmoe__dot_q8_0_dot, olmoe__dotr_q8_0_dot, OLMOE__DOTPROD, 34, OLMOE__Q8_SDOT)
+OLMOE__DOT_Q_NEON(olmoe__dot_q4_0_dot, olmoe__dotr_q4_0_dot, OLMOE__DOTPROD, 18, OLMOE__Q4_SDOT)
+
+static inline float32x4_t olmoe__ld4_f32_neon(const uint8_t *p) { return vreinterpretq_f32_u8(vld1q_u8(p)); }
+static inline float32x4_t olmoe__ld4_f16_neon(const uint8_t *p) {
+    return vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(p)));
+}
+static inline float32x4_t olmoe__ld4_bf16_neon(const uint8_t *p) {
+    return vreinterpretq_f32_u32(vshll_n_u16(vreinterpret_u16_u8(vld1_u8(p)), 16));
+}
+#define OLMOE__DOTF_NEON(NAME, LD, ESZ, TAIL)                                                  \
+    static float NAME(int n, const void *w, const float *x) {                                 \
+        const uint8_t *a = (const uint8_t *)w;                                                \
+        float32x4_t s0 = vdupq_n_f32(0.0f), s1 = vdupq_n_f32(0.0f);                           \
+        float32x4_t s2 = vdupq_n_f32(0.0f), s3 = vdupq_n_f32(0.0f);                           \
+        int i = 0;                                                                            \
+        for (; i + 16 <= n; i += 16) {                                                        \
+            s0 = vfmaq_f32(s0, LD(a + (size_t)i * ESZ), vld1q_f32(x + i));                    \
+            s1 = vfmaq_f32(s1, LD(a + (size_t)(i + 4) * ESZ), vld1q_f32(x + i + 4));          \
+            s2 = vfmaq_f32(s2, LD(a + (size_t)(i + 8) * ESZ), vld1q_f32(x + i + 8));          \
+            s3 = vfmaq_f32(s3, LD(a + (size_t)(i + 12) * ESZ), vld1q_f32(x + i + 12));        \
+        }                                                                                     \
+        for (; i + 4 <= n; i += 4) s0 = vfmaq_f32(s0, LD(a + (size_t)i * ESZ), vld1q_f32(x + i)); \
+        return vaddvq_f32(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3))) + TAIL(a, x, i, n); \
+    }
+OLMOE__DOTF_NEON(olmoe__dot_f32_neon, olmoe__ld4_f32_neon, 4, olmoe__simd_tail_f32)
+OLMOE__DOTF_NEON(olmoe__dot_f16_neon, olmoe__ld4_f16_neon, 2, olmoe__simd_tail_f16)
+OLMOE__DOTF_NEON(olmoe__dot_bf16_neon, olmoe__ld4_bf16_neon, 2, olmoe__simd_tail_bf16)
+
+static float olmoe__dot_q6_K_neon(int n, const void *w, const float *x) {
+    const uint8_t *a = (const uint8_t *)w;
+    int8_t buf[256];
+    float ds[16];
+    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
+    int i, g, h, l;
+    for (i = 0; i < n / 256; i++, a += 210, x += 256) {
+        const uint8x16_t m4 = vdupq_n_u8(0x0F), m2 = vdupq_n_u8(0x30);
+        const int8x16_t k32 = vdupq_n_s8(32);
+        for (h = 0; h < 2; h++)
+            for (l = 0; l < 32; l += 16) {
+                uint8x16_t l0 = vld1q_u8(a + 64 * h + l), l1 = vld1q_u8(a + 64 * h + 32 + l);
+                uint8x16_t qh = vld1q_u8(a + 128 + 32 * h + l);
+                uint8x16_t q1 = vorrq_u8(vandq_u8(l0, m4), vandq_u8(vshlq_n_u8(qh, 4), m2));
+                uint8x16_t q2 = vorrq_u8(vandq_u8(l1, m4), vandq_u8(vshlq_n_u8(qh, 2), m2));
+                uint8x16_t q3 = vorrq_u8(vshrq_n_u8(l0, 4), vandq_u8(qh, m2));
+                uint8x16_t q4 = vorrq_u8(vshrq_n_u8(l1, 4), vandq_u8(vshrq_n_u8(qh, 2), m2));
+                int8_t *o = buf + 128 * h + l;
+                vst1q_s8(o, vsubq_s8(vreinterpretq_s8_u8(q1), k32));
+                vst1q_s8(o + 32, vsubq_s8(vreinterpretq_s8_u8(q2), k32));
+                vst1q_s8(o + 64, vsubq_s8(vreinterpretq_s8_u8(q3), k32));
+                vst1q_s8(o + 96, vsubq_s8(vreinterpretq_s8_u8(q4), k32));
+            }
+        olmoe__q6k_scales(a, ds);
+        for (g = 0; g < 16; g++) {
+            int8x16_t q = vld1q_s8(buf + 16 * g);
+            int16x8_t q0 = vmovl_s8(vget_low_s8(q)), q1 = vmovl_high_s8(q);
+            float32x4_t t0 = vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(q0))), vld1q_f32(x + 16 * g));
+            float32x4_t t1 = vmulq_f32(vcvtq_f32_s32(vmovl_high_s16(q0)), vld1q_f32(x + 16 * g + 4));
+            t0 = vfmaq_f32(t0, vcvtq_f32_s32(vmovl_s16(vget_low_s16(q1))), vld1q_f32(x + 16 * g + 8));
+            t1 = vfmaq_f32(t1, vcvtq_f32_s32(vmovl_high_s16(q1)), vld1q_f32(x + 16 * g + 12));
+            acc0 = vfmaq_n_f32(acc0, t0, ds[g]);
+            acc1 = vfmaq_n_f32(acc1, t1, ds[g]);
+        }
+    }
+    return vaddvq_f32(vaddq_f32(acc0, acc1));
+}
+
+/* roundf is FRINTA (ties away); FCVTZS then two truncating narrows keep the low byte, as the
+   scalar (int8_t) cast does. */
+static void olmoe__quant_q8_0_neon(const float *x, void *y, int n) {
+    uint8_t *o = (uint8_t *)y;
+    int b, k;
+    for (b = 0; b < n / 32; b++, x += 32, o += 34) {
+        float32x4_t v[8], m;
+        float amax, d, id;
+        uint16_t dh;
+        int16x8_t h[4];
+        for (k = 0; k < 8; k++) v[k] = vld1q_f32(x + 4 * k);
+        m = vabsq_f32(v[0]);
+        for (k = 1; k < 8; k++) m = vmaxq_f32(m, vabsq_f32(v[k]));
+        amax = vmaxvq_f32(m);
+        d = amax / 127.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        dh = olmoe_fp32_to_fp16(d);
+        memcpy(o, &dh, 2);
+        for (k = 0; k < 4; k++) {
+            int32x4_t i0 = vcvtq_s32_f32(vrndaq_f32(vmulq_n_f32(v[2 * k], id)));
+            int32x4_t i1 = vcvtq_s32_f32(vrndaq_f32(vmulq_n_f32(v[2 * k + 1], id)));
+            h[k] = vcombine_s16(vmovn_s32(i0), vmovn_s32(i1));
+        }
+        vst1_s8((int8_t *)o + 2, vmovn_s16(h[0]));
+        vst1_s8((int8_t *)o + 10, vmovn_s16(h[1]));
+        vst1_s8((int8_t *)o + 18, vmovn_s16(h[2]));
+        vst1_s8((int8_t *)o + 26, vmovn_s16(h[3]));
+    }
+}
+
+static const olmoe__kernels olmoe__kernels_neon = {
+    OLMOE_KERNELS_NEON, olmoe__dot_q8_0_neon, olmoe__dot_q4_0_neon, olmoe__dot_f32_neon,
+    olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
+    OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon)
+};
+static const olmoe__kernels olmoe__kernels_neon_dot = {
+    OLMOE_KERNELS_NEON, olmoe__dot_q8_0_dot, olmoe__dot_q4_0_dot, olmoe__dot_f32_neon,
+    olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
+    OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot)
+};
+
+/* Whether the CPU has the dot-product instructions (FEAT_DotProd). */
+static int olmoe__arm_dotprod(void) {
+#if defined(__linux__) || defined(__ANDROID__)
+    return (getauxval(AT_HWCAP) >> 20) & 1; /* HWCAP_ASIMDDP */
+#elif defined(__APPLE__)
+    int v = 0;
+    size_t len = sizeof v;
+    if (sysctlbyname("hw.optional.arm.FEAT_DotProd", &v, &len, NULL, 0) != 0) return 0;
+    return v != 0;
+#else
+    return 0;
+#endif
+}
+
+static const olmoe__kernels *olmoe__pick_kernels_simd(int want) {
+    if (want != OLMOE_KERNELS_AUTO && want != OLMOE_KERNELS_NEON) return NULL;
+    return olmoe__arm_dotprod() ? &olmoe__kernels_neon_dot : &olmoe__kernels_neon;
+}
+#endif /* __aarch64__ */
+
+#endif /* __GNUC__ && (__x86_64__ || __aarch64__) */
 #endif
 
 /* Pick a kernel table. want = OLMOE_KERNELS_*; returns NULL if the CPU or build lacks it. */
@@ -1764,7 +2624,1984 @@ OLMOE_API uint64_t olmoe_model_bytes_per_token(const olmoe_model *m) {
 }
 
 /* >>tokenizer ============================================================================ */
-#include "src/olmoe_tok.inc"
+/* >>tokenizer
+
+   Byte-level BPE with HF `tokenizers` semantics (see >>tokenizer_api for the contract).
+   Layout: Unicode tables and lookups -> UTF-8 -> NFC -> pre-tokenizer scanners (hand-written
+   equivalents of the two regexes) -> BPE -> load from GGUF -> public API. */
+#define OLMOE__HAVE_TOKENIZER 1
+/* >>unicode_tables: BEGIN generated by tools/gen_unicode.py (it rewrites the text between these markers) */
+/* olmoe.h Unicode tables GENERATED by tools/gen_unicode.py
+   from unicodedataplus 16.0.0.post1 (Unicode 16.0.0) -- do not edit by hand.
+
+   Character classes: Unicode 16.0.0, the version of Oniguruma in Hugging Face `tokenizers` 0.23,
+   whose regexes define \p{L} = gc L* (141028 code points), \p{N} = gc N* (1911) and \s = White_Space
+   (25 code points). Checked code point by code point against `tokenizers` (gen_unicode.py --check-hf).
+   NFC: Unicode 9.0.0, the version of the `unicode-normalization-alignments` crate that
+   `tokenizers` normalizes with: the Unicode 16.0.0 data of the code points whose Age is <= 9.0
+   (exact, by the normalization stability policy). Against full Unicode 16.0.0 NFC this differs in:
+   120 marks added after 9.0 with a nonzero combining class (treated as class 0, so never
+   reordered): U+07FD U+0897 U+0898 U+0899 U+089A U+089B U+089C U+089D ...;
+   and 21 canonical compositions whose composite is newer (left uncomposed):
+   U+105C9 U+105E4 U+11383 U+11385 U+1138E U+11391 U+113C5 U+113C7 ...
+*/
+#define OLMOE__UNICODE_CLASS_VERSION "16.0.0"
+#define OLMOE__UNICODE_NFC_VERSION "9.0.0"
+
+/* Class boundaries, sorted: (first code point << 2) | class, class 0 other, 1 \p{L}, 2 \p{N},
+   3 \s. A class holds from its first code point up to the next entry's. */
+#define OLMOE__UCLASS_N 1610
+static const uint32_t olmoe__uclass[OLMOE__UCLASS_N] = {
+    0x0, 0x27, 0x38, 0x83, 0x84, 0xc2, 0xe8, 0x105, 0x16c, 0x185,
+    0x1ec, 0x217, 0x218, 0x283, 0x284, 0x2a9, 0x2ac, 0x2ca, 0x2d0, 0x2d5,
+    0x2d8, 0x2e6, 0x2e9, 0x2ec, 0x2f2, 0x2fc, 0x301, 0x35c, 0x361, 0x3dc,
+    0x3e1, 0xb08, 0xb19, 0xb48, 0xb81, 0xb94, 0xbb1, 0xbb4, 0xbb9, 0xbbc,
+    0xdc1, 0xdd4, 0xdd9, 0xde0, 0xde9, 0xdf8, 0xdfd, 0xe00, 0xe19, 0xe1c,
+    0xe21, 0xe2c, 0xe31, 0xe34, 0xe39, 0xe88, 0xe8d, 0xfd8, 0xfdd, 0x1208,
+    0x1229, 0x14c0, 0x14c5, 0x155c, 0x1565, 0x1568, 0x1581, 0x1624, 0x1741, 0x17ac,
+    0x17bd, 0x17cc, 0x1881, 0x192c, 0x1982, 0x19a8, 0x19b9, 0x19c0, 0x19c5, 0x1b50,
+    0x1b55, 0x1b58, 0x1b95, 0x1b9c, 0x1bb9, 0x1bc2, 0x1be9, 0x1bf4, 0x1bfd, 0x1c00,
+    0x1c41, 0x1c44, 0x1c49, 0x1cc0, 0x1d35, 0x1e98, 0x1ec5, 0x1ec8, 0x1f02, 0x1f29,
+    0x1fac, 0x1fd1, 0x1fd8, 0x1fe9, 0x1fec, 0x2001, 0x2058, 0x2069, 0x206c, 0x2091,
+    0x2094, 0x20a1, 0x20a4, 0x2101, 0x2164, 0x2181, 0x21ac, 0x21c1, 0x2220, 0x2225,
+    0x223c, 0x2281, 0x2328, 0x2411, 0x24e8, 0x24f5, 0x24f8, 0x2541, 0x2544, 0x2561,
+    0x2588, 0x259a, 0x25c0, 0x25c5, 0x2604, 0x2615, 0x2634, 0x263d, 0x2644, 0x264d,
+    0x26a4, 0x26a9, 0x26c4, 0x26c9, 0x26cc, 0x26d9, 0x26e8, 0x26f5, 0x26f8, 0x2739,
+    0x273c, 0x2771, 0x2778, 0x277d, 0x2788, 0x279a, 0x27c1, 0x27c8, 0x27d2, 0x27e8,
+    0x27f1, 0x27f4, 0x2815, 0x282c, 0x283d, 0x2844, 0x284d, 0x28a4, 0x28a9, 0x28c4,
+    0x28c9, 0x28d0, 0x28d5, 0x28dc, 0x28e1, 0x28e8, 0x2965, 0x2974, 0x2979, 0x297c,
+    0x299a, 0x29c0, 0x29c9, 0x29d4, 0x2a15, 0x2a38, 0x2a3d, 0x2a48, 0x2a4d, 0x2aa4,
+    0x2aa9, 0x2ac4, 0x2ac9, 0x2ad0, 0x2ad5, 0x2ae8, 0x2af5, 0x2af8, 0x2b41, 0x2b44,
+    0x2b81, 0x2b88, 0x2b9a, 0x2bc0, 0x2be5, 0x2be8, 0x2c15, 0x2c34, 0x2c3d, 0x2c44,
+    0x2c4d, 0x2ca4, 0x2ca9, 0x2cc4, 0x2cc9, 0x2cd0, 0x2cd5, 0x2ce8, 0x2cf5, 0x2cf8,
+    0x2d71, 0x2d78, 0x2d7d, 0x2d88, 0x2d9a, 0x2dc0, 0x2dc5, 0x2dca, 0x2de0, 0x2e0d,
+    0x2e10, 0x2e15, 0x2e2c, 0x2e39, 0x2e44, 0x2e49, 0x2e58, 0x2e65, 0x2e6c, 0x2e71,
+    0x2e74, 0x2e79, 0x2e80, 0x2e8d, 0x2e94, 0x2ea1, 0x2eac, 0x2eb9, 0x2ee8, 0x2f41,
+    0x2f44, 0x2f9a, 0x2fcc, 0x3015, 0x3034, 0x3039, 0x3044, 0x3049, 0x30a4, 0x30a9,
+    0x30e8, 0x30f5, 0x30f8, 0x3161, 0x316c, 0x3175, 0x3178, 0x3181, 0x3188, 0x319a,
+    0x31c0, 0x31e2, 0x31fc, 0x3201, 0x3204, 0x3215, 0x3234, 0x3239, 0x3244, 0x3249,
+    0x32a4, 0x32a9, 0x32d0, 0x32d5, 0x32e8, 0x32f5, 0x32f8, 0x3375, 0x337c, 0x3381,
+    0x3388, 0x339a, 0x33c0, 0x33c5, 0x33cc, 0x3411, 0x3434, 0x3439, 0x3444, 0x3449,
+    0x34ec, 0x34f5, 0x34f8, 0x3539, 0x353c, 0x3551, 0x355c, 0x3562, 0x357d, 0x3588,
+    0x359a, 0x35e4, 0x35e9, 0x3600, 0x3615, 0x365c, 0x3669, 0x36c8, 0x36cd, 0x36f0,
+    0x36f5, 0x36f8, 0x3701, 0x371c, 0x379a, 0x37c0, 0x3805, 0x38c4, 0x38c9, 0x38d0,
+    0x3901, 0x391c, 0x3942, 0x3968, 0x3a05, 0x3a0c, 0x3a11, 0x3a14, 0x3a19, 0x3a2c,
+    0x3a31, 0x3a90, 0x3a95, 0x3a98, 0x3a9d, 0x3ac4, 0x3ac9, 0x3ad0, 0x3af5, 0x3af8,
+    0x3b01, 0x3b14, 0x3b19, 0x3b1c, 0x3b42, 0x3b68, 0x3b71, 0x3b80, 0x3c01, 0x3c04,
+    0x3c82, 0x3cd0, 0x3d01, 0x3d20, 0x3d25, 0x3db4, 0x3e21, 0x3e34, 0x4001, 0x40ac,
+    0x40fd, 0x4102, 0x4128, 0x4141, 0x4158, 0x4169, 0x4178, 0x4185, 0x4188, 0x4195,
+    0x419c, 0x41b9, 0x41c4, 0x41d5, 0x4208, 0x4239, 0x423c, 0x4242, 0x4268, 0x4281,
+    0x4318, 0x431d, 0x4320, 0x4335, 0x4338, 0x4341, 0x43ec, 0x43f1, 0x4924, 0x4929,
+    0x4938, 0x4941, 0x495c, 0x4961, 0x4964, 0x4969, 0x4978, 0x4981, 0x4a24, 0x4a29,
+    0x4a38, 0x4a41, 0x4ac4, 0x4ac9, 0x4ad8, 0x4ae1, 0x4afc, 0x4b01, 0x4b04, 0x4b09,
+    0x4b18, 0x4b21, 0x4b5c, 0x4b61, 0x4c44, 0x4c49, 0x4c58, 0x4c61, 0x4d6c, 0x4da6,
+    0x4df4, 0x4e01, 0x4e40, 0x4e81, 0x4fd8, 0x4fe1, 0x4ff8, 0x5005, 0x59b4, 0x59bd,
+    0x5a03, 0x5a05, 0x5a6c, 0x5a81, 0x5bac, 0x5bba, 0x5bc5, 0x5be4, 0x5c01, 0x5c48,
+    0x5c7d, 0x5cc8, 0x5d01, 0x5d48, 0x5d81, 0x5db4, 0x5db9, 0x5dc4, 0x5e01, 0x5ed0,
+    0x5f5d, 0x5f60, 0x5f71, 0x5f74, 0x5f82, 0x5fa8, 0x5fc2, 0x5fe8, 0x6042, 0x6068,
+    0x6081, 0x61e4, 0x6201, 0x6214, 0x621d, 0x62a4, 0x62a9, 0x62ac, 0x62c1, 0x63d8,
+    0x6401, 0x647c, 0x651a, 0x6541, 0x65b8, 0x65c1, 0x65d4, 0x6601, 0x66b0, 0x66c1,
+    0x6728, 0x6742, 0x676c, 0x6801, 0x685c, 0x6881, 0x6954, 0x6a02, 0x6a28, 0x6a42,
+    0x6a68, 0x6a9d, 0x6aa0, 0x6c15, 0x6cd0, 0x6d15, 0x6d34, 0x6d42, 0x6d68, 0x6e0d,
+    0x6e84, 0x6eb9, 0x6ec2, 0x6ee9, 0x6f98, 0x7001, 0x7090, 0x7102, 0x7128, 0x7135,
+    0x7142, 0x7169, 0x71f8, 0x7201, 0x722c, 0x7241, 0x72ec, 0x72f5, 0x7300, 0x73a5,
+    0x73b4, 0x73b9, 0x73d0, 0x73d5, 0x73dc, 0x73e9, 0x73ec, 0x7401, 0x7700, 0x7801,
+    0x7c58, 0x7c61, 0x7c78, 0x7c81, 0x7d18, 0x7d21, 0x7d38, 0x7d41, 0x7d60, 0x7d65,
+    0x7d68, 0x7d6d, 0x7d70, 0x7d75, 0x7d78, 0x7d7d, 0x7df8, 0x7e01, 0x7ed4, 0x7ed9,
+    0x7ef4, 0x7ef9, 0x7efc, 0x7f09, 0x7f14, 0x7f19, 0x7f34, 0x7f41, 0x7f50, 0x7f59,
+    0x7f70, 0x7f81, 0x7fb4, 0x7fc9, 0x7fd4, 0x7fd9, 0x7ff4, 0x8003, 0x802c, 0x80a3,
+    0x80a8, 0x80bf, 0x80c0, 0x817f, 0x8180, 0x81c2, 0x81c5, 0x81c8, 0x81d2, 0x81e8,
+    0x81fd, 0x8202, 0x8228, 0x8241, 0x8274, 0x8409, 0x840c, 0x841d, 0x8420, 0x8429,
+    0x8450, 0x8455, 0x8458, 0x8465, 0x8478, 0x8491, 0x8494, 0x8499, 0x849c, 0x84a1,
+    0x84a4, 0x84a9, 0x84b8, 0x84bd, 0x84e8, 0x84f1, 0x8500, 0x8515, 0x8528, 0x8539,
+    0x853c, 0x8542, 0x860d, 0x8616, 0x8628, 0x9182, 0x9270, 0x93aa, 0x9400, 0x9dda,
+    0x9e50, 0xb001, 0xb394, 0xb3ad, 0xb3bc, 0xb3c9, 0xb3d0, 0xb3f6, 0xb3f8, 0xb401,
+    0xb498, 0xb49d, 0xb4a0, 0xb4b5, 0xb4b8, 0xb4c1, 0xb5a0, 0xb5bd, 0xb5c0, 0xb601,
+    0xb65c, 0xb681, 0xb69c, 0xb6a1, 0xb6bc, 0xb6c1, 0xb6dc, 0xb6e1, 0xb6fc, 0xb701,
+    0xb71c, 0xb721, 0xb73c, 0xb741, 0xb75c, 0xb761, 0xb77c, 0xb8bd, 0xb8c0, 0xc003,
+    0xc004, 0xc015, 0xc01e, 0xc020, 0xc086, 0xc0a8, 0xc0c5, 0xc0d8, 0xc0e2, 0xc0ed,
+    0xc0f4, 0xc105, 0xc25c, 0xc275, 0xc280, 0xc285, 0xc3ec, 0xc3f1, 0xc400, 0xc415,
+    0xc4c0, 0xc4c5, 0xc63c, 0xc64a, 0xc658, 0xc681, 0xc700, 0xc7c1, 0xc800, 0xc882,
+    0xc8a8, 0xc922, 0xc940, 0xc946, 0xc980, 0xca02, 0xca28, 0xcac6, 0xcb00, 0xd001,
+    0x13700, 0x13801, 0x29234, 0x29341, 0x293f8, 0x29401, 0x29834, 0x29841, 0x29882, 0x298a9,
+    0x298b0, 0x29901, 0x299bc, 0x299fd, 0x29a78, 0x29a81, 0x29b9a, 0x29bc0, 0x29c5d, 0x29c80,
+    0x29c89, 0x29e24, 0x29e2d, 0x29f38, 0x29f41, 0x29f48, 0x29f4d, 0x29f50, 0x29f55, 0x29f74,
+    0x29fc9, 0x2a008, 0x2a00d, 0x2a018, 0x2a01d, 0x2a02c, 0x2a031, 0x2a08c, 0x2a0c2, 0x2a0d8,
+    0x2a101, 0x2a1d0, 0x2a209, 0x2a2d0, 0x2a342, 0x2a368, 0x2a3c9, 0x2a3e0, 0x2a3ed, 0x2a3f0,
+    0x2a3f5, 0x2a3fc, 0x2a402, 0x2a429, 0x2a498, 0x2a4c1, 0x2a51c, 0x2a581, 0x2a5f4, 0x2a611,
+    0x2a6cc, 0x2a73d, 0x2a742, 0x2a768, 0x2a781, 0x2a794, 0x2a799, 0x2a7c2, 0x2a7e9, 0x2a7fc,
+    0x2a801, 0x2a8a4, 0x2a901, 0x2a90c, 0x2a911, 0x2a930, 0x2a942, 0x2a968, 0x2a981, 0x2a9dc,
+    0x2a9e9, 0x2a9ec, 0x2a9f9, 0x2aac0, 0x2aac5, 0x2aac8, 0x2aad5, 0x2aadc, 0x2aae5, 0x2aaf8,
+    0x2ab01, 0x2ab04, 0x2ab09, 0x2ab0c, 0x2ab6d, 0x2ab78, 0x2ab81, 0x2abac, 0x2abc9, 0x2abd4,
+    0x2ac05, 0x2ac1c, 0x2ac25, 0x2ac3c, 0x2ac45, 0x2ac5c, 0x2ac81, 0x2ac9c, 0x2aca1, 0x2acbc,
+    0x2acc1, 0x2ad6c, 0x2ad71, 0x2ada8, 0x2adc1, 0x2af8c, 0x2afc2, 0x2afe8, 0x2b001, 0x35e90,
+    0x35ec1, 0x35f1c, 0x35f2d, 0x35ff0, 0x3e401, 0x3e9b8, 0x3e9c1, 0x3eb68, 0x3ec01, 0x3ec1c,
+    0x3ec4d, 0x3ec60, 0x3ec75, 0x3ec78, 0x3ec7d, 0x3eca4, 0x3eca9, 0x3ecdc, 0x3ece1, 0x3ecf4,
+    0x3ecf9, 0x3ecfc, 0x3ed01, 0x3ed08, 0x3ed0d, 0x3ed14, 0x3ed19, 0x3eec8, 0x3ef4d, 0x3f4f8,
+    0x3f541, 0x3f640, 0x3f649, 0x3f720, 0x3f7c1, 0x3f7f0, 0x3f9c1, 0x3f9d4, 0x3f9d9, 0x3fbf4,
+    0x3fc42, 0x3fc68, 0x3fc85, 0x3fcec, 0x3fd05, 0x3fd6c, 0x3fd99, 0x3fefc, 0x3ff09, 0x3ff20,
+    0x3ff29, 0x3ff40, 0x3ff49, 0x3ff60, 0x3ff69, 0x3ff74, 0x40001, 0x40030, 0x40035, 0x4009c,
+    0x400a1, 0x400ec, 0x400f1, 0x400f8, 0x400fd, 0x40138, 0x40141, 0x40178, 0x40201, 0x403ec,
+    0x4041e, 0x404d0, 0x40502, 0x405e4, 0x4062a, 0x40630, 0x40a01, 0x40a74, 0x40a81, 0x40b44,
+    0x40b86, 0x40bf0, 0x40c01, 0x40c82, 0x40c90, 0x40cb5, 0x40d06, 0x40d09, 0x40d2a, 0x40d2c,
+    0x40d41, 0x40dd8, 0x40e01, 0x40e78, 0x40e81, 0x40f10, 0x40f21, 0x40f40, 0x40f46, 0x40f58,
+    0x41001, 0x41278, 0x41282, 0x412a8, 0x412c1, 0x41350, 0x41361, 0x413f0, 0x41401, 0x414a0,
+    0x414c1, 0x41590, 0x415c1, 0x415ec, 0x415f1, 0x4162c, 0x41631, 0x4164c, 0x41651, 0x41658,
+    0x4165d, 0x41688, 0x4168d, 0x416c8, 0x416cd, 0x416e8, 0x416ed, 0x416f4, 0x41701, 0x417d0,
+    0x41801, 0x41cdc, 0x41d01, 0x41d58, 0x41d81, 0x41da0, 0x41e01, 0x41e18, 0x41e1d, 0x41ec4,
+    0x41ec9, 0x41eec, 0x42001, 0x42018, 0x42021, 0x42024, 0x42029, 0x420d8, 0x420dd, 0x420e4,
+    0x420f1, 0x420f4, 0x420fd, 0x42158, 0x42162, 0x42181, 0x421dc, 0x421e6, 0x42201, 0x4227c,
+    0x4229e, 0x422c0, 0x42381, 0x423cc, 0x423d1, 0x423d8, 0x423ee, 0x42401, 0x4245a, 0x42470,
+    0x42481, 0x424e8, 0x42601, 0x426e0, 0x426f2, 0x426f9, 0x42702, 0x42740, 0x4274a, 0x42801,
+    0x42804, 0x42841, 0x42850, 0x42855, 0x42860, 0x42865, 0x428d8, 0x42902, 0x42924, 0x42981,
+    0x429f6, 0x429fc, 0x42a01, 0x42a76, 0x42a80, 0x42b01, 0x42b20, 0x42b25, 0x42b94, 0x42bae,
+    0x42bc0, 0x42c01, 0x42cd8, 0x42d01, 0x42d58, 0x42d62, 0x42d81, 0x42dcc, 0x42de2, 0x42e01,
+    0x42e48, 0x42ea6, 0x42ec0, 0x43001, 0x43124, 0x43201, 0x432cc, 0x43301, 0x433cc, 0x433ea,
+    0x43401, 0x43490, 0x434c2, 0x434e8, 0x43502, 0x43529, 0x43598, 0x435bd, 0x43618, 0x43982,
+    0x439fc, 0x43a01, 0x43aa8, 0x43ac1, 0x43ac8, 0x43b09, 0x43b14, 0x43c01, 0x43c76, 0x43c9d,
+    0x43ca0, 0x43cc1, 0x43d18, 0x43d46, 0x43d54, 0x43dc1, 0x43e08, 0x43ec1, 0x43f16, 0x43f30,
+    0x43f81, 0x43fdc, 0x4400d, 0x440e0, 0x4414a, 0x441c0, 0x441c5, 0x441cc, 0x441d5, 0x441d8,
+    0x4420d, 0x442c0, 0x44341, 0x443a4, 0x443c2, 0x443e8, 0x4440d, 0x4449c, 0x444da, 0x44500,
+    0x44511, 0x44514, 0x4451d, 0x44520, 0x44541, 0x445cc, 0x445d9, 0x445dc, 0x4460d, 0x446cc,
+    0x44705, 0x44714, 0x44742, 0x44769, 0x4476c, 0x44771, 0x44774, 0x44786, 0x447d4, 0x44801,
+    0x44848, 0x4484d, 0x448b0, 0x448fd, 0x44904, 0x44a01, 0x44a1c, 0x44a21, 0x44a24, 0x44a29,
+    0x44a38, 0x44a3d, 0x44a78, 0x44a7d, 0x44aa4, 0x44ac1, 0x44b7c, 0x44bc2, 0x44be8, 0x44c15,
+    0x44c34, 0x44c3d, 0x44c44, 0x44c4d, 0x44ca4, 0x44ca9, 0x44cc4, 0x44cc9, 0x44cd0, 0x44cd5,
+    0x44ce8, 0x44cf5, 0x44cf8, 0x44d41, 0x44d44, 0x44d75, 0x44d88, 0x44e01, 0x44e28, 0x44e2d,
+    0x44e30, 0x44e39, 0x44e3c, 0x44e41, 0x44ed8, 0x44edd, 0x44ee0, 0x44f45, 0x44f48, 0x44f4d,
+    0x44f50, 0x45001, 0x450d4, 0x4511d, 0x4512c, 0x45142, 0x45168, 0x4517d, 0x45188, 0x45201,
+    0x452c0, 0x45311, 0x45318, 0x4531d, 0x45320, 0x45342, 0x45368, 0x45601, 0x456bc, 0x45761,
+    0x45770, 0x45801, 0x458c0, 0x45911, 0x45914, 0x45942, 0x45968, 0x45a01, 0x45aac, 0x45ae1,
+    0x45ae4, 0x45b02, 0x45b28, 0x45b42, 0x45b90, 0x45c01, 0x45c6c, 0x45cc2, 0x45cf0, 0x45d01,
+    0x45d1c, 0x46001, 0x460b0, 0x46281, 0x46382, 0x463cc, 0x463fd, 0x4641c, 0x46425, 0x46428,
+    0x46431, 0x46450, 0x46455, 0x4645c, 0x46461, 0x464c0, 0x464fd, 0x46500, 0x46505, 0x46508,
+    0x46542, 0x46568, 0x46681, 0x466a0, 0x466a9, 0x46744, 0x46785, 0x46788, 0x4678d, 0x46790,
+    0x46801, 0x46804, 0x4682d, 0x468cc, 0x468e9, 0x468ec, 0x46941, 0x46944, 0x46971, 0x46a28,
+    0x46a75, 0x46a78, 0x46ac1, 0x46be4, 0x46f01, 0x46f84, 0x46fc2, 0x46fe8, 0x47001, 0x47024,
+    0x47029, 0x470bc, 0x47101, 0x47104, 0x47142, 0x471b4, 0x471c9, 0x47240, 0x47401, 0x4741c,
+    0x47421, 0x47428, 0x4742d, 0x474c4, 0x47519, 0x4751c, 0x47542, 0x47568, 0x47581, 0x47598,
+    0x4759d, 0x475a4, 0x475a9, 0x47628, 0x47661, 0x47664, 0x47682, 0x476a8, 0x47b81, 0x47bcc,
+    0x47c09, 0x47c0c, 0x47c11, 0x47c44, 0x47c49, 0x47cd0, 0x47d42, 0x47d68, 0x47ec1, 0x47ec4,
+    0x47f02, 0x47f54, 0x48001, 0x48e68, 0x49002, 0x491bc, 0x49201, 0x49510, 0x4be41, 0x4bfc4,
+    0x4c001, 0x4d0c0, 0x4d105, 0x4d11c, 0x4d181, 0x50fec, 0x51001, 0x5191c, 0x58401, 0x58478,
+    0x584c2, 0x584e8, 0x5a001, 0x5a8e4, 0x5a901, 0x5a97c, 0x5a982, 0x5a9a8, 0x5a9c1, 0x5aafc,
+    0x5ab02, 0x5ab28, 0x5ab41, 0x5abb8, 0x5ac01, 0x5acc0, 0x5ad01, 0x5ad10, 0x5ad42, 0x5ad68,
+    0x5ad6e, 0x5ad88, 0x5ad8d, 0x5ade0, 0x5adf5, 0x5ae40, 0x5b501, 0x5b5b4, 0x5b5c2, 0x5b5e8,
+    0x5b901, 0x5ba02, 0x5ba5c, 0x5bc01, 0x5bd2c, 0x5bd41, 0x5bd44, 0x5be4d, 0x5be80, 0x5bf81,
+    0x5bf88, 0x5bf8d, 0x5bf90, 0x5c001, 0x61fe0, 0x62001, 0x63358, 0x633fd, 0x63424, 0x6bfc1,
+    0x6bfd0, 0x6bfd5, 0x6bff0, 0x6bff5, 0x6bffc, 0x6c001, 0x6c48c, 0x6c4c9, 0x6c4cc, 0x6c541,
+    0x6c54c, 0x6c555, 0x6c558, 0x6c591, 0x6c5a0, 0x6c5c1, 0x6cbf0, 0x6f001, 0x6f1ac, 0x6f1c1,
+    0x6f1f4, 0x6f201, 0x6f224, 0x6f241, 0x6f268, 0x733c2, 0x733e8, 0x74b02, 0x74b50, 0x74b82,
+    0x74bd0, 0x74d82, 0x74de4, 0x75001, 0x75154, 0x75159, 0x75274, 0x75279, 0x75280, 0x75289,
+    0x7528c, 0x75295, 0x7529c, 0x752a5, 0x752b4, 0x752b9, 0x752e8, 0x752ed, 0x752f0, 0x752f5,
+    0x75310, 0x75315, 0x75418, 0x7541d, 0x7542c, 0x75435, 0x75454, 0x75459, 0x75474, 0x75479,
+    0x754e8, 0x754ed, 0x754fc, 0x75501, 0x75514, 0x75519, 0x7551c, 0x75529, 0x75544, 0x75549,
+    0x75a98, 0x75aa1, 0x75b04, 0x75b09, 0x75b6c, 0x75b71, 0x75bec, 0x75bf1, 0x75c54, 0x75c59,
+    0x75cd4, 0x75cd9, 0x75d3c, 0x75d41, 0x75dbc, 0x75dc1, 0x75e24, 0x75e29, 0x75ea4, 0x75ea9,
+    0x75f0c, 0x75f11, 0x75f30, 0x75f3a, 0x76000, 0x77c01, 0x77c7c, 0x77c95, 0x77cac, 0x780c1,
+    0x781b8, 0x78401, 0x784b4, 0x784dd, 0x784f8, 0x78502, 0x78528, 0x78539, 0x7853c, 0x78a41,
+    0x78ab8, 0x78b01, 0x78bb0, 0x78bc2, 0x78be8, 0x79341, 0x793b0, 0x793c2, 0x793e8, 0x79741,
+    0x797b8, 0x797c1, 0x797c6, 0x797ec, 0x79f81, 0x79f9c, 0x79fa1, 0x79fb0, 0x79fb5, 0x79fbc,
+    0x79fc1, 0x79ffc, 0x7a001, 0x7a314, 0x7a31e, 0x7a340, 0x7a401, 0x7a510, 0x7a52d, 0x7a530,
+    0x7a542, 0x7a568, 0x7b1c6, 0x7b2b0, 0x7b2b6, 0x7b2c0, 0x7b2c6, 0x7b2d4, 0x7b406, 0x7b4b8,
+    0x7b4be, 0x7b4f8, 0x7b801, 0x7b810, 0x7b815, 0x7b880, 0x7b885, 0x7b88c, 0x7b891, 0x7b894,
+    0x7b89d, 0x7b8a0, 0x7b8a5, 0x7b8cc, 0x7b8d1, 0x7b8e0, 0x7b8e5, 0x7b8e8, 0x7b8ed, 0x7b8f0,
+    0x7b909, 0x7b90c, 0x7b91d, 0x7b920, 0x7b925, 0x7b928, 0x7b92d, 0x7b930, 0x7b935, 0x7b940,
+    0x7b945, 0x7b94c, 0x7b951, 0x7b954, 0x7b95d, 0x7b960, 0x7b965, 0x7b968, 0x7b96d, 0x7b970,
+    0x7b975, 0x7b978, 0x7b97d, 0x7b980, 0x7b985, 0x7b98c, 0x7b991, 0x7b994, 0x7b99d, 0x7b9ac,
+    0x7b9b1, 0x7b9cc, 0x7b9d1, 0x7b9e0, 0x7b9e5, 0x7b9f4, 0x7b9f9, 0x7b9fc, 0x7ba01, 0x7ba28,
+    0x7ba2d, 0x7ba70, 0x7ba85, 0x7ba90, 0x7ba95, 0x7baa8, 0x7baad, 0x7baf0, 0x7c402, 0x7c434,
+    0x7efc2, 0x7efe8, 0x80001, 0xa9b80, 0xa9c01, 0xadce8, 0xadd01, 0xae078, 0xae081, 0xb3a88,
+    0xb3ac1, 0xbaf84, 0xbafc1, 0xbb978, 0xbe001, 0xbe878, 0xc0001, 0xc4d2c, 0xc4d41, 0xc8ec0,
+};
+
+/* Canonical combining classes (nonzero only): runs [start, end] of one class; start word is
+   (start << 8) | class. */
+#define OLMOE__UCCC_N 333
+static const uint32_t olmoe__uccc_start[OLMOE__UCCC_N] = {
+    0x300e6, 0x315e8, 0x316dc, 0x31ae8, 0x31bd8, 0x31cdc, 0x321ca, 0x323dc, 0x327ca, 0x329dc,
+    0x33401, 0x339dc, 0x33de6, 0x345f0, 0x346e6, 0x347dc, 0x34ae6, 0x34ddc, 0x350e6, 0x353dc,
+    0x357e6, 0x358e8, 0x359dc, 0x35be6, 0x35ce9, 0x35dea, 0x35fe9, 0x360ea, 0x362e9, 0x363e6,
+    0x483e6, 0x591dc, 0x592e6, 0x596dc, 0x597e6, 0x59ade, 0x59bdc, 0x59ce6, 0x5a2dc, 0x5a8e6,
+    0x5aadc, 0x5abe6, 0x5adde, 0x5aee4, 0x5afe6, 0x5b00a, 0x5b10b, 0x5b20c, 0x5b30d, 0x5b40e,
+    0x5b50f, 0x5b610, 0x5b711, 0x5b812, 0x5b913, 0x5bb14, 0x5bc15, 0x5bd16, 0x5bf17, 0x5c118,
+    0x5c219, 0x5c4e6, 0x5c5dc, 0x5c712, 0x610e6, 0x6181e, 0x6191f, 0x61a20, 0x64b1b, 0x64c1c,
+    0x64d1d, 0x64e1e, 0x64f1f, 0x65020, 0x65121, 0x65222, 0x653e6, 0x655dc, 0x657e6, 0x65cdc,
+    0x65de6, 0x65fdc, 0x67023, 0x6d6e6, 0x6dfe6, 0x6e3dc, 0x6e4e6, 0x6e7e6, 0x6eadc, 0x6ebe6,
+    0x6eddc, 0x71124, 0x730e6, 0x731dc, 0x732e6, 0x734dc, 0x735e6, 0x737dc, 0x73ae6, 0x73bdc,
+    0x73de6, 0x73edc, 0x73fe6, 0x742dc, 0x743e6, 0x744dc, 0x745e6, 0x746dc, 0x747e6, 0x748dc,
+    0x749e6, 0x7ebe6, 0x7f2dc, 0x7f3e6, 0x816e6, 0x81be6, 0x825e6, 0x829e6, 0x859dc, 0x8d4e6,
+    0x8e3dc, 0x8e4e6, 0x8e6dc, 0x8e7e6, 0x8e9dc, 0x8eae6, 0x8eddc, 0x8f01b, 0x8f11c, 0x8f21d,
+    0x8f3e6, 0x8f6dc, 0x8f7e6, 0x8f9dc, 0x8fbe6, 0x93c07, 0x94d09, 0x951e6, 0x952dc, 0x953e6,
+    0x9bc07, 0x9cd09, 0xa3c07, 0xa4d09, 0xabc07, 0xacd09, 0xb3c07, 0xb4d09, 0xbcd09, 0xc4d09,
+    0xc5554, 0xc565b, 0xcbc07, 0xccd09, 0xd4d09, 0xdca09, 0xe3867, 0xe3a09, 0xe486b, 0xeb876,
+    0xec87a, 0xf18dc, 0xf35dc, 0xf37dc, 0xf39d8, 0xf7181, 0xf7282, 0xf7484, 0xf7a82, 0xf8082,
+    0xf82e6, 0xf8409, 0xf86e6, 0xfc6dc, 0x103707, 0x103909, 0x108ddc, 0x135de6, 0x171409, 0x173409,
+    0x17d209, 0x17dde6, 0x18a9e4, 0x1939de, 0x193ae6, 0x193bdc, 0x1a17e6, 0x1a18dc, 0x1a6009, 0x1a75e6,
+    0x1a7fdc, 0x1ab0e6, 0x1ab5dc, 0x1abbe6, 0x1abddc, 0x1b3407, 0x1b4409, 0x1b6be6, 0x1b6cdc, 0x1b6de6,
+    0x1baa09, 0x1be607, 0x1bf209, 0x1c3707, 0x1cd0e6, 0x1cd401, 0x1cd5dc, 0x1cdae6, 0x1cdcdc, 0x1ce0e6,
+    0x1ce201, 0x1ceddc, 0x1cf4e6, 0x1cf8e6, 0x1dc0e6, 0x1dc2dc, 0x1dc3e6, 0x1dcadc, 0x1dcbe6, 0x1dcdea,
+    0x1dced6, 0x1dcfdc, 0x1dd0ca, 0x1dd1e6, 0x1dfbe6, 0x1dfce9, 0x1dfddc, 0x1dfee6, 0x1dffdc, 0x20d0e6,
+    0x20d201, 0x20d4e6, 0x20d801, 0x20dbe6, 0x20e1e6, 0x20e501, 0x20e7e6, 0x20e8dc, 0x20e9e6, 0x20ea01,
+    0x20ecdc, 0x20f0e6, 0x2cefe6, 0x2d7f09, 0x2de0e6, 0x302ada, 0x302be4, 0x302ce8, 0x302dde, 0x302ee0,
+    0x309908, 0xa66fe6, 0xa674e6, 0xa69ee6, 0xa6f0e6, 0xa80609, 0xa8c409, 0xa8e0e6, 0xa92bdc, 0xa95309,
+    0xa9b307, 0xa9c009, 0xaab0e6, 0xaab2e6, 0xaab4dc, 0xaab7e6, 0xaabee6, 0xaac1e6, 0xaaf609, 0xabed09,
+    0xfb1e1a, 0xfe20e6, 0xfe27dc, 0xfe2ee6, 0x101fddc, 0x102e0dc, 0x10376e6, 0x10a0ddc, 0x10a0fe6, 0x10a38e6,
+    0x10a3901, 0x10a3adc, 0x10a3f09, 0x10ae5e6, 0x10ae6dc, 0x1104609, 0x1107f09, 0x110b909, 0x110ba07, 0x11100e6,
+    0x1113309, 0x1117307, 0x111c009, 0x111ca07, 0x1123509, 0x1123607, 0x112e907, 0x112ea09, 0x1133c07, 0x1134d09,
+    0x11366e6, 0x11370e6, 0x1144209, 0x1144607, 0x114c209, 0x114c307, 0x115bf09, 0x115c007, 0x1163f09, 0x116b609,
+    0x116b707, 0x1172b09, 0x11c3f09, 0x16af001, 0x16b30e6, 0x1bc9e01, 0x1d165d8, 0x1d16701, 0x1d16de2, 0x1d16ed8,
+    0x1d17bdc, 0x1d185e6, 0x1d18adc, 0x1d1aae6, 0x1d242e6, 0x1e000e6, 0x1e008e6, 0x1e01be6, 0x1e023e6, 0x1e026e6,
+    0x1e8d0dc, 0x1e944e6, 0x1e94a07,
+};
+static const uint32_t olmoe__uccc_end[OLMOE__UCCC_N] = {
+    0x314, 0x315, 0x319, 0x31a, 0x31b, 0x320, 0x322, 0x326, 0x328, 0x333,
+    0x338, 0x33c, 0x344, 0x345, 0x346, 0x349, 0x34c, 0x34e, 0x352, 0x356,
+    0x357, 0x358, 0x35a, 0x35b, 0x35c, 0x35e, 0x35f, 0x361, 0x362, 0x36f,
+    0x487, 0x591, 0x595, 0x596, 0x599, 0x59a, 0x59b, 0x5a1, 0x5a7, 0x5a9,
+    0x5aa, 0x5ac, 0x5ad, 0x5ae, 0x5af, 0x5b0, 0x5b1, 0x5b2, 0x5b3, 0x5b4,
+    0x5b5, 0x5b6, 0x5b7, 0x5b8, 0x5ba, 0x5bb, 0x5bc, 0x5bd, 0x5bf, 0x5c1,
+    0x5c2, 0x5c4, 0x5c5, 0x5c7, 0x617, 0x618, 0x619, 0x61a, 0x64b, 0x64c,
+    0x64d, 0x64e, 0x64f, 0x650, 0x651, 0x652, 0x654, 0x656, 0x65b, 0x65c,
+    0x65e, 0x65f, 0x670, 0x6dc, 0x6e2, 0x6e3, 0x6e4, 0x6e8, 0x6ea, 0x6ec,
+    0x6ed, 0x711, 0x730, 0x731, 0x733, 0x734, 0x736, 0x739, 0x73a, 0x73c,
+    0x73d, 0x73e, 0x741, 0x742, 0x743, 0x744, 0x745, 0x746, 0x747, 0x748,
+    0x74a, 0x7f1, 0x7f2, 0x7f3, 0x819, 0x823, 0x827, 0x82d, 0x85b, 0x8e1,
+    0x8e3, 0x8e5, 0x8e6, 0x8e8, 0x8e9, 0x8ec, 0x8ef, 0x8f0, 0x8f1, 0x8f2,
+    0x8f5, 0x8f6, 0x8f8, 0x8fa, 0x8ff, 0x93c, 0x94d, 0x951, 0x952, 0x954,
+    0x9bc, 0x9cd, 0xa3c, 0xa4d, 0xabc, 0xacd, 0xb3c, 0xb4d, 0xbcd, 0xc4d,
+    0xc55, 0xc56, 0xcbc, 0xccd, 0xd4d, 0xdca, 0xe39, 0xe3a, 0xe4b, 0xeb9,
+    0xecb, 0xf19, 0xf35, 0xf37, 0xf39, 0xf71, 0xf72, 0xf74, 0xf7d, 0xf80,
+    0xf83, 0xf84, 0xf87, 0xfc6, 0x1037, 0x103a, 0x108d, 0x135f, 0x1714, 0x1734,
+    0x17d2, 0x17dd, 0x18a9, 0x1939, 0x193a, 0x193b, 0x1a17, 0x1a18, 0x1a60, 0x1a7c,
+    0x1a7f, 0x1ab4, 0x1aba, 0x1abc, 0x1abd, 0x1b34, 0x1b44, 0x1b6b, 0x1b6c, 0x1b73,
+    0x1bab, 0x1be6, 0x1bf3, 0x1c37, 0x1cd2, 0x1cd4, 0x1cd9, 0x1cdb, 0x1cdf, 0x1ce0,
+    0x1ce8, 0x1ced, 0x1cf4, 0x1cf9, 0x1dc1, 0x1dc2, 0x1dc9, 0x1dca, 0x1dcc, 0x1dcd,
+    0x1dce, 0x1dcf, 0x1dd0, 0x1df5, 0x1dfb, 0x1dfc, 0x1dfd, 0x1dfe, 0x1dff, 0x20d1,
+    0x20d3, 0x20d7, 0x20da, 0x20dc, 0x20e1, 0x20e6, 0x20e7, 0x20e8, 0x20e9, 0x20eb,
+    0x20ef, 0x20f0, 0x2cf1, 0x2d7f, 0x2dff, 0x302a, 0x302b, 0x302c, 0x302d, 0x302f,
+    0x309a, 0xa66f, 0xa67d, 0xa69f, 0xa6f1, 0xa806, 0xa8c4, 0xa8f1, 0xa92d, 0xa953,
+    0xa9b3, 0xa9c0, 0xaab0, 0xaab3, 0xaab4, 0xaab8, 0xaabf, 0xaac1, 0xaaf6, 0xabed,
+    0xfb1e, 0xfe26, 0xfe2d, 0xfe2f, 0x101fd, 0x102e0, 0x1037a, 0x10a0d, 0x10a0f, 0x10a38,
+    0x10a39, 0x10a3a, 0x10a3f, 0x10ae5, 0x10ae6, 0x11046, 0x1107f, 0x110b9, 0x110ba, 0x11102,
+    0x11134, 0x11173, 0x111c0, 0x111ca, 0x11235, 0x11236, 0x112e9, 0x112ea, 0x1133c, 0x1134d,
+    0x1136c, 0x11374, 0x11442, 0x11446, 0x114c2, 0x114c3, 0x115bf, 0x115c0, 0x1163f, 0x116b6,
+    0x116b7, 0x1172b, 0x11c3f, 0x16af4, 0x16b36, 0x1bc9e, 0x1d166, 0x1d169, 0x1d16d, 0x1d172,
+    0x1d182, 0x1d189, 0x1d18b, 0x1d1ad, 0x1d244, 0x1e006, 0x1e018, 0x1e021, 0x1e024, 0x1e02a,
+    0x1e8d6, 0x1e949, 0x1e94a,
+};
+
+/* Canonical decompositions (one level; Hangul syllables are algorithmic), sorted by code point:
+   bit 63 = primary composite (NFC composes it back), bits 42..62 the code point, 21..41 the
+   first part, 0..20 the second part (0 for a singleton). */
+#define OLMOE__UDECOMP_N 2060
+static const uint64_t olmoe__udecomp[OLMOE__UDECOMP_N] = {
+    0x8003000008200300ULL, 0x8003040008200301ULL, 0x8003080008200302ULL, 0x80030c0008200303ULL,
+    0x8003100008200308ULL, 0x800314000820030aULL, 0x80031c0008600327ULL, 0x8003200008a00300ULL,
+    0x8003240008a00301ULL, 0x8003280008a00302ULL, 0x80032c0008a00308ULL, 0x8003300009200300ULL,
+    0x8003340009200301ULL, 0x8003380009200302ULL, 0x80033c0009200308ULL, 0x8003440009c00303ULL,
+    0x8003480009e00300ULL, 0x80034c0009e00301ULL, 0x8003500009e00302ULL, 0x8003540009e00303ULL,
+    0x8003580009e00308ULL, 0x800364000aa00300ULL, 0x800368000aa00301ULL, 0x80036c000aa00302ULL,
+    0x800370000aa00308ULL, 0x800374000b200301ULL, 0x800380000c200300ULL, 0x800384000c200301ULL,
+    0x800388000c200302ULL, 0x80038c000c200303ULL, 0x800390000c200308ULL, 0x800394000c20030aULL,
+    0x80039c000c600327ULL, 0x8003a0000ca00300ULL, 0x8003a4000ca00301ULL, 0x8003a8000ca00302ULL,
+    0x8003ac000ca00308ULL, 0x8003b0000d200300ULL, 0x8003b4000d200301ULL, 0x8003b8000d200302ULL,
+    0x8003bc000d200308ULL, 0x8003c4000dc00303ULL, 0x8003c8000de00300ULL, 0x8003cc000de00301ULL,
+    0x8003d0000de00302ULL, 0x8003d4000de00303ULL, 0x8003d8000de00308ULL, 0x8003e4000ea00300ULL,
+    0x8003e8000ea00301ULL, 0x8003ec000ea00302ULL, 0x8003f0000ea00308ULL, 0x8003f4000f200301ULL,
+    0x8003fc000f200308ULL, 0x8004000008200304ULL, 0x800404000c200304ULL, 0x8004080008200306ULL,
+    0x80040c000c200306ULL, 0x8004100008200328ULL, 0x800414000c200328ULL, 0x8004180008600301ULL,
+    0x80041c000c600301ULL, 0x8004200008600302ULL, 0x800424000c600302ULL, 0x8004280008600307ULL,
+    0x80042c000c600307ULL, 0x800430000860030cULL, 0x800434000c60030cULL, 0x800438000880030cULL,
+    0x80043c000c80030cULL, 0x8004480008a00304ULL, 0x80044c000ca00304ULL, 0x8004500008a00306ULL,
+    0x800454000ca00306ULL, 0x8004580008a00307ULL, 0x80045c000ca00307ULL, 0x8004600008a00328ULL,
+    0x800464000ca00328ULL, 0x8004680008a0030cULL, 0x80046c000ca0030cULL, 0x8004700008e00302ULL,
+    0x800474000ce00302ULL, 0x8004780008e00306ULL, 0x80047c000ce00306ULL, 0x8004800008e00307ULL,
+    0x800484000ce00307ULL, 0x8004880008e00327ULL, 0x80048c000ce00327ULL, 0x8004900009000302ULL,
+    0x800494000d000302ULL, 0x8004a00009200303ULL, 0x8004a4000d200303ULL, 0x8004a80009200304ULL,
+    0x8004ac000d200304ULL, 0x8004b00009200306ULL, 0x8004b4000d200306ULL, 0x8004b80009200328ULL,
+    0x8004bc000d200328ULL, 0x8004c00009200307ULL, 0x8004d00009400302ULL, 0x8004d4000d400302ULL,
+    0x8004d80009600327ULL, 0x8004dc000d600327ULL, 0x8004e40009800301ULL, 0x8004e8000d800301ULL,
+    0x8004ec0009800327ULL, 0x8004f0000d800327ULL, 0x8004f4000980030cULL, 0x8004f8000d80030cULL,
+    0x80050c0009c00301ULL, 0x800510000dc00301ULL, 0x8005140009c00327ULL, 0x800518000dc00327ULL,
+    0x80051c0009c0030cULL, 0x800520000dc0030cULL, 0x8005300009e00304ULL, 0x800534000de00304ULL,
+    0x8005380009e00306ULL, 0x80053c000de00306ULL, 0x8005400009e0030bULL, 0x800544000de0030bULL,
+    0x800550000a400301ULL, 0x800554000e400301ULL, 0x800558000a400327ULL, 0x80055c000e400327ULL,
+    0x800560000a40030cULL, 0x800564000e40030cULL, 0x800568000a600301ULL, 0x80056c000e600301ULL,
+    0x800570000a600302ULL, 0x800574000e600302ULL, 0x800578000a600327ULL, 0x80057c000e600327ULL,
+    0x800580000a60030cULL, 0x800584000e60030cULL, 0x800588000a800327ULL, 0x80058c000e800327ULL,
+    0x800590000a80030cULL, 0x800594000e80030cULL, 0x8005a0000aa00303ULL, 0x8005a4000ea00303ULL,
+    0x8005a8000aa00304ULL, 0x8005ac000ea00304ULL, 0x8005b0000aa00306ULL, 0x8005b4000ea00306ULL,
+    0x8005b8000aa0030aULL, 0x8005bc000ea0030aULL, 0x8005c0000aa0030bULL, 0x8005c4000ea0030bULL,
+    0x8005c8000aa00328ULL, 0x8005cc000ea00328ULL, 0x8005d0000ae00302ULL, 0x8005d4000ee00302ULL,
+    0x8005d8000b200302ULL, 0x8005dc000f200302ULL, 0x8005e0000b200308ULL, 0x8005e4000b400301ULL,
+    0x8005e8000f400301ULL, 0x8005ec000b400307ULL, 0x8005f0000f400307ULL, 0x8005f4000b40030cULL,
+    0x8005f8000f40030cULL, 0x8006800009e0031bULL, 0x800684000de0031bULL, 0x8006bc000aa0031bULL,
+    0x8006c0000ea0031bULL, 0x800734000820030cULL, 0x800738000c20030cULL, 0x80073c000920030cULL,
+    0x800740000d20030cULL, 0x8007440009e0030cULL, 0x800748000de0030cULL, 0x80074c000aa0030cULL,
+    0x800750000ea0030cULL, 0x800754001b800304ULL, 0x800758001f800304ULL, 0x80075c001b800301ULL,
+    0x800760001f800301ULL, 0x800764001b80030cULL, 0x800768001f80030cULL, 0x80076c001b800300ULL,
+    0x800770001f800300ULL, 0x8007780018800304ULL, 0x80077c001c800304ULL, 0x8007800044c00304ULL,
+    0x8007840044e00304ULL, 0x8007880018c00304ULL, 0x80078c001cc00304ULL, 0x8007980008e0030cULL,
+    0x80079c000ce0030cULL, 0x8007a0000960030cULL, 0x8007a4000d60030cULL, 0x8007a80009e00328ULL,
+    0x8007ac000de00328ULL, 0x8007b0003d400304ULL, 0x8007b4003d600304ULL, 0x8007b80036e0030cULL,
+    0x8007bc005240030cULL, 0x8007c0000d40030cULL, 0x8007d00008e00301ULL, 0x8007d4000ce00301ULL,
+    0x8007e00009c00300ULL, 0x8007e4000dc00300ULL, 0x8007e80018a00301ULL, 0x8007ec001ca00301ULL,
+    0x8007f00018c00301ULL, 0x8007f4001cc00301ULL, 0x8007f8001b000301ULL, 0x8007fc001f000301ULL,
+    0x800800000820030fULL, 0x800804000c20030fULL, 0x8008080008200311ULL, 0x80080c000c200311ULL,
+    0x8008100008a0030fULL, 0x800814000ca0030fULL, 0x8008180008a00311ULL, 0x80081c000ca00311ULL,
+    0x800820000920030fULL, 0x800824000d20030fULL, 0x8008280009200311ULL, 0x80082c000d200311ULL,
+    0x8008300009e0030fULL, 0x800834000de0030fULL, 0x8008380009e00311ULL, 0x80083c000de00311ULL,
+    0x800840000a40030fULL, 0x800844000e40030fULL, 0x800848000a400311ULL, 0x80084c000e400311ULL,
+    0x800850000aa0030fULL, 0x800854000ea0030fULL, 0x800858000aa00311ULL, 0x80085c000ea00311ULL,
+    0x800860000a600326ULL, 0x800864000e600326ULL, 0x800868000a800326ULL, 0x80086c000e800326ULL,
+    0x800878000900030cULL, 0x80087c000d00030cULL, 0x8008980008200307ULL, 0x80089c000c200307ULL,
+    0x8008a00008a00327ULL, 0x8008a4000ca00327ULL, 0x8008a8001ac00304ULL, 0x8008ac001ec00304ULL,
+    0x8008b0001aa00304ULL, 0x8008b4001ea00304ULL, 0x8008b80009e00307ULL, 0x8008bc000de00307ULL,
+    0x8008c00045c00304ULL, 0x8008c40045e00304ULL, 0x8008c8000b200304ULL, 0x8008cc000f200304ULL,
+    0xd000060000000ULL, 0xd040060200000ULL, 0xd0c0062600000ULL, 0xd100061000301ULL,
+    0xdd00057200000ULL, 0xdf80007600000ULL, 0x800e140015000301ULL, 0x800e180072200301ULL,
+    0xe1c0016e00000ULL, 0x800e200072a00301ULL, 0x800e240072e00301ULL, 0x800e280073200301ULL,
+    0x800e300073e00301ULL, 0x800e380074a00301ULL, 0x800e3c0075200301ULL, 0x800e400079400301ULL,
+    0x800ea80073200308ULL, 0x800eac0074a00308ULL, 0x800eb00076200301ULL, 0x800eb40076a00301ULL,
+    0x800eb80076e00301ULL, 0x800ebc0077200301ULL, 0x800ec00079600301ULL, 0x800f280077200308ULL,
+    0x800f2c0078a00308ULL, 0x800f300077e00301ULL, 0x800f340078a00301ULL, 0x800f380079200301ULL,
+    0x800f4c007a400301ULL, 0x800f50007a400308ULL, 0x8010000082a00300ULL, 0x8010040082a00308ULL,
+    0x80100c0082600301ULL, 0x80101c0080c00308ULL, 0x8010300083400301ULL, 0x8010340083000300ULL,
+    0x8010380084600306ULL, 0x8010640083000306ULL, 0x8010e40087000306ULL, 0x8011400086a00300ULL,
+    0x8011440086a00308ULL, 0x80114c0086600301ULL, 0x80115c008ac00308ULL, 0x8011700087400301ULL,
+    0x8011740087000300ULL, 0x8011780088600306ULL, 0x8011d8008e80030fULL, 0x8011dc008ea0030fULL,
+    0x8013040082c00306ULL, 0x8013080086c00306ULL, 0x8013400082000306ULL, 0x8013440086000306ULL,
+    0x8013480082000308ULL, 0x80134c0086000308ULL, 0x8013580082a00306ULL, 0x80135c0086a00306ULL,
+    0x801368009b000308ULL, 0x80136c009b200308ULL, 0x8013700082c00308ULL, 0x8013740086c00308ULL,
+    0x8013780082e00308ULL, 0x80137c0086e00308ULL, 0x8013880083000304ULL, 0x80138c0087000304ULL,
+    0x8013900083000308ULL, 0x8013940087000308ULL, 0x8013980083c00308ULL, 0x80139c0087c00308ULL,
+    0x8013a8009d000308ULL, 0x8013ac009d200308ULL, 0x8013b00085a00308ULL, 0x8013b40089a00308ULL,
+    0x8013b80084600304ULL, 0x8013bc0088600304ULL, 0x8013c00084600308ULL, 0x8013c40088600308ULL,
+    0x8013c8008460030bULL, 0x8013cc008860030bULL, 0x8013d00084e00308ULL, 0x8013d40088e00308ULL,
+    0x8013e00085600308ULL, 0x8013e40089600308ULL, 0x80188800c4e00653ULL, 0x80188c00c4e00654ULL,
+    0x80189000c9000654ULL, 0x80189400c4e00655ULL, 0x80189800c9400654ULL, 0x801b0000daa00654ULL,
+    0x801b0800d8200654ULL, 0x801b4c00da400654ULL, 0x8024a4012500093cULL, 0x8024c4012600093cULL,
+    0x8024d0012660093cULL, 0x25600122a0093cULL, 0x25640122c0093cULL, 0x25680122e0093cULL,
+    0x256c012380093cULL, 0x2570012420093cULL, 0x2574012440093cULL, 0x2578012560093cULL,
+    0x257c0125e0093cULL, 0x80272c0138e009beULL, 0x8027300138e009d7ULL, 0x277001342009bcULL,
+    0x277401344009bcULL, 0x277c0135e009bcULL, 0x28cc0146400a3cULL, 0x28d80147000a3cULL,
+    0x29640142c00a3cULL, 0x29680142e00a3cULL, 0x296c0143800a3cULL, 0x29780145600a3cULL,
+    0x802d200168e00b56ULL, 0x802d2c0168e00b3eULL, 0x802d300168e00b57ULL, 0x2d700164200b3cULL,
+    0x2d740164400b3cULL, 0x802e500172400bd7ULL, 0x802f280178c00bbeULL, 0x802f2c0178e00bbeULL,
+    0x802f300178c00bd7ULL, 0x8031200188c00c56ULL, 0x8033000197e00cd5ULL, 0x80331c0198c00cd5ULL,
+    0x8033200198c00cd6ULL, 0x8033280198c00cc2ULL, 0x80332c0199400cd5ULL, 0x80352801a8c00d3eULL,
+    0x80352c01a8e00d3eULL, 0x80353001a8c00d57ULL, 0x80376801bb200dcaULL, 0x80377001bb200dcfULL,
+    0x80377401bb800dcaULL, 0x80377801bb200ddfULL, 0x3d0c01e8400fb7ULL, 0x3d3401e9800fb7ULL,
+    0x3d4801ea200fb7ULL, 0x3d5c01eac00fb7ULL, 0x3d7001eb600fb7ULL, 0x3da401e8000fb5ULL,
+    0x3dcc01ee200f72ULL, 0x3dd401ee200f74ULL, 0x3dd801f6400f80ULL, 0x3de001f6600f80ULL,
+    0x3e0401ee200f80ULL, 0x3e4c01f2400fb7ULL, 0x3e7401f3800fb7ULL, 0x3e8801f4200fb7ULL,
+    0x3e9c01f4c00fb7ULL, 0x3eb001f5600fb7ULL, 0x3ee401f2000fb5ULL, 0x8040980204a0102eULL,
+    0x806c180360a01b35ULL, 0x806c200360e01b35ULL, 0x806c280361201b35ULL, 0x806c300361601b35ULL,
+    0x806c380361a01b35ULL, 0x806c480362201b35ULL, 0x806cec0367401b35ULL, 0x806cf40367801b35ULL,
+    0x806d000367c01b35ULL, 0x806d040367e01b35ULL, 0x806d0c0368401b35ULL, 0x8078000008200325ULL,
+    0x807804000c200325ULL, 0x8078080008400307ULL, 0x80780c000c400307ULL, 0x8078100008400323ULL,
+    0x807814000c400323ULL, 0x8078180008400331ULL, 0x80781c000c400331ULL, 0x8078200018e00301ULL,
+    0x807824001ce00301ULL, 0x8078280008800307ULL, 0x80782c000c800307ULL, 0x8078300008800323ULL,
+    0x807834000c800323ULL, 0x8078380008800331ULL, 0x80783c000c800331ULL, 0x8078400008800327ULL,
+    0x807844000c800327ULL, 0x807848000880032dULL, 0x80784c000c80032dULL, 0x8078500022400300ULL,
+    0x8078540022600300ULL, 0x8078580022400301ULL, 0x80785c0022600301ULL, 0x8078600008a0032dULL,
+    0x807864000ca0032dULL, 0x8078680008a00330ULL, 0x80786c000ca00330ULL, 0x8078700045000306ULL,
+    0x8078740045200306ULL, 0x8078780008c00307ULL, 0x80787c000cc00307ULL, 0x8078800008e00304ULL,
+    0x807884000ce00304ULL, 0x8078880009000307ULL, 0x80788c000d000307ULL, 0x8078900009000323ULL,
+    0x807894000d000323ULL, 0x8078980009000308ULL, 0x80789c000d000308ULL, 0x8078a00009000327ULL,
+    0x8078a4000d000327ULL, 0x8078a8000900032eULL, 0x8078ac000d00032eULL, 0x8078b00009200330ULL,
+    0x8078b4000d200330ULL, 0x8078b80019e00301ULL, 0x8078bc001de00301ULL, 0x8078c00009600301ULL,
+    0x8078c4000d600301ULL, 0x8078c80009600323ULL, 0x8078cc000d600323ULL, 0x8078d00009600331ULL,
+    0x8078d4000d600331ULL, 0x8078d80009800323ULL, 0x8078dc000d800323ULL, 0x8078e003c6c00304ULL,
+    0x8078e403c6e00304ULL, 0x8078e80009800331ULL, 0x8078ec000d800331ULL, 0x8078f0000980032dULL,
+    0x8078f4000d80032dULL, 0x8078f80009a00301ULL, 0x8078fc000da00301ULL, 0x8079000009a00307ULL,
+    0x807904000da00307ULL, 0x8079080009a00323ULL, 0x80790c000da00323ULL, 0x8079100009c00307ULL,
+    0x807914000dc00307ULL, 0x8079180009c00323ULL, 0x80791c000dc00323ULL, 0x8079200009c00331ULL,
+    0x807924000dc00331ULL, 0x8079280009c0032dULL, 0x80792c000dc0032dULL, 0x807930001aa00301ULL,
+    0x807934001ea00301ULL, 0x807938001aa00308ULL, 0x80793c001ea00308ULL, 0x8079400029800300ULL,
+    0x8079440029a00300ULL, 0x8079480029800301ULL, 0x80794c0029a00301ULL, 0x807950000a000301ULL,
+    0x807954000e000301ULL, 0x807958000a000307ULL, 0x80795c000e000307ULL, 0x807960000a400307ULL,
+    0x807964000e400307ULL, 0x807968000a400323ULL, 0x80796c000e400323ULL, 0x80797003cb400304ULL,
+    0x80797403cb600304ULL, 0x807978000a400331ULL, 0x80797c000e400331ULL, 0x807980000a600307ULL,
+    0x807984000e600307ULL, 0x807988000a600323ULL, 0x80798c000e600323ULL, 0x807990002b400307ULL,
+    0x807994002b600307ULL, 0x807998002c000307ULL, 0x80799c002c200307ULL, 0x8079a003cc400307ULL,
+    0x8079a403cc600307ULL, 0x8079a8000a800307ULL, 0x8079ac000e800307ULL, 0x8079b0000a800323ULL,
+    0x8079b4000e800323ULL, 0x8079b8000a800331ULL, 0x8079bc000e800331ULL, 0x8079c0000a80032dULL,
+    0x8079c4000e80032dULL, 0x8079c8000aa00324ULL, 0x8079cc000ea00324ULL, 0x8079d0000aa00330ULL,
+    0x8079d4000ea00330ULL, 0x8079d8000aa0032dULL, 0x8079dc000ea0032dULL, 0x8079e0002d000301ULL,
+    0x8079e4002d200301ULL, 0x8079e8002d400308ULL, 0x8079ec002d600308ULL, 0x8079f0000ac00303ULL,
+    0x8079f4000ec00303ULL, 0x8079f8000ac00323ULL, 0x8079fc000ec00323ULL, 0x807a00000ae00300ULL,
+    0x807a04000ee00300ULL, 0x807a08000ae00301ULL, 0x807a0c000ee00301ULL, 0x807a10000ae00308ULL,
+    0x807a14000ee00308ULL, 0x807a18000ae00307ULL, 0x807a1c000ee00307ULL, 0x807a20000ae00323ULL,
+    0x807a24000ee00323ULL, 0x807a28000b000307ULL, 0x807a2c000f000307ULL, 0x807a30000b000308ULL,
+    0x807a34000f000308ULL, 0x807a38000b200307ULL, 0x807a3c000f200307ULL, 0x807a40000b400302ULL,
+    0x807a44000f400302ULL, 0x807a48000b400323ULL, 0x807a4c000f400323ULL, 0x807a50000b400331ULL,
+    0x807a54000f400331ULL, 0x807a58000d000331ULL, 0x807a5c000e800308ULL, 0x807a60000ee0030aULL,
+    0x807a64000f20030aULL, 0x807a6c002fe00307ULL, 0x807a800008200323ULL, 0x807a84000c200323ULL,
+    0x807a880008200309ULL, 0x807a8c000c200309ULL, 0x807a900018400301ULL, 0x807a94001c400301ULL,
+    0x807a980018400300ULL, 0x807a9c001c400300ULL, 0x807aa00018400309ULL, 0x807aa4001c400309ULL,
+    0x807aa80018400303ULL, 0x807aac001c400303ULL, 0x807ab003d4000302ULL, 0x807ab403d4200302ULL,
+    0x807ab80020400301ULL, 0x807abc0020600301ULL, 0x807ac00020400300ULL, 0x807ac40020600300ULL,
+    0x807ac80020400309ULL, 0x807acc0020600309ULL, 0x807ad00020400303ULL, 0x807ad40020600303ULL,
+    0x807ad803d4000306ULL, 0x807adc03d4200306ULL, 0x807ae00008a00323ULL, 0x807ae4000ca00323ULL,
+    0x807ae80008a00309ULL, 0x807aec000ca00309ULL, 0x807af00008a00303ULL, 0x807af4000ca00303ULL,
+    0x807af80019400301ULL, 0x807afc001d400301ULL, 0x807b000019400300ULL, 0x807b04001d400300ULL,
+    0x807b080019400309ULL, 0x807b0c001d400309ULL, 0x807b100019400303ULL, 0x807b14001d400303ULL,
+    0x807b1803d7000302ULL, 0x807b1c03d7200302ULL, 0x807b200009200309ULL, 0x807b24000d200309ULL,
+    0x807b280009200323ULL, 0x807b2c000d200323ULL, 0x807b300009e00323ULL, 0x807b34000de00323ULL,
+    0x807b380009e00309ULL, 0x807b3c000de00309ULL, 0x807b40001a800301ULL, 0x807b44001e800301ULL,
+    0x807b48001a800300ULL, 0x807b4c001e800300ULL, 0x807b50001a800309ULL, 0x807b54001e800309ULL,
+    0x807b58001a800303ULL, 0x807b5c001e800303ULL, 0x807b6003d9800302ULL, 0x807b6403d9a00302ULL,
+    0x807b680034000301ULL, 0x807b6c0034200301ULL, 0x807b700034000300ULL, 0x807b740034200300ULL,
+    0x807b780034000309ULL, 0x807b7c0034200309ULL, 0x807b800034000303ULL, 0x807b840034200303ULL,
+    0x807b880034000323ULL, 0x807b8c0034200323ULL, 0x807b90000aa00323ULL, 0x807b94000ea00323ULL,
+    0x807b98000aa00309ULL, 0x807b9c000ea00309ULL, 0x807ba00035e00301ULL, 0x807ba40036000301ULL,
+    0x807ba80035e00300ULL, 0x807bac0036000300ULL, 0x807bb00035e00309ULL, 0x807bb40036000309ULL,
+    0x807bb80035e00303ULL, 0x807bbc0036000303ULL, 0x807bc00035e00323ULL, 0x807bc40036000323ULL,
+    0x807bc8000b200300ULL, 0x807bcc000f200300ULL, 0x807bd0000b200323ULL, 0x807bd4000f200323ULL,
+    0x807bd8000b200309ULL, 0x807bdc000f200309ULL, 0x807be0000b200303ULL, 0x807be4000f200303ULL,
+    0x807c000076200313ULL, 0x807c040076200314ULL, 0x807c0803e0000300ULL, 0x807c0c03e0200300ULL,
+    0x807c1003e0000301ULL, 0x807c1403e0200301ULL, 0x807c1803e0000342ULL, 0x807c1c03e0200342ULL,
+    0x807c200072200313ULL, 0x807c240072200314ULL, 0x807c2803e1000300ULL, 0x807c2c03e1200300ULL,
+    0x807c3003e1000301ULL, 0x807c3403e1200301ULL, 0x807c3803e1000342ULL, 0x807c3c03e1200342ULL,
+    0x807c400076a00313ULL, 0x807c440076a00314ULL, 0x807c4803e2000300ULL, 0x807c4c03e2200300ULL,
+    0x807c5003e2000301ULL, 0x807c5403e2200301ULL, 0x807c600072a00313ULL, 0x807c640072a00314ULL,
+    0x807c6803e3000300ULL, 0x807c6c03e3200300ULL, 0x807c7003e3000301ULL, 0x807c7403e3200301ULL,
+    0x807c800076e00313ULL, 0x807c840076e00314ULL, 0x807c8803e4000300ULL, 0x807c8c03e4200300ULL,
+    0x807c9003e4000301ULL, 0x807c9403e4200301ULL, 0x807c9803e4000342ULL, 0x807c9c03e4200342ULL,
+    0x807ca00072e00313ULL, 0x807ca40072e00314ULL, 0x807ca803e5000300ULL, 0x807cac03e5200300ULL,
+    0x807cb003e5000301ULL, 0x807cb403e5200301ULL, 0x807cb803e5000342ULL, 0x807cbc03e5200342ULL,
+    0x807cc00077200313ULL, 0x807cc40077200314ULL, 0x807cc803e6000300ULL, 0x807ccc03e6200300ULL,
+    0x807cd003e6000301ULL, 0x807cd403e6200301ULL, 0x807cd803e6000342ULL, 0x807cdc03e6200342ULL,
+    0x807ce00073200313ULL, 0x807ce40073200314ULL, 0x807ce803e7000300ULL, 0x807cec03e7200300ULL,
+    0x807cf003e7000301ULL, 0x807cf403e7200301ULL, 0x807cf803e7000342ULL, 0x807cfc03e7200342ULL,
+    0x807d000077e00313ULL, 0x807d040077e00314ULL, 0x807d0803e8000300ULL, 0x807d0c03e8200300ULL,
+    0x807d1003e8000301ULL, 0x807d1403e8200301ULL, 0x807d200073e00313ULL, 0x807d240073e00314ULL,
+    0x807d2803e9000300ULL, 0x807d2c03e9200300ULL, 0x807d3003e9000301ULL, 0x807d3403e9200301ULL,
+    0x807d400078a00313ULL, 0x807d440078a00314ULL, 0x807d4803ea000300ULL, 0x807d4c03ea200300ULL,
+    0x807d5003ea000301ULL, 0x807d5403ea200301ULL, 0x807d5803ea000342ULL, 0x807d5c03ea200342ULL,
+    0x807d640074a00314ULL, 0x807d6c03eb200300ULL, 0x807d7403eb200301ULL, 0x807d7c03eb200342ULL,
+    0x807d800079200313ULL, 0x807d840079200314ULL, 0x807d8803ec000300ULL, 0x807d8c03ec200300ULL,
+    0x807d9003ec000301ULL, 0x807d9403ec200301ULL, 0x807d9803ec000342ULL, 0x807d9c03ec200342ULL,
+    0x807da00075200313ULL, 0x807da40075200314ULL, 0x807da803ed000300ULL, 0x807dac03ed200300ULL,
+    0x807db003ed000301ULL, 0x807db403ed200301ULL, 0x807db803ed000342ULL, 0x807dbc03ed200342ULL,
+    0x807dc00076200300ULL, 0x7dc40075800000ULL, 0x807dc80076a00300ULL, 0x7dcc0075a00000ULL,
+    0x807dd00076e00300ULL, 0x7dd40075c00000ULL, 0x807dd80077200300ULL, 0x7ddc0075e00000ULL,
+    0x807de00077e00300ULL, 0x7de40079800000ULL, 0x807de80078a00300ULL, 0x7dec0079a00000ULL,
+    0x807df00079200300ULL, 0x7df40079c00000ULL, 0x807e0003e0000345ULL, 0x807e0403e0200345ULL,
+    0x807e0803e0400345ULL, 0x807e0c03e0600345ULL, 0x807e1003e0800345ULL, 0x807e1403e0a00345ULL,
+    0x807e1803e0c00345ULL, 0x807e1c03e0e00345ULL, 0x807e2003e1000345ULL, 0x807e2403e1200345ULL,
+    0x807e2803e1400345ULL, 0x807e2c03e1600345ULL, 0x807e3003e1800345ULL, 0x807e3403e1a00345ULL,
+    0x807e3803e1c00345ULL, 0x807e3c03e1e00345ULL, 0x807e4003e4000345ULL, 0x807e4403e4200345ULL,
+    0x807e4803e4400345ULL, 0x807e4c03e4600345ULL, 0x807e5003e4800345ULL, 0x807e5403e4a00345ULL,
+    0x807e5803e4c00345ULL, 0x807e5c03e4e00345ULL, 0x807e6003e5000345ULL, 0x807e6403e5200345ULL,
+    0x807e6803e5400345ULL, 0x807e6c03e5600345ULL, 0x807e7003e5800345ULL, 0x807e7403e5a00345ULL,
+    0x807e7803e5c00345ULL, 0x807e7c03e5e00345ULL, 0x807e8003ec000345ULL, 0x807e8403ec200345ULL,
+    0x807e8803ec400345ULL, 0x807e8c03ec600345ULL, 0x807e9003ec800345ULL, 0x807e9403eca00345ULL,
+    0x807e9803ecc00345ULL, 0x807e9c03ece00345ULL, 0x807ea003ed000345ULL, 0x807ea403ed200345ULL,
+    0x807ea803ed400345ULL, 0x807eac03ed600345ULL, 0x807eb003ed800345ULL, 0x807eb403eda00345ULL,
+    0x807eb803edc00345ULL, 0x807ebc03ede00345ULL, 0x807ec00076200306ULL, 0x807ec40076200304ULL,
+    0x807ec803ee000345ULL, 0x807ecc0076200345ULL, 0x807ed00075800345ULL, 0x807ed80076200342ULL,
+    0x807edc03f6c00345ULL, 0x807ee00072200306ULL, 0x807ee40072200304ULL, 0x807ee80072200300ULL,
+    0x7eec0070c00000ULL, 0x807ef00072200345ULL, 0x7ef80077200000ULL, 0x807f040015000342ULL,
+    0x807f0803ee800345ULL, 0x807f0c0076e00345ULL, 0x807f100075c00345ULL, 0x807f180076e00342ULL,
+    0x807f1c03f8c00345ULL, 0x807f200072a00300ULL, 0x7f240071000000ULL, 0x807f280072e00300ULL,
+    0x7f2c0071200000ULL, 0x807f300072e00345ULL, 0x807f3403f7e00300ULL, 0x807f3803f7e00301ULL,
+    0x807f3c03f7e00342ULL, 0x807f400077200306ULL, 0x807f440077200304ULL, 0x807f480079400300ULL,
+    0x7f4c0072000000ULL, 0x807f580077200342ULL, 0x807f5c0079400342ULL, 0x807f600073200306ULL,
+    0x807f640073200304ULL, 0x807f680073200300ULL, 0x7f6c0071400000ULL, 0x807f7403ffc00300ULL,
+    0x807f7803ffc00301ULL, 0x807f7c03ffc00342ULL, 0x807f800078a00306ULL, 0x807f840078a00304ULL,
+    0x807f880079600300ULL, 0x7f8c0076000000ULL, 0x807f900078200313ULL, 0x807f940078200314ULL,
+    0x807f980078a00342ULL, 0x807f9c0079600342ULL, 0x807fa00074a00306ULL, 0x807fa40074a00304ULL,
+    0x807fa80074a00300ULL, 0x7fac0071c00000ULL, 0x807fb00074200314ULL, 0x807fb40015000300ULL,
+    0x7fb80070a00000ULL, 0x7fbc000c000000ULL, 0x807fc803ef800345ULL, 0x807fcc0079200345ULL,
+    0x807fd00079c00345ULL, 0x807fd80079200342ULL, 0x807fdc03fec00345ULL, 0x807fe00073e00300ULL,
+    0x7fe40071800000ULL, 0x807fe80075200300ULL, 0x7fec0071e00000ULL, 0x807ff00075200345ULL,
+    0x7ff40016800000ULL, 0x80000400400000ULL, 0x80040400600000ULL, 0x84980075200000ULL,
+    0x84a80009600000ULL, 0x84ac0018a00000ULL, 0x8086680432000338ULL, 0x80866c0432400338ULL,
+    0x8086b80432800338ULL, 0x808734043a000338ULL, 0x808738043a800338ULL, 0x80873c043a400338ULL,
+    0x8088100440600338ULL, 0x8088240441000338ULL, 0x8088300441600338ULL, 0x8088900444600338ULL,
+    0x8088980444a00338ULL, 0x8089040447800338ULL, 0x8089100448600338ULL, 0x80891c0448a00338ULL,
+    0x8089240449000338ULL, 0x8089800007a00338ULL, 0x808988044c200338ULL, 0x8089b40449a00338ULL,
+    0x8089b80007800338ULL, 0x8089bc0007c00338ULL, 0x8089c0044c800338ULL, 0x8089c4044ca00338ULL,
+    0x8089d0044e400338ULL, 0x8089d4044e600338ULL, 0x8089e0044ec00338ULL, 0x8089e4044ee00338ULL,
+    0x808a00044f400338ULL, 0x808a04044f600338ULL, 0x808a100450400338ULL, 0x808a140450600338ULL,
+    0x808a200450c00338ULL, 0x808a240450e00338ULL, 0x808ab00454400338ULL, 0x808ab40455000338ULL,
+    0x808ab80455200338ULL, 0x808abc0455600338ULL, 0x808b80044f800338ULL, 0x808b84044fa00338ULL,
+    0x808b880452200338ULL, 0x808b8c0452400338ULL, 0x808ba80456400338ULL, 0x808bac0456600338ULL,
+    0x808bb00456800338ULL, 0x808bb40456a00338ULL, 0x8ca40601000000ULL, 0x8ca80601200000ULL,
+    0xab70055ba00338ULL, 0x80c1300609603099ULL, 0x80c1380609a03099ULL, 0x80c1400609e03099ULL,
+    0x80c148060a203099ULL, 0x80c150060a603099ULL, 0x80c158060aa03099ULL, 0x80c160060ae03099ULL,
+    0x80c168060b203099ULL, 0x80c170060b603099ULL, 0x80c178060ba03099ULL, 0x80c180060be03099ULL,
+    0x80c188060c203099ULL, 0x80c194060c803099ULL, 0x80c19c060cc03099ULL, 0x80c1a4060d003099ULL,
+    0x80c1c0060de03099ULL, 0x80c1c4060de0309aULL, 0x80c1cc060e403099ULL, 0x80c1d0060e40309aULL,
+    0x80c1d8060ea03099ULL, 0x80c1dc060ea0309aULL, 0x80c1e4060f003099ULL, 0x80c1e8060f00309aULL,
+    0x80c1f0060f603099ULL, 0x80c1f4060f60309aULL, 0x80c2500608c03099ULL, 0x80c2780613a03099ULL,
+    0x80c2b00615603099ULL, 0x80c2b80615a03099ULL, 0x80c2c00615e03099ULL, 0x80c2c80616203099ULL,
+    0x80c2d00616603099ULL, 0x80c2d80616a03099ULL, 0x80c2e00616e03099ULL, 0x80c2e80617203099ULL,
+    0x80c2f00617603099ULL, 0x80c2f80617a03099ULL, 0x80c3000617e03099ULL, 0x80c3080618203099ULL,
+    0x80c3140618803099ULL, 0x80c31c0618c03099ULL, 0x80c3240619003099ULL, 0x80c3400619e03099ULL,
+    0x80c3440619e0309aULL, 0x80c34c061a403099ULL, 0x80c350061a40309aULL, 0x80c358061aa03099ULL,
+    0x80c35c061aa0309aULL, 0x80c364061b003099ULL, 0x80c368061b00309aULL, 0x80c370061b603099ULL,
+    0x80c374061b60309aULL, 0x80c3d00614c03099ULL, 0x80c3dc061de03099ULL, 0x80c3e0061e003099ULL,
+    0x80c3e4061e203099ULL, 0x80c3e8061e403099ULL, 0x80c3f8061fa03099ULL, 0x3e4001189000000ULL,
+    0x3e4040cde800000ULL, 0x3e40811d9400000ULL, 0x3e40c1199000000ULL, 0x3e4100dda200000ULL,
+    0x3e41409c6400000ULL, 0x3e4180a7ca00000ULL, 0x3e41c13f3800000ULL, 0x3e42013f3800000ULL,
+    0x3e4240b2a200000ULL, 0x3e428123a200000ULL, 0x3e42c0ab0e00000ULL, 0x3e4300b29000000ULL,
+    0x3e4340c3ec00000ULL, 0x3e4380ecd200000ULL, 0x3e43c0ff0a00000ULL, 0x3e44010c7e00000ULL,
+    0x3e44410f7400000ULL, 0x3e448111f000000ULL, 0x3e44c1211e00000ULL, 0x3e4500d40400000ULL,
+    0x3e4540da3600000ULL, 0x3e4580e1b200000ULL, 0x3e45c0e7bc00000ULL, 0x3e4601087a00000ULL,
+    0x3e464122d400000ULL, 0x3e468133e200000ULL, 0x3e46c09d0400000ULL, 0x3e4700a6ea00000ULL,
+    0x3e4740d60800000ULL, 0x3e4780e43600000ULL, 0x3e47c10c5a00000ULL, 0x3e48013c3c00000ULL,
+    0x3e4840baa000000ULL, 0x3e4880dfd600000ULL, 0x3e48c10b9a00000ULL, 0x3e490112c800000ULL,
+    0x3e4940c59200000ULL, 0x3e498103b000000ULL, 0x3e49c1103e00000ULL, 0x3e4a00bd9400000ULL,
+    0x3e4a40ce2e00000ULL, 0x3e4a80dad400000ULL, 0x3e4ac0e5f800000ULL, 0x3e4b01219c00000ULL,
+    0x3e4b409f0c00000ULL, 0x3e4b80a36e00000ULL, 0x3e4bc0a5bc00000ULL, 0x3e4c00c98800000ULL,
+    0x3e4c40d5a600000ULL, 0x3e4c80e42000000ULL, 0x3e4cc0edce00000ULL, 0x3e4d01000200000ULL,
+    0x3e4d410c0c00000ULL, 0x3e4d810cb800000ULL, 0x3e4dc11bde00000ULL, 0x3e4e012e6400000ULL,
+    0x3e4e4136de00000ULL, 0x3e4e813bf400000ULL, 0x3e4ec0f11800000ULL, 0x3e4f00f2fe00000ULL,
+    0x3e4f40fb4000000ULL, 0x3e4f81079200000ULL, 0x3e4fc1260800000ULL, 0x3e50013cfe00000ULL,
+    0x3e504115ac00000ULL, 0x3e5080b1be00000ULL, 0x3e50c0be0800000ULL, 0x3e5100f8c000000ULL,
+    0x3e514100fc00000ULL, 0x3e5180e4c400000ULL, 0x3e51c0f19400000ULL, 0x3e5201198400000ULL,
+    0x3e52412dee00000ULL, 0x3e5280b1b000000ULL, 0x3e52c0b8c400000ULL, 0x3e5300d42600000ULL,
+    0x3e5340dbb400000ULL, 0x3e5380de1e00000ULL, 0x3e53c0fa5e00000ULL, 0x3e5400fc6e00000ULL,
+    0x3e54412c9600000ULL, 0x3e5480a5a400000ULL, 0x3e54c1011600000ULL, 0x3e5500a3b800000ULL,
+    0x3e5540a39800000ULL, 0x3e5580f43800000ULL, 0x3e55c0fb7c00000ULL, 0x3e560107e200000ULL,
+    0x3e56412cea00000ULL, 0x3e5681170000000ULL, 0x3e56c0c59e00000ULL, 0x3e5700d40400000ULL,
+    0x3e574115fc00000ULL, 0x3e57809c7200000ULL, 0x3e57c0b7ce00000ULL, 0x3e5800c02400000ULL,
+    0x3e5840e70e00000ULL, 0x3e5880eae000000ULL, 0x3e58c0a62e00000ULL, 0x3e5900f1f600000ULL,
+    0x3e59409f7e00000ULL, 0x3e5980bf5200000ULL, 0x3e59c09c1a00000ULL, 0x3e5a00d99800000ULL,
+    0x3e5a40caf000000ULL, 0x3e5a80fa4400000ULL, 0x3e5ac0a78600000ULL, 0x3e5b00b0bc00000ULL,
+    0x3e5b40ee0200000ULL, 0x3e5b81089200000ULL, 0x3e5bc1155400000ULL, 0x3e5c00d77400000ULL,
+    0x3e5c411f6000000ULL, 0x3e5c80d91000000ULL, 0x3e5cc0c5fc00000ULL, 0x3e5d0105ca00000ULL,
+    0x3e5d40c74000000ULL, 0x3e5d80eaca00000ULL, 0x3e5dc09d5c00000ULL, 0x3e5e00a2d200000ULL,
+    0x3e5e40a39200000ULL, 0x3e5e80d10200000ULL, 0x3e5ec0f9ce00000ULL, 0x3e5f0104de00000ULL,
+    0x3e5f4115a400000ULL, 0x3e5f81239e00000ULL, 0x3e5fc0a5ea00000ULL, 0x3e6000a88400000ULL,
+    0x3e6040b2e600000ULL, 0x3e6080bdd800000ULL, 0x3e60c0cb8a00000ULL, 0x3e6100dffc00000ULL,
+    0x3e6140f25400000ULL, 0x3e61812b5a00000ULL, 0x3e61c134d400000ULL, 0x3e62013d2e00000ULL,
+    0x3e62413d9c00000ULL, 0x3e6280a53600000ULL, 0x3e62c0cd8c00000ULL, 0x3e6300d6ee00000ULL,
+    0x3e63411ec400000ULL, 0x3e6380bce800000ULL, 0x3e63c0c32000000ULL, 0x3e6400c40000000ULL,
+    0x3e6440c93400000ULL, 0x3e6480de4600000ULL, 0x3e64c0e29200000ULL, 0x3e6500e91200000ULL,
+    0x3e6540f39400000ULL, 0x3e6580fbe800000ULL, 0x3e65c100de00000ULL, 0x3e66011e4c00000ULL,
+    0x3e664109dc00000ULL, 0x3e6681204600000ULL, 0x3e66c1269400000ULL, 0x3e6700a42e00000ULL,
+    0x3e6740a54600000ULL, 0x3e6780a97a00000ULL, 0x3e67c0e19000000ULL, 0x3e6801118400000ULL,
+    0x3e6841155400000ULL, 0x3e6880bd9200000ULL, 0x3e68c0bfea00000ULL, 0x3e6900c6f600000ULL,
+    0x3e6940d75c00000ULL, 0x3e6980f87c00000ULL, 0x3e69c0e6ea00000ULL, 0x3e6a009dc800000ULL,
+    0x3e6a40adf200000ULL, 0x3e6a80b7ce00000ULL, 0x3e6ac0bb7400000ULL, 0x3e6b00c03800000ULL,
+    0x3e6b40e76400000ULL, 0x3e6b80e8d200000ULL, 0x3e6bc0ff3400000ULL, 0x3e6c01008c00000ULL,
+    0x3e6c41246800000ULL, 0x3e6c812dec00000ULL, 0x3e6cc12e9000000ULL, 0x3e6d01303000000ULL,
+    0x3e6d409f1600000ULL, 0x3e6d80f35c00000ULL, 0x3e6dc1236800000ULL, 0x3e6e012d7000000ULL,
+    0x3e6e40c1c200000ULL, 0x3e6e809d0c00000ULL, 0x3e6ec0a1b400000ULL, 0x3e6f00b7dc00000ULL,
+    0x3e6f40b87e00000ULL, 0x3e6f80cb3200000ULL, 0x3e6fc0d40400000ULL, 0x3e7000e39c00000ULL,
+    0x3e7040ec8400000ULL, 0x3e708109f800000ULL, 0x3e70c120f800000ULL, 0x3e71013f1a00000ULL,
+    0x3e7140cd1000000ULL, 0x3e71812c5c00000ULL, 0x3e71c0a51200000ULL, 0x3e7200cef600000ULL,
+    0x3e7240cfe600000ULL, 0x3e7280da8200000ULL, 0x3e72c0dd3800000ULL, 0x3e7300e81200000ULL,
+    0x3e7340eab200000ULL, 0x3e7380f0d600000ULL, 0x3e73c0fa2000000ULL, 0x3e740130bc00000ULL,
+    0x3e7440a2da00000ULL, 0x3e7480c45c00000ULL, 0x3e74c12cf000000ULL, 0x3e7500a05600000ULL,
+    0x3e7540ba3200000ULL, 0x3e7580dbd400000ULL, 0x3e75c11e5400000ULL, 0x3e7600bf1600000ULL,
+    0x3e7640c28800000ULL, 0x3e7680d02e00000ULL, 0x3e76c0e70e00000ULL, 0x3e77012d0c00000ULL,
+    0x3e7740a45200000ULL, 0x3e7780a81e00000ULL, 0x3e77c0b8ca00000ULL, 0x3e7800cc2600000ULL,
+    0x3e7840ce9c00000ULL, 0x3e7880d15000000ULL, 0x3e78c0d9ca00000ULL, 0x3e7900e80c00000ULL,
+    0x3e7940ebc400000ULL, 0x3e7980fef200000ULL, 0x3e79c1119e00000ULL, 0x3e7a0111c200000ULL,
+    0x3e7a41239800000ULL, 0x3e7a812dc400000ULL, 0x3e7ac0a67e00000ULL, 0x3e7b00dd7400000ULL,
+    0x3e7b40a83a00000ULL, 0x3e7b80e3a000000ULL, 0x3e7bc0e93000000ULL, 0x3e7c010bf400000ULL,
+    0x3e7c412d4600000ULL, 0x3e7c8138ae00000ULL, 0x3e7cc13d3e00000ULL, 0x3e7d00cf2e00000ULL,
+    0x3e7d40db9600000ULL, 0x3e7d8103d000000ULL, 0x3e7dc0f59600000ULL, 0x3e7e00f64000000ULL,
+    0x3e7e40f92400000ULL, 0x3e7e80e58000000ULL, 0x3e7ec0e13200000ULL, 0x3e7f0116b000000ULL,
+    0x3e7f409d8000000ULL, 0x3e7f81066c00000ULL, 0x3e7fc0a47400000ULL, 0x3e8000a40e00000ULL,
+    0x3e8040bd4c00000ULL, 0x3e8080c5a600000ULL, 0x3e80c0f9ac00000ULL, 0x3e8100b70a00000ULL,
+    0x3e8140da3c00000ULL, 0x3e8180cd6800000ULL, 0x3e81c11e7600000ULL, 0x3e8201109800000ULL,
+    0x3e82412c9a00000ULL, 0x3e8281131600000ULL, 0x3e82c0bda600000ULL, 0x3e8300a28000000ULL,
+    0x3e8340ab8000000ULL, 0x3e8400b0b400000ULL, 0x3e8480cce800000ULL, 0x3e8540a3bc00000ULL,
+    0x3e8580e65400000ULL, 0x3e85c0ed9400000ULL, 0x3e8600f27800000ULL, 0x3e8640f2bc00000ULL,
+    0x3e8680f2ca00000ULL, 0x3e86c0f31e00000ULL, 0x3e87012eac00000ULL, 0x3e8740f97c00000ULL,
+    0x3e8780ff7a00000ULL, 0x3e88010c2400000ULL, 0x3e888115f000000ULL, 0x3e8941207000000ULL,
+    0x3e898121fa00000ULL, 0x3e8a8131de00000ULL, 0x3e8ac131f800000ULL, 0x3e8b01325000000ULL,
+    0x3e8b413b6800000ULL, 0x3e8b8121bc00000ULL, 0x3e8bc12d6e00000ULL, 0x3e8c009f5c00000ULL,
+    0x3e8c40a1ce00000ULL, 0x3e8c80a29a00000ULL, 0x3e8cc0a59200000ULL, 0x3e8d00a5c800000ULL,
+    0x3e8d40a6a200000ULL, 0x3e8d80ab3a00000ULL, 0x3e8dc0ac0c00000ULL, 0x3e8e00acd000000ULL,
+    0x3e8e40b08000000ULL, 0x3e8e80b15000000ULL, 0x3e8ec0b8c800000ULL, 0x3e8f00b8dc00000ULL,
+    0x3e8f40c12800000ULL, 0x3e8f80c2d000000ULL, 0x3e8fc0c31c00000ULL, 0x3e9000c3e400000ULL,
+    0x3e9040ca9e00000ULL, 0x3e9080cbc400000ULL, 0x3e90c0cd2200000ULL, 0x3e9100d10a00000ULL,
+    0x3e9140daee00000ULL, 0x3e9180dc3400000ULL, 0x3e91c0de4400000ULL, 0x3e9200e2dc00000ULL,
+    0x3e9240e45600000ULL, 0x3e9280e84400000ULL, 0x3e92c0f12200000ULL, 0x3e9300f27c00000ULL,
+    0x3e9340f29200000ULL, 0x3e9380f29000000ULL, 0x3e93c0f2a000000ULL, 0x3e9400f2ac00000ULL,
+    0x3e9440f2ba00000ULL, 0x3e9480f31a00000ULL, 0x3e94c0f31c00000ULL, 0x3e9500f48000000ULL,
+    0x3e9540f50200000ULL, 0x3e9580f78000000ULL, 0x3e95c0fbe800000ULL, 0x3e9600fc1200000ULL,
+    0x3e9640fc8200000ULL, 0x3e9680fee400000ULL, 0x3e96c1000a00000ULL, 0x3e970103da00000ULL,
+    0x3e974104f200000ULL, 0x3e978104f200000ULL, 0x3e97c108ae00000ULL, 0x3e9801122000000ULL,
+    0x3e9841132c00000ULL, 0x3e9881160200000ULL, 0x3e98c1167200000ULL, 0x3e990119a600000ULL,
+    0x3e99411a1000000ULL, 0x3e99811f6c00000ULL, 0x3e99c1207000000ULL, 0x3e9a012dc600000ULL,
+    0x3e9a412ffe00000ULL, 0x3e9a81307600000ULL, 0x3e9ac0c0ea00000ULL, 0x3e9b0485dc00000ULL,
+    0x3e9b41043000000ULL, 0x3e9c009c4c00000ULL, 0x3e9c40a36a00000ULL, 0x3e9c80a2d000000ULL,
+    0x3e9cc09f0000000ULL, 0x3e9d00a28a00000ULL, 0x3e9d40a30000000ULL, 0x3e9d80a58e00000ULL,
+    0x3e9dc0a5f400000ULL, 0x3e9e00ab3a00000ULL, 0x3e9e40aaaa00000ULL, 0x3e9e80ab3200000ULL,
+    0x3e9ec0abc400000ULL, 0x3e9f00b0b400000ULL, 0x3e9f40b16600000ULL, 0x3e9f80b28800000ULL,
+    0x3e9fc0b2a800000ULL, 0x3ea000b4c400000ULL, 0x3ea040b65000000ULL, 0x3ea080bda400000ULL,
+    0x3ea0c0bdb200000ULL, 0x3ea100bed200000ULL, 0x3ea140bf5a00000ULL, 0x3ea180c1b000000ULL,
+    0x3ea1c0c29c00000ULL, 0x3ea200c21000000ULL, 0x3ea240c31c00000ULL, 0x3ea280c2c000000ULL,
+    0x3ea2c0c3e400000ULL, 0x3ea300c46800000ULL, 0x3ea340c78800000ULL, 0x3ea380c83800000ULL,
+    0x3ea3c0c8a400000ULL, 0x3ea400caac00000ULL, 0x3ea440cce800000ULL, 0x3ea480ce2e00000ULL,
+    0x3ea4c0ce3600000ULL, 0x3ea500ceac00000ULL, 0x3ea540d6f200000ULL, 0x3ea580d77400000ULL,
+    0x3ea5c0da8200000ULL, 0x3ea600ddb600000ULL, 0x3ea640dd9600000ULL, 0x3ea680de4400000ULL,
+    0x3ea6c0e03c00000ULL, 0x3ea700e2dc00000ULL, 0x3ea740ef4e00000ULL, 0x3ea780e46a00000ULL,
+    0x3ea7c0e55e00000ULL, 0x3ea800e65400000ULL, 0x3ea840e8e200000ULL, 0x3ea880ea0c00000ULL,
+    0x3ea8c0ea7600000ULL, 0x3ea900ec3a00000ULL, 0x3ea940ec3e00000ULL, 0x3ea980ed9400000ULL,
+    0x3ea9c0edb600000ULL, 0x3eaa00ede800000ULL, 0x3eaa40ee9400000ULL, 0x3eaa80ee8000000ULL,
+    0x3eaac0f19800000ULL, 0x3eab00f56200000ULL, 0x3eab40f78000000ULL, 0x3eab80f8f600000ULL,
+    0x3eabc0fab600000ULL, 0x3eac00fbe800000ULL, 0x3eac40fe7c00000ULL, 0x3eac81000a00000ULL,
+    0x3eacc106a400000ULL, 0x3ead0107de00000ULL, 0x3ead410ef200000ULL, 0x3ead81128200000ULL,
+    0x3eadc1130c00000ULL, 0x3eae01132c00000ULL, 0x3eae41157e00000ULL, 0x3eae8115f000000ULL,
+    0x3eaec1159600000ULL, 0x3eaf01160200000ULL, 0x3eaf4115fc00000ULL, 0x3eaf8115da00000ULL,
+    0x3eafc1167200000ULL, 0x3eb001171400000ULL, 0x3eb0411a1000000ULL, 0x3eb0811e7000000ULL,
+    0x3eb0c120e400000ULL, 0x3eb101233200000ULL, 0x3eb14124ec00000ULL, 0x3eb1812cf800000ULL,
+    0x3eb1c12dc600000ULL, 0x3eb2012eac00000ULL, 0x3eb2412fb600000ULL, 0x3eb2812ffe00000ULL,
+    0x3eb2c1301600000ULL, 0x3eb301307600000ULL, 0x3eb341362400000ULL, 0x3eb3813f3800000ULL,
+    0x3eb3c4509400000ULL, 0x3eb404508800000ULL, 0x3eb44467aa00000ULL, 0x3eb480773a00000ULL,
+    0x3eb4c0803000000ULL, 0x3eb500807200000ULL, 0x3eb544a49200000ULL, 0x3eb584b9a000000ULL,
+    0x3eb5c4fda600000ULL, 0x3eb6013e8600000ULL, 0x3eb6413f1c00000ULL, 0x3ec7400bb2005b4ULL,
+    0x3ec7c00be4005b7ULL, 0x3eca800bd2005c1ULL, 0x3ecac00bd2005c2ULL, 0x3ecb01f692005c1ULL,
+    0x3ecb41f692005c2ULL, 0x3ecb800ba0005b7ULL, 0x3ecbc00ba0005b8ULL, 0x3ecc000ba0005bcULL,
+    0x3ecc400ba2005bcULL, 0x3ecc800ba4005bcULL, 0x3eccc00ba6005bcULL, 0x3ecd000ba8005bcULL,
+    0x3ecd400baa005bcULL, 0x3ecd800bac005bcULL, 0x3ece000bb0005bcULL, 0x3ece400bb2005bcULL,
+    0x3ece800bb4005bcULL, 0x3ecec00bb6005bcULL, 0x3ecf000bb8005bcULL, 0x3ecf800bbc005bcULL,
+    0x3ed0000bc0005bcULL, 0x3ed0400bc2005bcULL, 0x3ed0c00bc6005bcULL, 0x3ed1000bc8005bcULL,
+    0x3ed1800bcc005bcULL, 0x3ed1c00bce005bcULL, 0x3ed2000bd0005bcULL, 0x3ed2400bd2005bcULL,
+    0x3ed2800bd4005bcULL, 0x3ed2c00baa005b9ULL, 0x3ed3000ba2005bfULL, 0x3ed3400bb6005bfULL,
+    0x3ed3800bc8005bfULL, 0x84426822132110baULL, 0x84427022136110baULL, 0x8442ac2214a110baULL,
+    0x8444b82226211127ULL, 0x8444bc2226411127ULL, 0x844d2c2268e1133eULL, 0x844d302268e11357ULL,
+    0x8452ec22972114baULL, 0x8452f022972114b0ULL, 0x8452f822972114bdULL, 0x8456e822b70115afULL,
+    0x8456ec22b72115afULL, 0x745783a2ae1d165ULL, 0x7457c3a2b01d165ULL, 0x745803a2be1d16eULL,
+    0x745843a2be1d16fULL, 0x745883a2be1d170ULL, 0x7458c3a2be1d171ULL, 0x745903a2be1d172ULL,
+    0x746ec3a3721d165ULL, 0x746f03a3741d165ULL, 0x746f43a3761d16eULL, 0x746f83a3781d16eULL,
+    0x746fc3a3761d16fULL, 0x747003a3781d16fULL, 0xbe00009c7a00000ULL, 0xbe00409c7000000ULL,
+    0xbe00809c8200000ULL, 0xbe00c4024400000ULL, 0xbe01009ec000000ULL, 0xbe01409f5c00000ULL,
+    0xbe01809f7600000ULL, 0xbe01c0a00400000ULL, 0xbe0200a0f400000ULL, 0xbe0240a13200000ULL,
+    0xbe0280a1ce00000ULL, 0xbe02c0a19e00000ULL, 0xbe0300693c00000ULL, 0xbe03440c7400000ULL,
+    0xbe0380a29a00000ULL, 0xbe03c0a2a800000ULL, 0xbe0400a2c800000ULL, 0xbe0440a2ee00000ULL,
+    0xbe04840a3800000ULL, 0xbe04c0697200000ULL, 0xbe0500a2ce00000ULL, 0xbe0540a31a00000ULL,
+    0xbe05840a9600000ULL, 0xbe05c0a32e00000ULL, 0xbe0600a34800000ULL, 0xbe06409d9800000ULL,
+    0xbe0680a35800000ULL, 0xbe06c0a36a00000ULL, 0xbe070523be00000ULL, 0xbe0740a3ea00000ULL,
+    0xbe0780a40600000ULL, 0xbe07c069be00000ULL, 0xbe0800a47600000ULL, 0xbe0840a48c00000ULL,
+    0xbe0880a4e400000ULL, 0xbe08c0a4ee00000ULL, 0xbe09006a2a00000ULL, 0xbe0940a58e00000ULL,
+    0xbe0980a59200000ULL, 0xbe09c0a5c800000ULL, 0xbe0a00a5f400000ULL, 0xbe0a40a60a00000ULL,
+    0xbe0a80a60c00000ULL, 0xbe0ac0a62e00000ULL, 0xbe0b00a69200000ULL, 0xbe0b40a6a200000ULL,
+    0xbe0b80a6b400000ULL, 0xbe0bc0a6e600000ULL, 0xbe0c00a6fa00000ULL, 0xbe0c40a6fe00000ULL,
+    0xbe0c80a6fe00000ULL, 0xbe0cc0a6fe00000ULL, 0xbe0d04145800000ULL, 0xbe0d40e0e000000ULL,
+    0xbe0d80a79400000ULL, 0xbe0dc0a7be00000ULL, 0xbe0e0416c600000ULL, 0xbe0e40a7d600000ULL,
+    0xbe0e80a7e200000ULL, 0xbe0ec0a80c00000ULL, 0xbe0f00a93c00000ULL, 0xbe0f40a87000000ULL,
+    0xbe0f80a89000000ULL, 0xbe0fc0a8d000000ULL, 0xbe1000a94400000ULL, 0xbe1040a9ec00000ULL,
+    0xbe1080aa2000000ULL, 0xbe10c0aaa600000ULL, 0xbe1100aac600000ULL, 0xbe1140ab0800000ULL,
+    0xbe1180ab0800000ULL, 0xbe11c0ab3200000ULL, 0xbe1200ab5600000ULL, 0xbe1240ab6600000ULL,
+    0xbe1280ab8400000ULL, 0xbe12c0ae2c00000ULL, 0xbe1300ac0c00000ULL, 0xbe1340ae2e00000ULL,
+    0xbe1380aca200000ULL, 0xbe13c0ace800000ULL, 0xbe1400a40e00000ULL, 0xbe1440b1dc00000ULL,
+    0xbe1480af9c00000ULL, 0xbe14c0afe800000ULL, 0xbe1500b01a00000ULL, 0xbe1540af1600000ULL,
+    0xbe1580b06400000ULL, 0xbe15c0b06200000ULL, 0xbe1600b15800000ULL, 0xbe164429c800000ULL,
+    0xbe1680b1e400000ULL, 0xbe16c0b1ee00000ULL, 0xbe1700b20c00000ULL, 0xbe1740b23400000ULL,
+    0xbe1780b24400000ULL, 0xbe17c0b2c400000ULL, 0xbe18042d5000000ULL, 0xbe18442dd400000ULL,
+    0xbe1880b3d800000ULL, 0xbe18c0b43600000ULL, 0xbe1900b44e00000ULL, 0xbe1940b3b000000ULL,
+    0xbe1980b4cc00000ULL, 0xbe19c06ddc00000ULL, 0xbe1a006df800000ULL, 0xbe1a40b61000000ULL,
+    0xbe1a80b67c00000ULL, 0xbe1ac0b67c00000ULL, 0xbe1b04339000000ULL, 0xbe1b40b78600000ULL,
+    0xbe1b80b7b000000ULL, 0xbe1bc0b7ce00000ULL, 0xbe1c00b7e600000ULL, 0xbe1c44363000000ULL,
+    0xbe1c80b7fe00000ULL, 0xbe1cc0b80c00000ULL, 0xbe1d00bea600000ULL, 0xbe1d40b84400000ULL,
+    0xbe1d806f0200000ULL, 0xbe1dc0b8c000000ULL, 0xbe1e00b8dc00000ULL, 0xbe1e40b98000000ULL,
+    0xbe1e80b91a00000ULL, 0xbe1ec43bc800000ULL, 0xbe1f00ba8600000ULL, 0xbe1f443bcc00000ULL,
+    0xbe1f80badc00000ULL, 0xbe1fc0bad600000ULL, 0xbe2000baf800000ULL, 0xbe2040bbc200000ULL,
+    0xbe2080bbc400000ULL, 0xbe20c0705e00000ULL, 0xbe2100bbfa00000ULL, 0xbe2140bc5000000ULL,
+    0xbe2180bc7a00000ULL, 0xbe21c0bcd200000ULL, 0xbe220070c400000ULL, 0xbe2244430600000ULL,
+    0xbe228070f800000ULL, 0xbe22c0bd6000000ULL, 0xbe2300bd6600000ULL, 0xbe2340bd6c00000ULL,
+    0xbe2380bd9400000ULL, 0xbe23c5472400000ULL, 0xbe2400bdfc00000ULL, 0xbe2444466200000ULL,
+    0xbe2484466200000ULL, 0xbe24c1040200000ULL, 0xbe2500be4400000ULL, 0xbe2540be4400000ULL,
+    0xbe2580718e00000ULL, 0xbe25c4657000000ULL, 0xbe2604c3b400000ULL, 0xbe2640bec400000ULL,
+    0xbe2680bed600000ULL, 0xbe26c071c600000ULL, 0xbe2700bf3400000ULL, 0xbe2740bf9a00000ULL,
+    0xbe2780bfae00000ULL, 0xbe27c0bff200000ULL, 0xbe2800c10200000ULL, 0xbe2840727400000ULL,
+    0xbe2880723800000ULL, 0xbe28c0c12800000ULL, 0xbe29044da800000ULL, 0xbe2940c18e00000ULL,
+    0xbe2980c29000000ULL, 0xbe29c0c29800000ULL, 0xbe2a00c29c00000ULL, 0xbe2a40c29800000ULL,
+    0xbe2a80c2f400000ULL, 0xbe2ac0c31c00000ULL, 0xbe2b00c36400000ULL, 0xbe2b40c34800000ULL,
+    0xbe2b80c35e00000ULL, 0xbe2bc0c3bc00000ULL, 0xbe2c00c3e400000ULL, 0xbe2c40c3ec00000ULL,
+    0xbe2c80c42000000ULL, 0xbe2cc0c43600000ULL, 0xbe2d00c4ba00000ULL, 0xbe2d40c56200000ULL,
+    0xbe2d80c5a800000ULL, 0xbe2dc0c6a000000ULL, 0xbe2e04561800000ULL, 0xbe2e40c67a00000ULL,
+    0xbe2e80c5f800000ULL, 0xbe2ec0c6d000000ULL, 0xbe2f00c70600000ULL, 0xbe2f40c7c800000ULL,
+    0xbe2f8457e200000ULL, 0xbe2fc0c84400000ULL, 0xbe3000c78a00000ULL, 0xbe3040c75200000ULL,
+    0xbe3080745c00000ULL, 0xbe30c0c8d200000ULL, 0xbe3100c8fc00000ULL, 0xbe3140c93a00000ULL,
+    0xbe3180c8ee00000ULL, 0xbe31c074d800000ULL, 0xbe3200ca9e00000ULL, 0xbe3240cad800000ULL,
+    0xbe3284601400000ULL, 0xbe32c0cbc600000ULL, 0xbe3300cdf000000ULL, 0xbe3340cc9200000ULL,
+    0xbe3380763200000ULL, 0xbe33c0cd2200000ULL, 0xbe3400761000000ULL, 0xbe344075c800000ULL,
+    0xbe3480a32400000ULL, 0xbe34c0a32a00000ULL, 0xbe3500ce0000000ULL, 0xbe3540cd3800000ULL,
+    0xbe3581015a00000ULL, 0xbe35c087b200000ULL, 0xbe3600ce2e00000ULL, 0xbe3640ce3600000ULL,
+    0xbe3680ce4200000ULL, 0xbe36c0cebc00000ULL, 0xbe3700cea600000ULL, 0xbe3744678600000ULL,
+    0xbe3780769200000ULL, 0xbe37c0cff400000ULL, 0xbe3800cf0a00000ULL, 0xbe3840d0a400000ULL,
+    0xbe3880d10a00000ULL, 0xbe38c468da00000ULL, 0xbe3900d11c00000ULL, 0xbe3940d03e00000ULL,
+    0xbe3980d22800000ULL, 0xbe39c0773a00000ULL, 0xbe3a00d28400000ULL, 0xbe3a40d34600000ULL,
+    0xbe3a80d3d400000ULL, 0xbe3ac0d55000000ULL, 0xbe3b046d4600000ULL, 0xbe3b40d5b600000ULL,
+    0xbe3b80783000000ULL, 0xbe3bc0d64200000ULL, 0xbe3c04714e00000ULL, 0xbe3c40d6a800000ULL,
+    0xbe3c80789c00000ULL, 0xbe3cc0d6e400000ULL, 0xbe3d00d73e00000ULL, 0xbe3d40d77400000ULL,
+    0xbe3d80d77600000ULL, 0xbe3dc4751a00000ULL, 0xbe3e043a1600000ULL, 0xbe3e4475f400000ULL,
+    0xbe3e80d89c00000ULL, 0xbe3ec4797800000ULL, 0xbe3f00d97e00000ULL, 0xbe3f40d99a00000ULL,
+    0xbe3f80d8ce00000ULL, 0xbe3fc0da2c00000ULL, 0xbe4000da7c00000ULL, 0xbe4040daee00000ULL,
+    0xbe4080da8200000ULL, 0xbe40c0dad200000ULL, 0xbe4100daf000000ULL, 0xbe4140db0a00000ULL,
+    0xbe41847a3c00000ULL, 0xbe41c0da6800000ULL, 0xbe4200dc5e00000ULL, 0xbe4240dcdc00000ULL,
+    0xbe42807a6600000ULL, 0xbe42c0dd9600000ULL, 0xbe4300dd8e00000ULL, 0xbe43447da200000ULL,
+    0xbe4380dbf200000ULL, 0xbe43c0dedc00000ULL, 0xbe44047ebc00000ULL, 0xbe44447f1c00000ULL,
+    0xbe4480df8c00000ULL, 0xbe44c0e07200000ULL, 0xbe4500e03c00000ULL, 0xbe4540e03600000ULL,
+    0xbe45807b2c00000ULL, 0xbe45c0e09400000ULL, 0xbe4600e0fa00000ULL, 0xbe4640e0ee00000ULL,
+    0xbe4680e15a00000ULL, 0xbe46c40a4a00000ULL, 0xbe4700e28a00000ULL, 0xbe474484c600000ULL,
+    0xbe4780e33800000ULL, 0xbe47c4875600000ULL, 0xbe4800e45000000ULL, 0xbe4840e46a00000ULL,
+    0xbe4880e4a000000ULL, 0xbe48c48c1000000ULL, 0xbe4900e50000000ULL, 0xbe4940e52a00000ULL,
+    0xbe49848e6a00000ULL, 0xbe49c4902800000ULL, 0xbe4a00e6f400000ULL, 0xbe4a40e71600000ULL,
+    0xbe4a807d5800000ULL, 0xbe4ac0e74a00000ULL, 0xbe4b007d7000000ULL, 0xbe4b407d7000000ULL,
+    0xbe4b80e88e00000ULL, 0xbe4bc0e8b800000ULL, 0xbe4c00e8e200000ULL, 0xbe4c40e90a00000ULL,
+    0xbe4c80e99400000ULL, 0xbe4cc07e3600000ULL, 0xbe4d00ea4800000ULL, 0xbe4d44986c00000ULL,
+    0xbe4d80ea7c00000ULL, 0xbe4dc4992400000ULL, 0xbe4e00eae000000ULL, 0xbe4e44433e00000ULL,
+    0xbe4e80ec2000000ULL, 0xbe4ec49f4200000ULL, 0xbe4f049f7000000ULL, 0xbe4f44a08800000ULL,
+    0xbe4f807ff800000ULL, 0xbe4fc0801000000ULL, 0xbe5000ede800000ULL, 0xbe5044a1e600000ULL,
+    0xbe5084a1e400000ULL, 0xbe50c4a23200000ULL, 0xbe5104a26600000ULL, 0xbe5140ee3c00000ULL,
+    0xbe5180ee3e00000ULL, 0xbe51c0ee3e00000ULL, 0xbe5200ee9400000ULL, 0xbe5240807200000ULL,
+    0xbe5280ef1600000ULL, 0xbe52c0808c00000ULL, 0xbe5300812c00000ULL, 0xbe5344a83a00000ULL,
+    0xbe5380f09c00000ULL, 0xbe53c0f11800000ULL, 0xbe5400f19800000ULL, 0xbe544081c600000ULL,
+    0xbe5484ac4c00000ULL, 0xbe54c0f2ac00000ULL, 0xbe5504ad3400000ULL, 0xbe5544ad8a00000ULL,
+    0xbe5580f31e00000ULL, 0xbe55c0f3d600000ULL, 0xbe5600825e00000ULL, 0xbe5640f48000000ULL,
+    0xbe5680f49400000ULL, 0xbe56c0f49e00000ULL, 0xbe5704b2f800000ULL, 0xbe5744b54e00000ULL,
+    0xbe5784b54e00000ULL, 0xbe57c0f5dc00000ULL, 0xbe5800840400000ULL, 0xbe5844b75600000ULL,
+    0xbe5880f78c00000ULL, 0xbe58c0f79200000ULL, 0xbe5900844e00000ULL, 0xbe5944b90000000ULL,
+    0xbe5980f9a400000ULL, 0xbe59c0854000000ULL, 0xbe5a00f9d000000ULL, 0xbe5a40f9c600000ULL,
+    0xbe5a80fa0000000ULL, 0xbe5ac4bf0c00000ULL, 0xbe5b00fac600000ULL, 0xbe5b40860200000ULL,
+    0xbe5b80fb8e00000ULL, 0xbe5bc0fc0400000ULL, 0xbe5c00fc8a00000ULL, 0xbe5c40866800000ULL,
+    0xbe5c84c45000000ULL, 0xbe5cc4c48e00000ULL, 0xbe5d0086b200000ULL, 0xbe5d44c5b200000ULL,
+    0xbe5d80fef400000ULL, 0xbe5dc4c67c00000ULL, 0xbe5e00ff2a00000ULL, 0xbe5e40fff400000ULL,
+    0xbe5e81000a00000ULL, 0xbe5ec4c9b400000ULL, 0xbe5f04ca4600000ULL, 0xbe5f4100c000000ULL,
+    0xbe5f84cb5000000ULL, 0xbe5fc100e000000ULL, 0xbe600466be00000ULL, 0xbe604087aa00000ULL,
+    0xbe6081016400000ULL, 0xbe60c1020600000ULL, 0xbe6100881600000ULL, 0xbe6141027c00000ULL,
+    0xbe6180b56a00000ULL, 0xbe61c4cf4e00000ULL, 0xbe6204cf6a00000ULL, 0xbe6244672600000ULL,
+    0xbe6284673800000ULL, 0xbe62c1040200000ULL, 0xbe6301040800000ULL, 0xbe63411f3c00000ULL,
+    0xbe638088d600000ULL, 0xbe63c1052200000ULL, 0xbe6401051600000ULL, 0xbe6441053a00000ULL,
+    0xbe6480a56600000ULL, 0xbe64c1056200000ULL, 0xbe6501056600000ULL, 0xbe6541057a00000ULL,
+    0xbe658105cc00000ULL, 0xbe65c4d67800000ULL, 0xbe660105ca00000ULL, 0xbe6641063a00000ULL,
+    0xbe668106c600000ULL, 0xbe66c1075a00000ULL, 0xbe6701064600000ULL, 0xbe6741077a00000ULL,
+    0xbe678107ce00000ULL, 0xbe67c108ae00000ULL, 0xbe680106a600000ULL, 0xbe6841079400000ULL,
+    0xbe6881079800000ULL, 0xbe68c107b800000ULL, 0xbe6904d86c00000ULL, 0xbe6944dad600000ULL,
+    0xbe6984d9aa00000ULL, 0xbe69c08a5600000ULL, 0xbe6a0109e200000ULL, 0xbe6a4109e600000ULL,
+    0xbe6a810a2c00000ULL, 0xbe6ac4e79400000ULL, 0xbe6b010ac800000ULL, 0xbe6b44de5800000ULL,
+    0xbe6b808aba00000ULL, 0xbe6bc08ac200000ULL, 0xbe6c04df6200000ULL, 0xbe6c44e1a400000ULL,
+    0xbe6c808ad600000ULL, 0xbe6cc10ca000000ULL, 0xbe6d010cb800000ULL, 0xbe6d410cce00000ULL,
+    0xbe6d810cd200000ULL, 0xbe6dc10d5200000ULL, 0xbe6e010d1000000ULL, 0xbe6e410e1c00000ULL,
+    0xbe6e810dc400000ULL, 0xbe6ec10ef200000ULL, 0xbe6f010e5000000ULL, 0xbe6f410ed600000ULL,
+    0xbe6f810f0c00000ULL, 0xbe6fc08bae00000ULL, 0xbe70010fc200000ULL, 0xbe7041100200000ULL,
+    0xbe70808bf200000ULL, 0xbe70c110c000000ULL, 0xbe710110c600000ULL, 0xbe7144ecce00000ULL,
+    0xbe718111ae00000ULL, 0xbe71c111bc00000ULL, 0xbe72008c6a00000ULL, 0xbe724111f400000ULL,
+    0xbe7280697600000ULL, 0xbe72c4f15c00000ULL, 0xbe7304f2cc00000ULL, 0xbe73408d7c00000ULL,
+    0xbe73808d8e00000ULL, 0xbe73c1154000000ULL, 0xbe740115da00000ULL, 0xbe7441171400000ULL,
+    0xbe748118aa00000ULL, 0xbe74c4f95000000ULL, 0xbe7501195600000ULL, 0xbe7541198200000ULL,
+    0xbe75811a3600000ULL, 0xbe75c11aee00000ULL, 0xbe7604fe5e00000ULL, 0xbe7644100800000ULL,
+    0xbe76811b9600000ULL, 0xbe76c11b7800000ULL, 0xbe77011be000000ULL, 0xbe774411bc00000ULL,
+    0xbe77811da800000ULL, 0xbe77c11e7000000ULL, 0xbe78050ba400000ULL, 0xbe78450bda00000ULL,
+    0xbe7881212800000ULL, 0xbe78c121e200000ULL, 0xbe7901222200000ULL, 0xbe79450e5c00000ULL,
+    0xbe7981223600000ULL, 0xbe79c1247000000ULL, 0xbe7a0125ae00000ULL, 0xbe7a4125b000000ULL,
+    0xbe7a8124f800000ULL, 0xbe7ac127f200000ULL, 0xbe7b01282a00000ULL, 0xbe7b4517f400000ULL,
+    0xbe7b812b1600000ULL, 0xbe7bc0932a00000ULL, 0xbe7c012b6e00000ULL, 0xbe7c451aee00000ULL,
+    0xbe7c8093cc00000ULL, 0xbe7cc12d8600000ULL, 0xbe7d00bb6400000ULL, 0xbe7d412e4600000ULL,
+    0xbe7d85228a00000ULL, 0xbe7dc5243400000ULL, 0xbe7e0094dc00000ULL, 0xbe7e4094ec00000ULL,
+    0xbe7e812fc000000ULL, 0xbe7ec5281400000ULL, 0xbe7f00956400000ULL, 0xbe7f45292c00000ULL,
+    0xbe7f81301600000ULL, 0xbe7fc1301600000ULL, 0xbe8001305200000ULL, 0xbe80452b6c00000ULL,
+    0xbe808131c400000ULL, 0xbe80c0966600000ULL, 0xbe8101325200000ULL, 0xbe8141334e00000ULL,
+    0xbe8181338400000ULL, 0xbe81c133fc00000ULL, 0xbe8200979c00000ULL, 0xbe8245366000000ULL,
+    0xbe8281362400000ULL, 0xbe82c1388000000ULL, 0xbe830139fa00000ULL, 0xbe8340999c00000ULL,
+    0xbe838099da00000ULL, 0xbe83c13ace00000ULL, 0xbe8405419c00000ULL, 0xbe844099f000000ULL,
+    0xbe8485420a00000ULL, 0xbe84c5441c00000ULL, 0xbe8505452200000ULL, 0xbe85413d7600000ULL,
+    0xbe85809aac00000ULL, 0xbe85c13df200000ULL, 0xbe86013dfc00000ULL, 0xbe86413e0a00000ULL,
+    0xbe86813e1e00000ULL, 0xbe86c13e2c00000ULL, 0xbe87013e7600000ULL, 0xbe87454c0000000ULL,
+};
+
+/* Primary composites: indices into olmoe__udecomp, sorted by (first part, second part). */
+#define OLMOE__UCOMP_N 940
+static const uint16_t olmoe__ucomp[OLMOE__UCOMP_N] = {
+    912, 909, 913, 0, 1, 2, 3, 53, 55, 238, 4, 572, 5, 165, 208, 210,
+    570, 415, 57, 417, 419, 421, 59, 61, 63, 65, 6, 425, 67, 427, 431, 433,
+    429, 7, 8, 9, 598, 69, 71, 73, 10, 596, 77, 212, 214, 594, 240, 75,
+    439, 441, 445, 198, 79, 447, 81, 83, 187, 85, 87, 449, 453, 236, 451, 455,
+    457, 11, 12, 13, 89, 91, 93, 97, 14, 610, 167, 216, 218, 612, 95, 459,
+    98, 463, 189, 465, 100, 467, 102, 106, 469, 104, 475, 473, 477, 479, 481, 200,
+    108, 15, 483, 112, 485, 110, 489, 487, 16, 17, 18, 19, 114, 116, 246, 20,
+    616, 118, 169, 220, 222, 161, 614, 191, 499, 501, 120, 503, 124, 224, 226, 505,
+    122, 509, 126, 128, 511, 132, 513, 232, 130, 521, 136, 523, 234, 134, 527, 525,
+    21, 22, 23, 138, 140, 142, 24, 640, 144, 146, 171, 228, 230, 163, 638, 529,
+    148, 533, 531, 539, 541, 543, 545, 150, 549, 547, 551, 553, 555, 652, 25, 152,
+    658, 250, 557, 154, 656, 654, 155, 559, 157, 159, 561, 563, 26, 27, 28, 29,
+    54, 56, 239, 30, 573, 31, 166, 209, 211, 571, 416, 58, 418, 420, 422, 60,
+    62, 64, 66, 32, 426, 68, 428, 432, 434, 430, 33, 34, 35, 599, 70, 72,
+    74, 36, 597, 78, 213, 215, 595, 241, 76, 440, 442, 446, 199, 80, 448, 82,
+    84, 188, 86, 88, 450, 454, 237, 452, 456, 458, 565, 37, 38, 39, 90, 92,
+    94, 40, 611, 168, 217, 219, 613, 96, 460, 99, 197, 464, 190, 466, 101, 468,
+    103, 107, 470, 105, 476, 474, 478, 480, 482, 201, 109, 41, 484, 113, 486, 111,
+    490, 488, 42, 43, 44, 45, 115, 117, 247, 46, 617, 119, 170, 221, 223, 162,
+    615, 192, 500, 502, 121, 504, 125, 225, 227, 506, 123, 510, 127, 129, 512, 133,
+    514, 233, 131, 522, 566, 137, 524, 235, 135, 528, 526, 47, 48, 49, 139, 141,
+    143, 50, 641, 145, 147, 172, 229, 231, 164, 639, 530, 149, 534, 532, 540, 542,
+    544, 546, 151, 550, 548, 567, 552, 554, 556, 653, 51, 153, 659, 251, 558, 52,
+    657, 568, 655, 156, 560, 158, 160, 562, 564, 875, 258, 835, 576, 574, 580, 578,
+    181, 202, 204, 185, 423, 602, 600, 606, 604, 461, 620, 618, 624, 622, 491, 244,
+    493, 242, 206, 179, 175, 173, 177, 577, 575, 581, 579, 182, 203, 205, 186, 424,
+    603, 601, 607, 605, 462, 621, 619, 625, 623, 492, 245, 494, 243, 207, 180, 176,
+    174, 178, 586, 584, 590, 588, 587, 585, 591, 589, 435, 437, 436, 438, 495, 497,
+    496, 498, 515, 516, 517, 518, 535, 536, 537, 538, 569, 630, 628, 634, 632, 636,
+    631, 629, 635, 633, 637, 644, 642, 648, 646, 650, 645, 643, 649, 647, 651, 195,
+    193, 194, 183, 184, 443, 444, 248, 249, 196, 831, 259, 830, 829, 668, 669, 833,
+    841, 261, 682, 683, 843, 262, 696, 697, 845, 857, 263, 856, 855, 268, 712, 713,
+    883, 264, 726, 727, 874, 872, 265, 871, 870, 269, 740, 885, 266, 752, 753, 887,
+    826, 838, 760, 270, 823, 822, 660, 661, 827, 825, 762, 271, 676, 677, 764, 272,
+    688, 689, 839, 837, 766, 273, 850, 849, 275, 704, 705, 853, 768, 277, 720, 721,
+    866, 867, 770, 278, 863, 862, 276, 732, 733, 868, 772, 279, 744, 745, 881, 879,
+    851, 267, 854, 864, 274, 869, 880, 280, 281, 285, 302, 304, 284, 282, 306, 283,
+    300, 310, 312, 287, 314, 289, 316, 286, 318, 324, 288, 326, 328, 330, 332, 322,
+    303, 305, 293, 291, 307, 292, 301, 311, 313, 296, 315, 290, 317, 295, 319, 325,
+    297, 327, 329, 331, 333, 323, 294, 298, 299, 308, 309, 320, 321, 334, 335, 337,
+    336, 338, 340, 341, 339, 342, 343, 344, 353, 354, 365, 364, 366, 369, 370, 372,
+    371, 373, 374, 377, 375, 376, 378, 379, 381, 380, 382, 383, 385, 384, 403, 404,
+    405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 471, 472, 507, 508, 519, 520,
+    582, 592, 583, 593, 608, 609, 626, 627, 662, 664, 666, 774, 663, 665, 667, 775,
+    776, 777, 778, 779, 780, 781, 670, 672, 674, 782, 671, 673, 675, 783, 784, 785,
+    786, 787, 788, 789, 678, 680, 679, 681, 684, 686, 685, 687, 690, 692, 694, 790,
+    691, 693, 695, 791, 792, 793, 794, 795, 796, 797, 698, 700, 702, 798, 699, 701,
+    703, 799, 800, 801, 802, 803, 804, 805, 706, 708, 710, 707, 709, 711, 714, 716,
+    718, 715, 717, 719, 722, 724, 723, 725, 728, 730, 729, 731, 734, 736, 738, 735,
+    737, 739, 741, 742, 743, 746, 748, 750, 806, 747, 749, 751, 807, 808, 809, 810,
+    811, 812, 813, 754, 756, 758, 814, 755, 757, 759, 815, 816, 817, 818, 819, 820,
+    821, 824, 836, 878, 828, 846, 847, 848, 840, 882, 859, 860, 861, 894, 895, 896,
+    897, 899, 898, 900, 901, 902, 903, 904, 905, 906, 907, 908, 911, 910, 914, 915,
+    916, 917, 918, 919, 920, 921, 930, 931, 922, 923, 924, 925, 932, 933, 926, 927,
+    928, 929, 934, 935, 936, 937, 966, 941, 942, 943, 944, 945, 946, 947, 948, 949,
+    950, 951, 952, 953, 954, 955, 956, 957, 958, 959, 960, 961, 962, 963, 964, 965,
+    967, 993, 968, 969, 970, 971, 972, 973, 974, 975, 976, 977, 978, 979, 980, 981,
+    982, 983, 984, 985, 986, 987, 988, 989, 990, 991, 992, 994, 995, 996, 997, 998,
+    1493, 1494, 1495, 1496, 1497, 1498, 1499, 1501, 1500, 1502, 1503, 1504,
+};
+
+/* Code points that can combine with a preceding character (NFC_Quick_Check = Maybe), sorted;
+   Hangul V and T jamo are handled in code. */
+#define OLMOE__UMAYBE_N 62
+static const uint32_t olmoe__umaybe[OLMOE__UMAYBE_N] = {
+    0x300, 0x301, 0x302, 0x303, 0x304, 0x306, 0x307, 0x308, 0x309, 0x30a, 0x30b, 0x30c,
+    0x30f, 0x311, 0x313, 0x314, 0x31b, 0x323, 0x324, 0x325, 0x326, 0x327, 0x328, 0x32d,
+    0x32e, 0x330, 0x331, 0x338, 0x342, 0x345, 0x653, 0x654, 0x655, 0x93c, 0x9be, 0x9d7,
+    0xb3e, 0xb56, 0xb57, 0xbbe, 0xbd7, 0xc56, 0xcc2, 0xcd5, 0xcd6, 0xd3e, 0xd57, 0xdca,
+    0xdcf, 0xddf, 0x102e, 0x1b35, 0x3099, 0x309a, 0x110ba, 0x11127, 0x1133e, 0x11357, 0x114b0, 0x114ba,
+    0x114bd, 0x115af,
+};
+/* >>unicode_tables: END */
+
+/* ---- Unicode lookups ---------------------------------------------------------------------- */
+enum { OLMOE__C_OTHER = 0, OLMOE__C_L = 1, OLMOE__C_N = 2, OLMOE__C_WS = 3 };
+#define OLMOE__BAD_UNIT 0x110000u /* unit value of an ill-formed byte b: OLMOE__BAD_UNIT | b */
+
+static int olmoe__uclass_of(uint32_t cp) {
+    int lo = 0, hi = OLMOE__UCLASS_N - 1;
+    if (cp < 128) {
+        if ((cp | 32) - 'a' < 26) return OLMOE__C_L;
+        if (cp - '0' < 10) return OLMOE__C_N;
+        if (cp == ' ' || (cp >= 9 && cp <= 13)) return OLMOE__C_WS;
+        return OLMOE__C_OTHER;
+    }
+    if (cp >= 0x110000) return OLMOE__C_OTHER;
+    while (lo < hi) { /* last entry whose start <= cp */
+        int mid = (lo + hi + 1) >> 1;
+        if ((olmoe__uclass[mid] >> 2) <= cp) lo = mid; else hi = mid - 1;
+    }
+    return (int)(olmoe__uclass[lo] & 3);
+}
+
+static int olmoe__ccc(uint32_t cp) {
+    int lo = 0, hi = OLMOE__UCCC_N - 1;
+    if (cp < 0x300 || cp >= 0x110000) return 0;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) >> 1;
+        if ((olmoe__uccc_start[mid] >> 8) <= cp) lo = mid; else hi = mid - 1;
+    }
+    if ((olmoe__uccc_start[lo] >> 8) <= cp && cp <= olmoe__uccc_end[lo]) return (int)(olmoe__uccc_start[lo] & 255);
+    return 0;
+}
+
+#define OLMOE__DEC_CP(e) ((uint32_t)(((e) >> 42) & 0x1FFFFF))
+#define OLMOE__DEC_A(e) ((uint32_t)(((e) >> 21) & 0x1FFFFF))
+#define OLMOE__DEC_B(e) ((uint32_t)((e) & 0x1FFFFF))
+#define OLMOE__DEC_COMPOSES(e) ((int)((e) >> 63))
+
+static int olmoe__decomp_find(uint32_t cp) {
+    int lo = 0, hi = OLMOE__UDECOMP_N - 1;
+    if (cp < 0xC0 || cp >= 0x110000) return -1;
+    while (lo <= hi) {
+        int mid = (lo + hi) >> 1;
+        uint32_t c = OLMOE__DEC_CP(olmoe__udecomp[mid]);
+        if (c == cp) return mid;
+        if (c < cp) lo = mid + 1; else hi = mid - 1;
+    }
+    return -1;
+}
+
+/* Hangul syllable constants (Unicode ch. 3.12) */
+#define OLMOE__H_SB 0xAC00u
+#define OLMOE__H_LB 0x1100u
+#define OLMOE__H_VB 0x1161u
+#define OLMOE__H_TB 0x11A7u
+#define OLMOE__H_LC 19u
+#define OLMOE__H_VC 21u
+#define OLMOE__H_TC 28u
+#define OLMOE__H_NC (OLMOE__H_VC * OLMOE__H_TC)
+#define OLMOE__H_SC (OLMOE__H_LC * OLMOE__H_NC)
+
+static uint32_t olmoe__compose(uint32_t a, uint32_t b) {
+    int lo = 0, hi = OLMOE__UCOMP_N - 1;
+    if (a - OLMOE__H_LB < OLMOE__H_LC && b - OLMOE__H_VB < OLMOE__H_VC)
+        return OLMOE__H_SB + ((a - OLMOE__H_LB) * OLMOE__H_VC + (b - OLMOE__H_VB)) * OLMOE__H_TC;
+    if (a - OLMOE__H_SB < OLMOE__H_SC && (a - OLMOE__H_SB) % OLMOE__H_TC == 0 && b > OLMOE__H_TB && b < OLMOE__H_TB + OLMOE__H_TC)
+        return a + (b - OLMOE__H_TB);
+    while (lo <= hi) {
+        int mid = (lo + hi) >> 1;
+        uint64_t e = olmoe__udecomp[olmoe__ucomp[mid]];
+        uint32_t ea = OLMOE__DEC_A(e), eb = OLMOE__DEC_B(e);
+        if (ea == a && eb == b) return OLMOE__DEC_CP(e);
+        if (ea < a || (ea == a && eb < b)) lo = mid + 1; else hi = mid - 1;
+    }
+    return 0;
+}
+
+/* NFC_Quick_Check = Maybe: the code point may combine with what precedes it. */
+static int olmoe__nfc_maybe(uint32_t cp) {
+    int lo = 0, hi = OLMOE__UMAYBE_N - 1;
+    if (cp < 0x300 || cp >= 0x110000) return 0;
+    if (cp - OLMOE__H_VB < OLMOE__H_VC || (cp > OLMOE__H_TB && cp < OLMOE__H_TB + OLMOE__H_TC)) return 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) >> 1;
+        if (olmoe__umaybe[mid] == cp) return 1;
+        if (olmoe__umaybe[mid] < cp) lo = mid + 1; else hi = mid - 1;
+    }
+    return 0;
+}
+
+/* A normalization boundary: NFC of the text splits into independent parts before such a unit
+   (class 0, NFC_QC = Yes, never combines backwards). */
+static int olmoe__nfc_stable(uint32_t u) {
+    int d;
+    if (u < 0x300 || u >= 0x110000) return 1;
+    if (olmoe__ccc(u) || olmoe__nfc_maybe(u)) return 0;
+    d = olmoe__decomp_find(u);
+    return d < 0 || OLMOE__DEC_COMPOSES(olmoe__udecomp[d]);
+}
+
+/* ---- UTF-8 -------------------------------------------------------------------------------- */
+/* Second byte range of a well-formed sequence (Unicode table 3-7); 0 if b0 cannot lead one. */
+static int olmoe__utf8_len(unsigned char b0) {
+    if (b0 < 0x80) return 1;
+    if (b0 < 0xC2) return 0;
+    if (b0 < 0xE0) return 2;
+    if (b0 < 0xF0) return 3;
+    if (b0 < 0xF5) return 4;
+    return 0;
+}
+static int olmoe__utf8_cont_ok(unsigned char b0, int idx, unsigned char b) {
+    if (idx == 1) {
+        if (b0 == 0xE0) return b >= 0xA0 && b <= 0xBF;
+        if (b0 == 0xED) return b >= 0x80 && b <= 0x9F;
+        if (b0 == 0xF0) return b >= 0x90 && b <= 0xBF;
+        if (b0 == 0xF4) return b >= 0x80 && b <= 0x8F;
+    }
+    return b >= 0x80 && b <= 0xBF;
+}
+
+/* Decodes one unit of s[0..n): a code point, or OLMOE__BAD_UNIT | byte for a byte that does not
+   start a well-formed sequence. Returns the bytes consumed (>= 1). */
+static int olmoe__utf8_next(const unsigned char *s, size_t n, uint32_t *u) {
+    int len = olmoe__utf8_len(s[0]), i;
+    uint32_t cp;
+    if (len == 1) { *u = s[0]; return 1; }
+    if (len == 0 || (size_t)len > n) { *u = OLMOE__BAD_UNIT | s[0]; return 1; }
+    for (i = 1; i < len; i++)
+        if (!olmoe__utf8_cont_ok(s[0], i, s[i])) { *u = OLMOE__BAD_UNIT | s[0]; return 1; }
+    if (len == 2) cp = ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
+    else if (len == 3) cp = ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+    else cp = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) | ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+    *u = cp;
+    return len;
+}
+
+static int olmoe__utf8_put(uint32_t u, unsigned char *o) {
+    if (u >= OLMOE__BAD_UNIT) { o[0] = (unsigned char)(u & 0xFF); return 1; }
+    if (u < 0x80) { o[0] = (unsigned char)u; return 1; }
+    if (u < 0x800) { o[0] = (unsigned char)(0xC0 | (u >> 6)); o[1] = (unsigned char)(0x80 | (u & 0x3F)); return 2; }
+    if (u < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (u >> 12)); o[1] = (unsigned char)(0x80 | ((u >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (u & 0x3F)); return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (u >> 18)); o[1] = (unsigned char)(0x80 | ((u >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((u >> 6) & 0x3F)); o[3] = (unsigned char)(0x80 | (u & 0x3F));
+    return 4;
+}
+
+/* Lossy UTF-8 stream (Rust from_utf8_lossy): pend[0..*np) is an incomplete well-formed prefix.
+   Bytes go to out[*pos..] while they fit in cap; *pos counts all of them. */
+static void olmoe__lossy_emit(char *out, size_t cap, size_t *pos, const unsigned char *b, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++, (*pos)++)
+        if (*pos < cap) out[*pos] = (char)b[i];
+}
+static const unsigned char olmoe__fffd[3] = {0xEF, 0xBF, 0xBD};
+static void olmoe__lossy_feed(unsigned char *pend, int *np, const unsigned char *s, size_t n,
+                              char *out, size_t cap, size_t *pos) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b = s[i];
+        if (*np == 0) {
+            int len = olmoe__utf8_len(b);
+            if (len == 1) {
+                size_t j = i + 1; /* ASCII run */
+                while (j < n && s[j] < 0x80) j++;
+                olmoe__lossy_emit(out, cap, pos, s + i, j - i);
+                i = j;
+                continue;
+            }
+            if (len == 0) olmoe__lossy_emit(out, cap, pos, olmoe__fffd, 3);
+            else { pend[0] = b; *np = 1; }
+            i++;
+        } else if (olmoe__utf8_cont_ok(pend[0], *np, b)) {
+            pend[(*np)++] = b;
+            if (*np == olmoe__utf8_len(pend[0])) { olmoe__lossy_emit(out, cap, pos, pend, (size_t)*np); *np = 0; }
+            i++;
+        } else {
+            olmoe__lossy_emit(out, cap, pos, olmoe__fffd, 3); /* b is looked at again */
+            *np = 0;
+        }
+    }
+}
+
+/* ---- scratch (per call; the model stays immutable) ------------------------------------------ */
+typedef struct olmoe__cache_ent { /* a cached piece: hash, bytes in cbytes, ids in cids */
+    uint64_t h;
+    uint32_t bytes, ids;
+    uint16_t len, n_ids;
+} olmoe__cache_ent;
+
+typedef struct olmoe__tokscratch {
+    unsigned char *norm; size_t norm_cap;       /* NFC output */
+    uint32_t *u; size_t u_cap;                  /* units of a pre-tokenizer segment / NFC buffer */
+    uint8_t *ucc; size_t ucc_cap;               /* NFC: combining classes of u */
+    uint32_t *tmp; size_t tmp_cap;              /* NFC: sort buffer */
+    uint32_t *off; uint8_t *cls; size_t seg_cap; /* per-unit byte offset and class */
+    int32_t *sym, *nxt, *prv, *rk, *rid; size_t sym_cap; /* BPE: one block of 5 x sym_cap */
+    int64_t *heap; size_t heap_cap;
+    /* cache of short pieces -> ids, for long texts (words repeat) */
+    olmoe__cache_ent *cache;
+    uint32_t cache_mask, cache_n;              /* mask 0: no cache */
+    unsigned char *cbytes; size_t cb_n, cb_cap;
+    int32_t *cids; size_t ci_n, ci_cap;
+    int32_t *out; int cap; int64_t n;          /* result */
+    int oom;
+} olmoe__tokscratch;
+
+#define olmoe__grow(p, cap, need, elem) ((need) <= *(cap) || olmoe__grow_slow((p), (cap), (need), (elem)))
+static int olmoe__grow_slow(void **p, size_t *cap, size_t need, size_t elem) {
+    size_t nc;
+    void *q;
+    nc = *cap ? *cap : 64;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / elem) return 0;
+        nc *= 2;
+    }
+    q = OLMOE_MALLOC(nc * elem);
+    if (!q) return 0;
+    if (*p && *cap) memcpy(q, *p, *cap * elem);
+    OLMOE_FREE(*p);
+    *p = q;
+    *cap = nc;
+    return 1;
+}
+
+static void olmoe__tokscratch_free(olmoe__tokscratch *s) {
+    OLMOE_FREE(s->norm); OLMOE_FREE(s->u); OLMOE_FREE(s->ucc); OLMOE_FREE(s->tmp); OLMOE_FREE(s->off); OLMOE_FREE(s->cls);
+    OLMOE_FREE(s->sym); /* nxt, prv, rk, rid point into it */
+    OLMOE_FREE(s->heap); OLMOE_FREE(s->cache); OLMOE_FREE(s->cbytes); OLMOE_FREE(s->cids);
+}
+
+static void olmoe__emit_id(olmoe__tokscratch *s, int32_t id) {
+    if (s->n < s->cap) s->out[s->n] = id;
+    s->n++;
+}
+
+/* ---- NFC ------------------------------------------------------------------------------------ */
+static void olmoe__nfc_decompose(uint32_t u, uint32_t *buf, size_t *n) {
+    int d;
+    if (u - OLMOE__H_SB < OLMOE__H_SC) {
+        uint32_t i = u - OLMOE__H_SB;
+        buf[(*n)++] = OLMOE__H_LB + i / OLMOE__H_NC;
+        buf[(*n)++] = OLMOE__H_VB + (i % OLMOE__H_NC) / OLMOE__H_TC;
+        if (i % OLMOE__H_TC) buf[(*n)++] = OLMOE__H_TB + i % OLMOE__H_TC;
+        return;
+    }
+    d = olmoe__decomp_find(u);
+    if (d < 0) { buf[(*n)++] = u; return; }
+    olmoe__nfc_decompose(OLMOE__DEC_A(olmoe__udecomp[d]), buf, n);
+    if (OLMOE__DEC_B(olmoe__udecomp[d])) olmoe__nfc_decompose(OLMOE__DEC_B(olmoe__udecomp[d]), buf, n);
+}
+
+/* Stable sort of n marks by combining class: insertion sort when short, counting sort when
+   long (a long run of marks must not take quadratic time). tmp holds n. */
+static void olmoe__sort_marks(uint32_t *u, uint8_t *cc, size_t n, uint32_t *tmp) {
+    size_t k;
+    if (n <= 32) {
+        for (k = 1; k < n; k++) {
+            uint32_t v = u[k];
+            uint8_t c = cc[k];
+            size_t p = k;
+            while (p > 0 && cc[p - 1] > c) { u[p] = u[p - 1]; cc[p] = cc[p - 1]; p--; }
+            u[p] = v;
+            cc[p] = c;
+        }
+    } else {
+        size_t start[257];
+        int c;
+        memset(start, 0, sizeof start);
+        for (k = 0; k < n; k++) start[cc[k] + 1]++;
+        for (c = 0; c < 256; c++) start[c + 1] += start[c];
+        for (k = 0; k < n; k++) tmp[start[cc[k]]++] = u[k];
+        memcpy(u, tmp, n * sizeof(uint32_t));
+        for (k = 0; k < n; k++) cc[k] = (uint8_t)olmoe__ccc(u[k]);
+    }
+}
+
+/* NFC of s[0..n) into sc->norm; returns the length, or -1 when out of memory. Parts between
+   normalization boundaries are handled one at a time (a part that is one stable unit is copied). */
+static int64_t olmoe__nfc(olmoe__tokscratch *sc, const unsigned char *s, size_t n) {
+    size_t i = 0, o = 0;
+    /* worst case growth: a unit of k bytes decomposes to <= 3k code points of <= 4 bytes each;
+       the composed result is never longer than the decomposed one */
+    while (i < n) {
+        uint32_t u;
+        size_t j = i + (size_t)olmoe__utf8_next(s + i, n - i, &u), k, nd = 0, w, t;
+        if (u >= 0x300 && u < 0x110000) {
+            /* extend over the following non-stable units */
+            while (j < n) {
+                uint32_t v;
+                int l = olmoe__utf8_next(s + j, n - j, &v);
+                if (olmoe__nfc_stable(v)) break;
+                j += (size_t)l;
+            }
+        } else if (j < n && s[j] >= 0xCC) {
+            /* an ASCII/Latin unit may be followed by combining marks */
+            while (j < n) {
+                uint32_t v;
+                int l = olmoe__utf8_next(s + j, n - j, &v);
+                if (olmoe__nfc_stable(v)) break;
+                j += (size_t)l;
+            }
+        }
+        if (!olmoe__grow((void **)&sc->norm, &sc->norm_cap, o + 12 * (j - i) + 4, 1)) return -1;
+        if (j - i == (size_t)(u >= OLMOE__BAD_UNIT ? 1 : (u < 0x80 ? 1 : u < 0x800 ? 2 : u < 0x10000 ? 3 : 4)) &&
+            olmoe__nfc_stable(u)) {
+            memcpy(sc->norm + o, s + i, j - i); /* one stable unit: unchanged */
+            o += j - i;
+            i = j;
+            continue;
+        }
+        if (!olmoe__grow((void **)&sc->u, &sc->u_cap, 3 * (j - i) + 4, sizeof(uint32_t)) ||
+            !olmoe__grow((void **)&sc->ucc, &sc->ucc_cap, 3 * (j - i) + 4, 1) ||
+            !olmoe__grow((void **)&sc->tmp, &sc->tmp_cap, 3 * (j - i) + 4, sizeof(uint32_t))) return -1;
+        for (k = i; k < j;) { /* decompose */
+            uint32_t v;
+            k += (size_t)olmoe__utf8_next(s + k, j - k, &v);
+            if (v >= OLMOE__BAD_UNIT) sc->u[nd++] = v; else olmoe__nfc_decompose(v, sc->u, &nd);
+        }
+        for (k = 0; k < nd;) { /* canonical order: stable sort of each run of marks by class */
+            size_t a = k, b;
+            int c = olmoe__ccc(sc->u[k]);
+            if (!c) { k++; continue; }
+            sc->ucc[a] = (uint8_t)c;
+            for (b = a + 1; b < nd && (sc->ucc[b] = (uint8_t)olmoe__ccc(sc->u[b])) != 0; b++) {}
+            olmoe__sort_marks(sc->u + a, sc->ucc + a, b - a, sc->tmp);
+            k = b;
+        }
+        { /* compose (UAX #15 sample algorithm) */
+            size_t starter = 0, len = 1;
+            int last = olmoe__ccc(sc->u[0]) ? 256 : 0, have_starter = last == 0;
+            for (k = 1; k < nd; k++) {
+                uint32_t v = sc->u[k], c;
+                int cc = olmoe__ccc(v);
+                if (have_starter && (last < cc || last == 0) && sc->u[starter] < OLMOE__BAD_UNIT && v < OLMOE__BAD_UNIT &&
+                    (c = olmoe__compose(sc->u[starter], v)) != 0) {
+                    sc->u[starter] = c;
+                    continue;
+                }
+                if (cc == 0) { starter = len; have_starter = 1; }
+                last = cc;
+                sc->u[len++] = v;
+            }
+            nd = len;
+        }
+        for (w = 0; w < nd; w++) { t = (size_t)olmoe__utf8_put(sc->u[w], sc->norm + o); o += t; }
+        i = j;
+    }
+    return (int64_t)o;
+}
+
+/* 1 if s is certainly NFC already (NFC quick check, with Maybe counted as no). */
+static int olmoe__nfc_quick(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    int last = 0;
+    while (i < n) {
+        uint32_t u;
+        int c, d;
+        if (s[i] < 0xCC) { /* below U+0300 (or ill-formed): class 0, QC Yes */
+            i += s[i] < 0x80 ? 1 : (size_t)olmoe__utf8_next(s + i, n - i, &u);
+            last = 0;
+            continue;
+        }
+        i += (size_t)olmoe__utf8_next(s + i, n - i, &u);
+        if (u >= 0x110000) { last = 0; continue; }
+        c = olmoe__ccc(u);
+        if (c && c < last) return 0;
+        if (olmoe__nfc_maybe(u)) return 0;
+        d = olmoe__decomp_find(u);
+        if (d >= 0 && !OLMOE__DEC_COMPOSES(olmoe__udecomp[d])) return 0;
+        last = c;
+    }
+    return 1;
+}
+
+/* ---- tokenizer data --------------------------------------------------------------------------- */
+enum { OLMOE__PRE_NONE = 0, OLMOE__PRE_GPT2 = 1, OLMOE__PRE_CL100K = 2 };
+
+typedef struct olmoe__trie_node {
+    int32_t child, sibling, token; /* first child, next sibling, token id ending here or -1 */
+    unsigned char byte;
+} olmoe__trie_node;
+
+typedef struct olmoe__trie {
+    olmoe__trie_node *nodes;
+    size_t n, cap;
+    uint8_t first[32];  /* bit set of the bytes a token starts with */
+} olmoe__trie;
+#define OLMOE__TRIE_FIRST(tr, b) (((tr)->first[(b) >> 3] >> ((b) & 7)) & 1)
+
+typedef struct olmoe__merge {
+    uint64_t key;   /* (left id << 32) | right id; UINT64_MAX = empty */
+    int32_t rank, id;
+} olmoe__merge;
+
+struct olmoe__tokenizer {
+    int32_t n_tokens, n_vocab;
+    uint32_t *piece_off;       /* n_tokens + 1 offsets into pieces */
+    char *pieces;              /* the decoded bytes of every token */
+    uint8_t *type;             /* tokenizer.ggml.token_type (1 when absent) */
+    int32_t byte_id[256];      /* the one-byte BPE symbol of each byte, or -1 */
+    olmoe__merge *merges;
+    uint64_t merge_mask;       /* capacity - 1 */
+    int pre, nfc, can_encode;
+    olmoe__trie trie_raw;      /* pass 1: on the raw text */
+    olmoe__trie trie_norm;     /* pass 2: on the normalized text (NFC tokenizers only) */
+};
+
+#define OLMOE__TOK_CONTROL 3
+#define OLMOE__TOK_USER 4
+#define OLMOE__TOK_UNUSED 5
+
+static uint64_t olmoe__hash64(uint64_t x) {
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdULL; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL; x ^= x >> 33;
+    return x;
+}
+
+static uint64_t olmoe__hash_bytes(const void *p, size_t n) {
+    const unsigned char *s = (const unsigned char *)p;
+    uint64_t h = 1469598103934665603ULL;
+    size_t i;
+    for (i = 0; i < n; i++) { h ^= s[i]; h *= 1099511628211ULL; }
+    return olmoe__hash64(h);
+}
+
+/* rank of merging (a, b), or -1; *id gets the merged token */
+static int32_t olmoe__merge_rank(const struct olmoe__tokenizer *t, int32_t a, int32_t b, int32_t *id) {
+    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b, h;
+    if (!t->merges) return -1;
+    for (h = olmoe__hash64(key) & t->merge_mask;; h = (h + 1) & t->merge_mask) {
+        const olmoe__merge *e = &t->merges[h];
+        if (e->key == key) { *id = e->id; return e->rank; }
+        if (e->key == UINT64_MAX) return -1;
+    }
+}
+
+static int olmoe__trie_add(olmoe__trie *tr, const unsigned char *s, size_t n, int32_t token) {
+    int32_t cur = 0;
+    size_t i;
+    if (n) tr->first[s[0] >> 3] |= (uint8_t)(1u << (s[0] & 7));
+    if (tr->n == 0) {
+        if (!olmoe__grow((void **)&tr->nodes, &tr->cap, 1, sizeof(olmoe__trie_node))) return 0;
+        tr->nodes[0].child = tr->nodes[0].sibling = tr->nodes[0].token = -1;
+        tr->nodes[0].byte = 0;
+        tr->n = 1;
+    }
+    for (i = 0; i < n; i++) {
+        int32_t c = tr->nodes[cur].child;
+        while (c >= 0 && tr->nodes[c].byte != s[i]) c = tr->nodes[c].sibling;
+        if (c < 0) {
+            if (!olmoe__grow((void **)&tr->nodes, &tr->cap, tr->n + 1, sizeof(olmoe__trie_node))) return 0;
+            c = (int32_t)tr->n++;
+            tr->nodes[c].byte = s[i];
+            tr->nodes[c].child = -1;
+            tr->nodes[c].token = -1;
+            tr->nodes[c].sibling = tr->nodes[cur].child;
+            tr->nodes[cur].child = c;
+        }
+        cur = c;
+    }
+    if (tr->nodes[cur].token < 0) tr->nodes[cur].token = token; /* first id wins for duplicates */
+    return 1;
+}
+
+/* Longest token starting at s[0..n): its id and *len, or -1. */
+static int32_t olmoe__trie_match(const olmoe__trie *tr, const unsigned char *s, size_t n, size_t *len) {
+    int32_t cur = 0, best = -1;
+    size_t i;
+    if (!n || !OLMOE__TRIE_FIRST(tr, s[0])) return -1;
+    for (i = 0; i < n; i++) {
+        int32_t c = tr->nodes[cur].child;
+        while (c >= 0 && tr->nodes[c].byte != s[i]) c = tr->nodes[c].sibling;
+        if (c < 0) break;
+        cur = c;
+        if (tr->nodes[cur].token >= 0) { best = tr->nodes[cur].token; *len = i + 1; }
+    }
+    return best;
+}
+
+/* ---- BPE ---------------------------------------------------------------------------------- */
+#define OLMOE__BPE_SCAN_MAX 48    /* pieces up to this many bytes use the linear scan */
+#define OLMOE__CACHE_MIN_TEXT 4096 /* texts at least this long use a piece cache */
+#define OLMOE__CACHE_MAX_LEN 32   /* pieces up to this many bytes are cached */
+#define OLMOE__CACHE_SLOTS (1u << 15)
+#define OLMOE__TOK_MAX_TEXT ((size_t)1 << 29) /* bytes per olmoe_tokenize call */
+
+static void olmoe__heap_push(int64_t *h, size_t *n, int64_t v) {
+    size_t i = (*n)++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (h[p] <= v) break;
+        h[i] = h[p];
+        i = p;
+    }
+    h[i] = v;
+}
+static int64_t olmoe__heap_pop(int64_t *h, size_t *n) {
+    int64_t top = h[0], v = h[--(*n)];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n) break;
+        if (c + 1 < *n && h[c + 1] < h[c]) c++;
+        if (h[c] >= v) break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n) h[i] = v;
+    return top;
+}
+
+/* Merge the bytes of one piece by rank, lowest rank first and leftmost first among equal ranks
+   (HF's BinaryHeap order over (rank, position)), and emit the ids. */
+static int olmoe__bpe(const struct olmoe__tokenizer *t, olmoe__tokscratch *sc, const unsigned char *p, size_t n) {
+    int32_t *sym, *nxt, *prv, *rk, *rid, head = -1, last = -1, s;
+    size_t i, ns = 0;
+    olmoe__cache_ent *ce = NULL;
+    uint64_t h = 0;
+    if (n == 1) {
+        if (t->byte_id[p[0]] >= 0) olmoe__emit_id(sc, t->byte_id[p[0]]);
+        return 1;
+    }
+    if (sc->cache_mask && n <= OLMOE__CACHE_MAX_LEN) {
+        uint64_t k;
+        h = olmoe__hash_bytes(p, n) | 1;
+        for (k = h & sc->cache_mask;; k = (k + 1) & sc->cache_mask) {
+            ce = &sc->cache[k];
+            if (!ce->h) break;
+            if (ce->h == h && ce->len == n && memcmp(sc->cbytes + ce->bytes, p, n) == 0) {
+                uint32_t q;
+                for (q = 0; q < ce->n_ids; q++) olmoe__emit_id(sc, sc->cids[ce->ids + q]);
+                return 1;
+            }
+        }
+        if (sc->cache_n >= (sc->cache_mask + 1) / 2) ce = NULL; /* full: stop adding */
+    }
+    if (n > sc->sym_cap) { /* five arrays of n in one block */
+        size_t c = sc->sym_cap ? sc->sym_cap : 64;
+        while (c < n) c *= 2;
+        OLMOE_FREE(sc->sym);
+        sc->sym = (int32_t *)olmoe__calloc(c, 5 * sizeof(int32_t));
+        if (!sc->sym) { sc->sym_cap = 0; return 0; }
+        sc->sym_cap = c;
+    }
+    sc->nxt = sc->sym + sc->sym_cap; sc->prv = sc->nxt + sc->sym_cap; sc->rk = sc->prv + sc->sym_cap; sc->rid = sc->rk + sc->sym_cap;
+    sym = sc->sym; nxt = sc->nxt; prv = sc->prv; rk = sc->rk; rid = sc->rid;
+    for (i = 0; i < n; i++) {
+        int32_t id = t->byte_id[p[i]];
+        if (id < 0) continue; /* a byte without a token is dropped, as HF does without unk */
+        sym[ns] = id;
+        prv[ns] = last;
+        nxt[ns] = -1;
+        if (last >= 0) nxt[last] = (int32_t)ns; else head = (int32_t)ns;
+        last = (int32_t)ns++;
+    }
+    if (ns > 1 && n <= OLMOE__BPE_SCAN_MAX) {
+        /* small piece: keep each pair's rank and scan for the minimum */
+        for (s = head; s >= 0; s = nxt[s]) rk[s] = nxt[s] >= 0 ? olmoe__merge_rank(t, sym[s], sym[nxt[s]], &rid[s]) : -1;
+        for (;;) {
+            int32_t best = -1, br = INT32_MAX, r;
+            for (s = head; s >= 0; s = nxt[s])
+                if (rk[s] >= 0 && rk[s] < br) { br = rk[s]; best = s; }
+            if (best < 0) break;
+            r = nxt[best];
+            sym[best] = rid[best];
+            nxt[best] = nxt[r];
+            if (nxt[r] >= 0) prv[nxt[r]] = best;
+            rk[best] = nxt[best] >= 0 ? olmoe__merge_rank(t, sym[best], sym[nxt[best]], &rid[best]) : -1;
+            if (prv[best] >= 0) rk[prv[best]] = olmoe__merge_rank(t, sym[prv[best]], sym[best], &rid[prv[best]]);
+        }
+    } else if (ns > 1) {
+        /* long piece: a min-heap of (rank << 32 | position); stale entries are skipped when the
+           pair at that position no longer gives the same token (HF's check) */
+        size_t hn = 0;
+        int32_t *alive = rk;
+        if (!olmoe__grow((void **)&sc->heap, &sc->heap_cap, 2 * ns + 2, sizeof(int64_t))) return 0;
+        for (s = head; s >= 0; s = nxt[s]) {
+            int32_t id, r;
+            alive[s] = 1;
+            if (nxt[s] >= 0 && (r = olmoe__merge_rank(t, sym[s], sym[nxt[s]], &id)) >= 0)
+                olmoe__heap_push(sc->heap, &hn, ((int64_t)r << 32) | s);
+        }
+        while (hn) {
+            int64_t top;
+            int32_t pos, r, nid, rr, want;
+            if (hn + 2 > sc->heap_cap && !olmoe__grow((void **)&sc->heap, &sc->heap_cap, hn + 2, sizeof(int64_t))) return 0;
+            top = olmoe__heap_pop(sc->heap, &hn);
+            pos = (int32_t)(top & 0xFFFFFFFF);
+            want = (int32_t)(top >> 32);
+            if (!alive[pos] || nxt[pos] < 0) continue;
+            r = nxt[pos];
+            rr = olmoe__merge_rank(t, sym[pos], sym[r], &nid);
+            if (rr != want) continue; /* stale */
+            sym[pos] = nid;
+            alive[r] = 0;
+            nxt[pos] = nxt[r];
+            if (nxt[r] >= 0) prv[nxt[r]] = pos;
+            if (prv[pos] >= 0 && (rr = olmoe__merge_rank(t, sym[prv[pos]], sym[pos], &nid)) >= 0)
+                olmoe__heap_push(sc->heap, &hn, ((int64_t)rr << 32) | prv[pos]);
+            if (hn + 2 > sc->heap_cap && !olmoe__grow((void **)&sc->heap, &sc->heap_cap, hn + 2, sizeof(int64_t))) return 0;
+            if (nxt[pos] >= 0 && (rr = olmoe__merge_rank(t, sym[pos], sym[nxt[pos]], &nid)) >= 0)
+                olmoe__heap_push(sc->heap, &hn, ((int64_t)rr << 32) | pos);
+        }
+    }
+    if (ce) { /* remember the result */
+        uint32_t q = 0;
+        if (!olmoe__grow((void **)&sc->cbytes, &sc->cb_cap, sc->cb_n + n, 1)) return 0;
+        if (!olmoe__grow((void **)&sc->cids, &sc->ci_cap, sc->ci_n + n, sizeof(int32_t))) return 0;
+        memcpy(sc->cbytes + sc->cb_n, p, n);
+        for (s = head; s >= 0; s = nxt[s]) sc->cids[sc->ci_n + q++] = sym[s];
+        ce->h = h; ce->len = (uint16_t)n; ce->n_ids = (uint16_t)q;
+        ce->bytes = (uint32_t)sc->cb_n; ce->ids = (uint32_t)sc->ci_n;
+        sc->cb_n += n; sc->ci_n += q;
+        sc->cache_n++;
+    }
+    for (s = head; s >= 0; s = nxt[s]) olmoe__emit_id(sc, sym[s]);
+    return 1;
+}
+
+/* ---- pre-tokenizers --------------------------------------------------------------------------
+   Hand-written equivalents of the two regexes (leftmost alternative that matches, greedy, with
+   the backtracking of \s+(?!\S) and \s*[\r\n]+ worked out):
+   GPT-2:  's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+   cl100k: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|
+           \s*[\r\n]+|\s+(?!\S)|\s+
+   Units are code points (ill-formed bytes are single "other" units). */
+static size_t olmoe__run(const uint8_t *cls, size_t i, size_t n, int k) {
+    while (i < n && cls[i] == k) i++;
+    return i;
+}
+
+/* length in units of a contraction at i, or 0 */
+static size_t olmoe__contraction(const uint32_t *u, size_t i, size_t n, int fold) {
+    uint32_t a, b;
+    if (u[i] != '\'' || i + 1 >= n) return 0;
+    a = u[i + 1];
+    b = i + 2 < n ? u[i + 2] : 0;
+    if (fold) { /* Unicode simple case folding; U+017F LONG S folds to s */
+        if (a == 0x17F) a = 's';
+        if (a < 128 && a >= 'A' && a <= 'Z') a += 32;
+        if (b < 128 && b >= 'A' && b <= 'Z') b += 32;
+    }
+    if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+    return 0;
+}
+
+/* end (in units) of the piece starting at i */
+static size_t olmoe__pre_gpt2(const uint32_t *u, const uint8_t *cls, size_t i, size_t n) {
+    size_t e = olmoe__contraction(u, i, n, 0), j;
+    int k = cls[i];
+    if (e) return i + e;
+    if (u[i] == ' ' && i + 1 < n && cls[i + 1] != OLMOE__C_WS) return olmoe__run(cls, i + 1, n, cls[i + 1]);
+    if (k != OLMOE__C_WS) return olmoe__run(cls, i, n, k);
+    j = olmoe__run(cls, i, n, OLMOE__C_WS);
+    if (j == n) return n;
+    return j - i >= 2 ? j - 1 : j;
+}
+
+static size_t olmoe__pre_cl100k(const uint32_t *u, const uint8_t *cls, size_t i, size_t n) {
+    size_t e = olmoe__contraction(u, i, n, 1), j, p, q;
+    int k = cls[i];
+    uint32_t c = u[i];
+    if (e) return i + e;
+    if (k == OLMOE__C_L) return olmoe__run(cls, i, n, OLMOE__C_L);
+    if (k != OLMOE__C_N && c != '\r' && c != '\n' && i + 1 < n && cls[i + 1] == OLMOE__C_L)
+        return olmoe__run(cls, i + 1, n, OLMOE__C_L);
+    if (k == OLMOE__C_N) return olmoe__run(cls, i, n < i + 3 ? n : i + 3, OLMOE__C_N); /* at most 3 */
+    j = c == ' ' ? i + 1 : i;
+    if (j < n && cls[j] == OLMOE__C_OTHER) {
+        j = olmoe__run(cls, j, n, OLMOE__C_OTHER);
+        while (j < n && (u[j] == '\r' || u[j] == '\n')) j++;
+        return j;
+    }
+    /* k is white space here */
+    j = olmoe__run(cls, i, n, OLMOE__C_WS);
+    for (p = j, q = 0; p > i; p--)
+        if (u[p - 1] == '\r' || u[p - 1] == '\n') { q = p; break; }
+    if (q) return q;
+    if (j == n) return n;
+    return j - i >= 2 ? j - 1 : j;
+}
+
+/* Pre-tokenize s[0..n) and BPE each piece. */
+static int olmoe__encode_text(const struct olmoe__tokenizer *t, olmoe__tokscratch *sc, const unsigned char *s, size_t n) {
+    size_t nu = 0, i, b;
+    if (!n) return 1;
+    if (!olmoe__grow((void **)&sc->u, &sc->u_cap, n + 1, sizeof(uint32_t))) return 0;
+    if (n + 1 > sc->seg_cap) {
+        size_t c = sc->seg_cap ? sc->seg_cap : 64;
+        while (c < n + 1) c *= 2;
+        OLMOE_FREE(sc->off); OLMOE_FREE(sc->cls);
+        sc->off = (uint32_t *)OLMOE_MALLOC(c * sizeof(uint32_t));
+        sc->cls = (uint8_t *)OLMOE_MALLOC(c);
+        if (!sc->off || !sc->cls) { sc->seg_cap = 0; return 0; }
+        sc->seg_cap = c;
+    }
+    for (b = 0; b < n;) {
+        uint32_t v;
+        if (s[b] < 0x80) {
+            v = s[b];
+            sc->off[nu] = (uint32_t)b++;
+        } else {
+            sc->off[nu] = (uint32_t)b;
+            b += (size_t)olmoe__utf8_next(s + b, n - b, &v);
+        }
+        sc->u[nu] = v;
+        sc->cls[nu] = (uint8_t)olmoe__uclass_of(v);
+        nu++;
+    }
+    sc->off[nu] = (uint32_t)n;
+    for (i = 0; i < nu;) {
+        size_t e = t->pre == OLMOE__PRE_GPT2 ? olmoe__pre_gpt2(sc->u, sc->cls, i, nu) : olmoe__pre_cl100k(sc->u, sc->cls, i, nu);
+        if (!olmoe__bpe(t, sc, s + sc->off[i], sc->off[e] - sc->off[i])) return 0;
+        i = e;
+    }
+    return 1;
+}
+
+/* Pass 2 (and pass 1 of tokenizers without a normalizer): split out added tokens of trie tr,
+   encode the text between them. */
+static int olmoe__encode_split(const struct olmoe__tokenizer *t, olmoe__tokscratch *sc, const olmoe__trie *tr,
+                               const unsigned char *s, size_t n, int parse_special) {
+    size_t i = 0, start = 0, len = 0;
+    while (i < n) {
+        int32_t id = olmoe__trie_match(tr, s + i, n - i, &len);
+        if (id >= 0 && (parse_special || t->type[id] != OLMOE__TOK_CONTROL)) {
+            if (start < i) {
+                if (!olmoe__encode_text(t, sc, s + start, i - start)) return 0;
+            }
+            olmoe__emit_id(sc, id);
+            i += len;
+            start = i;
+        } else if (id >= 0) {
+            i += len; /* a control token read as text: HF skips the match, the text stays */
+        } else {
+            i++;
+            while (i < n && !OLMOE__TRIE_FIRST(tr, s[i])) i++;
+        }
+    }
+    if (start < n && !olmoe__encode_text(t, sc, s + start, n - start)) return 0;
+    return 1;
+}
+
+/* ---- load ------------------------------------------------------------------------------------ */
+/* GPT-2 byte-level alphabet (bytes_to_unicode): the printable bytes 21-7E, A1-AC, AE-FF stand for
+   themselves; the other 68 (00-20, 7F-A0, AD) are U+0100.. in byte order. Code point -> byte, or
+   -1 outside the alphabet. */
+static int olmoe__cp_to_byte(uint32_t cp) {
+    if ((cp >= 0x21 && cp <= 0x7E) || (cp >= 0xA1 && cp <= 0xAC) || (cp >= 0xAE && cp <= 0xFF)) return (int)cp;
+    if (cp >= 0x100 && cp < 0x100 + 33) return (int)(cp - 0x100);
+    if (cp >= 0x100 + 33 && cp < 0x100 + 67) return (int)(0x7F + (cp - 0x100 - 33));
+    if (cp == 0x100 + 67) return 0xAD;
+    return -1;
+}
+
+/* Byte-level decode of s into out (room for n bytes): returns the length, or -1 if s has a
+   character outside the alphabet (HF's ByteLevel decoder then keeps the token's own bytes). */
+static int64_t olmoe__bytelevel_decode(const unsigned char *s, size_t n, unsigned char *out) {
+    size_t i = 0, o = 0;
+    while (i < n) {
+        uint32_t u;
+        int b;
+        i += (size_t)olmoe__utf8_next(s + i, n - i, &u);
+        b = u < 0x80 ? ((u >= 0x21 && u <= 0x7E) ? (int)u : -1) : (u >= 0x110000 ? -1 : olmoe__cp_to_byte(u));
+        if (b < 0) return -1;
+        out[o++] = (unsigned char)b;
+    }
+    return (int64_t)o;
+}
+
+typedef struct olmoe__strmap { /* temporary at load: piece bytes -> id */
+    int32_t *slot;
+    uint64_t mask;
+} olmoe__strmap;
+
+static int32_t olmoe__strmap_get(const olmoe__strmap *mp, const struct olmoe__tokenizer *t, const void *s, size_t n) {
+    uint64_t h;
+    for (h = olmoe__hash_bytes(s, n) & mp->mask;; h = (h + 1) & mp->mask) {
+        int32_t id = mp->slot[h];
+        if (id < 0) return -1;
+        if (t->piece_off[id + 1] - t->piece_off[id] == n && memcmp(t->pieces + t->piece_off[id], s, n) == 0) return id;
+    }
+}
+
+static const char olmoe__regex_gpt2[] = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+static const char olmoe__regex_cl100k[] =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/* a string kv's bytes, or NULL if absent / not a string */
+static const char *olmoe__kv_strval(const olmoe__gguf *g, const char *key, uint64_t *len) {
+    const olmoe__kv *kv = olmoe__gguf_find(g, key);
+    if (!kv || kv->type != OLMOE__GGUF_STR) return NULL;
+    memcpy(len, kv->val, 8);
+    return (const char *)kv->val + 8;
+}
+
+static void olmoe__tok_destroy(struct olmoe__tokenizer *t) {
+    if (!t) return;
+    OLMOE_FREE(t->piece_off); OLMOE_FREE(t->pieces); OLMOE_FREE(t->type); OLMOE_FREE(t->merges);
+    OLMOE_FREE(t->trie_raw.nodes); OLMOE_FREE(t->trie_norm.nodes);
+    OLMOE_FREE(t);
+}
+
+static olmoe_result olmoe__tok_build(olmoe_model *m, struct olmoe__tokenizer *t, char *err, size_t en) {
+    const olmoe__gguf *g = &m->gguf;
+    const olmoe__kv *kt = olmoe__gguf_find(g, "tokenizer.ggml.tokens");
+    const olmoe__kv *ky = olmoe__gguf_find(g, "tokenizer.ggml.token_type");
+    const olmoe__kv *km = olmoe__gguf_find(g, "tokenizer.ggml.merges");
+    const uint8_t *p;
+    uint8_t *bl; /* per token: its text is byte-level */
+    uint64_t i, total = 0, len;
+    olmoe__strmap mp;
+    int32_t id;
+
+    if (kt->arr_n > (1u << 24)) return olmoe__fail(err, en, OLMOE_ERR_LIMIT, "tokenizer.ggml.tokens: %llu tokens", (unsigned long long)kt->arr_n);
+    t->n_tokens = (int32_t)kt->arr_n;
+    t->n_vocab = OLMOE__MAX(t->n_tokens, m->cfg.n_vocab);
+    /* pieces */
+    for (i = 0, p = kt->val + 12; i < kt->arr_n; i++) { memcpy(&len, p, 8); total += len; p += 8 + len; }
+    if (total >= 0xFFFFFFFFull) return olmoe__fail(err, en, OLMOE_ERR_LIMIT, "tokenizer.ggml.tokens: too large");
+    t->piece_off = (uint32_t *)olmoe__calloc((size_t)t->n_tokens + 1, sizeof(uint32_t));
+    t->pieces = (char *)olmoe__calloc((size_t)total + 1, 1);
+    t->type = (uint8_t *)olmoe__calloc((size_t)t->n_tokens + 1, 1);
+    if (!t->piece_off || !t->pieces || !t->type) return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory for the vocabulary");
+    for (i = 0; i < (uint64_t)t->n_tokens; i++) t->type[i] = 1;
+    if (ky) {
+        if (ky->type != OLMOE__GGUF_ARR || (ky->arr_type != OLMOE__GGUF_I32 && ky->arr_type != OLMOE__GGUF_U32))
+            return olmoe__fail(err, en, OLMOE_ERR_KEY_TYPE, "tokenizer.ggml.token_type must be an i32 array");
+        if (ky->arr_n != kt->arr_n)
+            return olmoe__fail(err, en, OLMOE_ERR_BAD_VALUE, "tokenizer.ggml.token_type has %llu entries for %d tokens", (unsigned long long)ky->arr_n, t->n_tokens);
+        for (i = 0; i < ky->arr_n; i++) {
+            int32_t v;
+            memcpy(&v, ky->val + 12 + 4 * i, 4);
+            t->type[i] = (uint8_t)(v >= 1 && v <= 6 ? v : 1);
+        }
+    }
+    bl = (uint8_t *)olmoe__calloc((size_t)t->n_tokens + 1, 1);
+    if (!bl) return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory");
+    {
+        uint32_t o = 0;
+        for (i = 0, p = kt->val + 12; i < kt->arr_n; i++) {
+            int64_t dl;
+            memcpy(&len, p, 8);
+            t->piece_off[i] = o;
+            /* HF's ByteLevel decoder: byte-level decode when every character is in the alphabet,
+               else the token's own UTF-8 bytes (e.g. OLMoE's space-run tokens) */
+            dl = olmoe__bytelevel_decode(p + 8, (size_t)len, (unsigned char *)t->pieces + o);
+            if (dl < 0) { memcpy(t->pieces + o, p + 8, (size_t)len); dl = (int64_t)len; } else bl[i] = 1;
+            o += (uint32_t)dl;
+            if (t->type[i] == OLMOE__TOK_UNUSED) o = t->piece_off[i]; /* UNUSED: decodes to nothing */
+            if (len && (t->type[i] == OLMOE__TOK_CONTROL || t->type[i] == OLMOE__TOK_USER)) {
+                /* added tokens match their own text (the GGUF string as it is) */
+                olmoe__trie *tr = (t->nfc && t->type[i] == OLMOE__TOK_USER) ? &t->trie_norm : &t->trie_raw;
+                if (!olmoe__trie_add(tr, p + 8, (size_t)len, (int32_t)i)) { OLMOE_FREE(bl); return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory"); }
+            }
+            p += 8 + len;
+        }
+        t->piece_off[t->n_tokens] = o;
+    }
+    /* the map from bytes to BPE token: tokens whose text is byte-level (the keys of HF's BPE
+       vocabulary that merges can produce), not UNUSED; the first id wins */
+    {
+        uint64_t cap = 16;
+        while (cap < (uint64_t)t->n_tokens * 2 + 2) cap <<= 1;
+        mp.mask = cap - 1;
+        mp.slot = (int32_t *)OLMOE_MALLOC((size_t)cap * sizeof(int32_t));
+        if (!mp.slot) { OLMOE_FREE(bl); return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory"); }
+        memset(mp.slot, 0xFF, (size_t)cap * sizeof(int32_t));
+    }
+    for (id = 0; id < t->n_tokens; id++) {
+        size_t pl = t->piece_off[id + 1] - t->piece_off[id];
+        if (bl[id] && pl && t->type[id] != OLMOE__TOK_UNUSED && olmoe__strmap_get(&mp, t, t->pieces + t->piece_off[id], pl) < 0) {
+            uint64_t h;
+            for (h = olmoe__hash_bytes(t->pieces + t->piece_off[id], pl) & mp.mask; mp.slot[h] >= 0; h = (h + 1) & mp.mask) {}
+            mp.slot[h] = id;
+        }
+    }
+    OLMOE_FREE(bl);
+    for (i = 0; i < 256; i++) {
+        unsigned char b = (unsigned char)i;
+        t->byte_id[i] = olmoe__strmap_get(&mp, t, &b, 1);
+    }
+    /* merges */
+    if (km) {
+        uint64_t cap = 16;
+        unsigned char *buf;
+        size_t bcap = 0;
+        if (km->type != OLMOE__GGUF_ARR || km->arr_type != OLMOE__GGUF_STR) { OLMOE_FREE(mp.slot); return olmoe__fail(err, en, OLMOE_ERR_KEY_TYPE, "tokenizer.ggml.merges must be a string array"); }
+        while (cap < km->arr_n * 2 + 2) cap <<= 1;
+        t->merges = (olmoe__merge *)OLMOE_MALLOC((size_t)cap * sizeof(olmoe__merge));
+        if (!t->merges) { OLMOE_FREE(mp.slot); return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory for merges"); }
+        memset(t->merges, 0xFF, (size_t)cap * sizeof(olmoe__merge));
+        t->merge_mask = cap - 1;
+        for (i = 0, p = km->val + 12; i < km->arr_n; i++) { memcpy(&len, p, 8); if (len > bcap) bcap = (size_t)len; p += 8 + len; }
+        buf = (unsigned char *)OLMOE_MALLOC(bcap + 1);
+        if (!buf) { OLMOE_FREE(mp.slot); return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory"); }
+        for (i = 0, p = km->val + 12; i < km->arr_n; i++) {
+            const unsigned char *ms;
+            size_t sp;
+            int64_t la, lb;
+            int32_t a, b, ab;
+            uint64_t key, h;
+            memcpy(&len, p, 8);
+            ms = p + 8;
+            for (sp = 0; sp < len && ms[sp] != ' '; sp++) {}
+            la = sp < len ? olmoe__bytelevel_decode(ms, sp, buf) : -1;
+            lb = la >= 0 ? olmoe__bytelevel_decode(ms + sp + 1, (size_t)len - sp - 1, buf + la) : -1;
+            a = la > 0 ? olmoe__strmap_get(&mp, t, buf, (size_t)la) : -1;
+            b = lb > 0 ? olmoe__strmap_get(&mp, t, buf + la, (size_t)lb) : -1;
+            ab = a >= 0 && b >= 0 ? olmoe__strmap_get(&mp, t, buf, (size_t)(la + lb)) : -1;
+            if (ab < 0) {
+                int r = (int)OLMOE__MIN(len, 64);
+                OLMOE_FREE(buf); OLMOE_FREE(mp.slot);
+                return olmoe__fail(err, en, OLMOE_ERR_BAD_VALUE, "tokenizer.ggml.merges[%llu] '%.*s': %s", (unsigned long long)i, r, (const char *)ms,
+                                   la < 0 || lb <= 0 ? "not two byte-level tokens" : "a part or the result is not in the vocabulary");
+            }
+            key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
+            for (h = olmoe__hash64(key) & t->merge_mask; t->merges[h].key != UINT64_MAX && t->merges[h].key != key; h = (h + 1) & t->merge_mask) {}
+            t->merges[h].key = key; /* a repeated pair takes the later rank, as HF's HashMap does */
+            t->merges[h].rank = (int32_t)i;
+            t->merges[h].id = ab;
+            p += 8 + len;
+        }
+        OLMOE_FREE(buf);
+    }
+    OLMOE_FREE(mp.slot);
+    return OLMOE_OK;
+}
+
+static olmoe_result olmoe__tok_load(olmoe_model *m, char *err, size_t en) {
+    const olmoe__gguf *g = &m->gguf;
+    const olmoe__kv *kt = olmoe__gguf_find(g, "tokenizer.ggml.tokens");
+    struct olmoe__tokenizer *t;
+    const char *s;
+    uint64_t len;
+    olmoe_result r;
+    int pre_from_name = OLMOE__PRE_NONE, nfc_default = 0;
+
+    m->tok = NULL;
+    s = olmoe__kv_strval(g, "tokenizer.ggml.model", &len);
+    if (!kt || !s || !olmoe__streq(s, len, "gpt2")) return OLMOE_OK; /* no byte-level BPE: ids only */
+    if (kt->type != OLMOE__GGUF_ARR || kt->arr_type != OLMOE__GGUF_STR)
+        return olmoe__fail(err, en, OLMOE_ERR_KEY_TYPE, "tokenizer.ggml.tokens must be a string array");
+    t = (struct olmoe__tokenizer *)olmoe__calloc(1, sizeof(*t));
+    if (!t) return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory");
+    /* pre-tokenizer: the verbatim regex when the file has it, else the llama.cpp name */
+    s = olmoe__kv_strval(g, "tokenizer.ggml.pre", &len);
+    if (s) {
+        if (olmoe__streq(s, len, "olmo")) { pre_from_name = OLMOE__PRE_GPT2; nfc_default = 1; }
+        else if (olmoe__streq(s, len, "gpt-2") || olmoe__streq(s, len, "gpt2")) pre_from_name = OLMOE__PRE_GPT2;
+        else if (olmoe__streq(s, len, "dbrx")) pre_from_name = OLMOE__PRE_CL100K;
+    }
+    t->pre = pre_from_name;
+    s = olmoe__kv_strval(g, "tokenizer.olmoe.pre_regex", &len);
+    if (s) {
+        if (olmoe__streq(s, len, olmoe__regex_gpt2)) t->pre = OLMOE__PRE_GPT2;
+        else if (olmoe__streq(s, len, olmoe__regex_cl100k)) t->pre = OLMOE__PRE_CL100K;
+        else t->pre = OLMOE__PRE_NONE;
+    }
+    t->can_encode = t->pre != OLMOE__PRE_NONE;
+    s = olmoe__kv_strval(g, "tokenizer.olmoe.normalizer", &len);
+    if (s) {
+        if (olmoe__streq(s, len, "nfc")) t->nfc = 1;
+        else if (len == 0 || olmoe__streq(s, len, "none")) t->nfc = 0;
+        else t->can_encode = 0; /* a normalizer this build does not have */
+    } else {
+        t->nfc = nfc_default;
+    }
+    r = olmoe__tok_build(m, t, err, en);
+    if (r != OLMOE_OK) { olmoe__tok_destroy(t); return r; }
+    m->tok = t;
+    return OLMOE_OK;
+}
+
+static void olmoe__tok_free(olmoe_model *m) {
+    olmoe__tok_destroy(m->tok);
+    m->tok = NULL;
+}
+
+/* ---- public API ------------------------------------------------------------------------------ */
+OLMOE_API int olmoe_tokenize(const olmoe_model *m, const char *text, size_t len, int32_t *out, int cap, int parse_special) {
+    const struct olmoe__tokenizer *t;
+    olmoe__tokscratch sc;
+    const unsigned char *s = (const unsigned char *)text;
+    int ok = 1;
+    if (!m || (!text && len) || cap < 0 || (!out && cap > 0)) return OLMOE_ERR_INVALID_ARG;
+    t = m->tok;
+    if (!t || !t->can_encode) return OLMOE_ERR_UNSUPPORTED;
+    if (len > OLMOE__TOK_MAX_TEXT) return OLMOE_ERR_LIMIT; /* offsets of the NFC text (<= 3x) are 32-bit */
+    memset(&sc, 0, sizeof sc);
+    sc.out = out;
+    sc.cap = cap;
+    if (len >= OLMOE__CACHE_MIN_TEXT) {
+        sc.cache = (olmoe__cache_ent *)olmoe__calloc(OLMOE__CACHE_SLOTS, sizeof(*sc.cache));
+        if (sc.cache) sc.cache_mask = OLMOE__CACHE_SLOTS - 1; /* without memory, no cache */
+    }
+    if (!t->nfc) {
+        ok = olmoe__encode_split(t, &sc, &t->trie_raw, s, len, parse_special);
+    } else {
+        /* pass 1: control tokens on the raw text; each piece between them is normalized, then
+           pass 2 splits out the user-defined tokens on the normalized text */
+        size_t i = 0, start = 0, ml = 0;
+        while (ok && i <= len) {
+            int32_t id = i < len ? olmoe__trie_match(&t->trie_raw, s + i, len - i, &ml) : -1;
+            if (i == len || (id >= 0 && (parse_special || t->type[id] != OLMOE__TOK_CONTROL))) {
+                if (start < i) {
+                    const unsigned char *seg = s + start;
+                    size_t sl = i - start;
+                    if (!olmoe__nfc_quick(seg, sl)) {
+                        int64_t nl = olmoe__nfc(&sc, seg, sl);
+                        if (nl < 0) { ok = 0; break; }
+                        seg = sc.norm;
+                        sl = (size_t)nl;
+                    }
+                    /* sc.norm is not touched by pass 2, so seg stays valid */
+                    ok = olmoe__encode_split(t, &sc, &t->trie_norm, seg, sl, parse_special);
+                }
+                if (i == len) break;
+                olmoe__emit_id(&sc, id);
+                i += ml;
+                start = i;
+            } else if (id >= 0) {
+                i += ml;
+            } else {
+                i++;
+                while (i < len && !OLMOE__TRIE_FIRST(&t->trie_raw, s[i])) i++;
+            }
+        }
+    }
+    olmoe__tokscratch_free(&sc);
+    if (!ok) return OLMOE_ERR_OOM;
+    if (sc.n > INT_MAX) return OLMOE_ERR_LIMIT;
+    return (int)sc.n;
+}
+
+static int olmoe__piece(const olmoe_model *m, int32_t id, const char **p, size_t *n) {
+    const struct olmoe__tokenizer *t = m->tok;
+    if (id < 0 || id >= t->n_vocab) return OLMOE_ERR_TOKEN;
+    if (id >= t->n_tokens) { *p = ""; *n = 0; return OLMOE_OK; }
+    *p = t->pieces + t->piece_off[id];
+    *n = t->piece_off[id + 1] - t->piece_off[id];
+    return OLMOE_OK;
+}
+
+OLMOE_API int olmoe_token_to_piece(const olmoe_model *m, int32_t id, char *buf, size_t n) {
+    const char *p;
+    size_t l;
+    int r;
+    if (!m || (!buf && n)) return OLMOE_ERR_INVALID_ARG;
+    if (!m->tok) return OLMOE_ERR_UNSUPPORTED;
+    if ((r = olmoe__piece(m, id, &p, &l)) != OLMOE_OK) return r;
+    if (buf) {
+        memcpy(buf, p, OLMOE__MIN(l, n));
+        if (l < n) buf[l] = 0;
+    }
+    return (int)l;
+}
+
+OLMOE_API int olmoe_token_is_special(const olmoe_model *m, int32_t id) {
+    if (!m || !m->tok || id < 0 || id >= m->tok->n_tokens) return 0;
+    return m->tok->type[id] == OLMOE__TOK_CONTROL;
+}
+
+OLMOE_API int olmoe_detokenize(const olmoe_model *m, const int32_t *ids, int n, char *out, size_t cap) {
+    unsigned char pend[4];
+    int np = 0, i, r;
+    size_t pos = 0;
+    if (!m || n < 0 || (!ids && n) || (!out && cap)) return OLMOE_ERR_INVALID_ARG;
+    if (!m->tok) return OLMOE_ERR_UNSUPPORTED;
+    for (i = 0; i < n; i++) {
+        const char *p;
+        size_t l;
+        if ((r = olmoe__piece(m, ids[i], &p, &l)) != OLMOE_OK) return r;
+        olmoe__lossy_feed(pend, &np, (const unsigned char *)p, l, out, cap, &pos);
+        if (pos > INT_MAX) return OLMOE_ERR_LIMIT;
+    }
+    if (np) olmoe__lossy_emit(out, cap, &pos, olmoe__fffd, 3);
+    if (pos > INT_MAX) return OLMOE_ERR_LIMIT;
+    if (pos < cap) out[pos] = 0;
+    return (int)pos;
+}
+
+OLMOE_API void olmoe_detok_init(olmoe_detok *d) {
+    if (d) memset(d, 0, sizeof(*d));
+}
+
+OLMOE_API int olmoe_detok_push(olmoe_detok *d, const olmoe_model *m, int32_t id, char *out, size_t cap) {
+    unsigned char pend[4];
+    int np, r;
+    size_t pos = 0, l;
+    const char *p;
+    if (!d || !m || (!out && cap) || d->n_pending < 0 || d->n_pending > 3) return OLMOE_ERR_INVALID_ARG;
+    if (!m->tok) return OLMOE_ERR_UNSUPPORTED;
+    if ((r = olmoe__piece(m, id, &p, &l)) != OLMOE_OK) return r;
+    memcpy(pend, d->pending, 4);
+    np = d->n_pending;
+    olmoe__lossy_feed(pend, &np, (const unsigned char *)p, l, out, cap, &pos);
+    if (pos > cap || pos > INT_MAX) return OLMOE_ERR_LIMIT;
+    memcpy(d->pending, pend, 4);
+    d->n_pending = np;
+    return (int)pos;
+}
+
+OLMOE_API int olmoe_detok_flush(olmoe_detok *d, char *out, size_t cap) {
+    if (!d || (!out && cap)) return OLMOE_ERR_INVALID_ARG;
+    if (d->n_pending <= 0) { d->n_pending = 0; return 0; }
+    if (cap < 3) return OLMOE_ERR_LIMIT;
+    memcpy(out, olmoe__fffd, 3);
+    d->n_pending = 0;
+    return 3;
+}
 
 /* >>forward ================================================================================ */
 struct olmoe_ctx {

@@ -3,8 +3,6 @@
    tokenizer is tests/data/tokenizer). The first input byte picks parse_special and how small the
    output buffer is; the rest is the text. Checks: the count is the same with any buffer size,
    ids are in [0, n_vocab), and tokenizing never reads or writes outside its buffers.
-   PENDING until src/olmoe_tok.inc defines olmoe_tokenize (OLMOE__HAVE_TOKENIZER): until then the
-   target builds and does nothing.
    build: clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_tokenize.c -lm -lpthread */
 #define OLMOE_IMPLEMENTATION
 #include "../../olmoe.h"

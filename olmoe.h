@@ -2132,7 +2132,9 @@ static void *olmoe__worker_main(void *p) {
     for (;;) {
         int spins = 0, g;
         while ((g = OLMOE__LOAD(&pool->gen)) == seen && !OLMOE__LOAD(&pool->stop)) {
-            if (++spins < 20000) { OLMOE__PAUSE(); continue; }
+            /* spin a little, then yield (a thread sharing this core gets to run), then sleep */
+            if (++spins < 64) { OLMOE__PAUSE(); continue; }
+            if (spins < 20000) { sched_yield(); continue; }
             pthread_mutex_lock(&pool->mu);
             while (OLMOE__LOAD(&pool->gen) == seen && !OLMOE__LOAD(&pool->stop)) pthread_cond_wait(&pool->cv, &pool->mu);
             pthread_mutex_unlock(&pool->mu);
@@ -2212,7 +2214,7 @@ static void olmoe__pool_run(olmoe__pool *p, olmoe__job_fn fn, void *arg) {
         fn(arg, 0, p->n);
         /* spin briefly, then yield: on a loaded machine a worker may be waiting for a core */
         while (OLMOE__LOAD(&p->done) != p->n - 1) {
-            if (++spins > 4000) sched_yield();
+            if (++spins > 64) sched_yield();
             else OLMOE__PAUSE();
         }
         return;

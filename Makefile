@@ -97,7 +97,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-model
+test: all test-header test-json test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-model
 	@echo "all test suites passed"
 
 clean:
@@ -179,3 +179,16 @@ fuzz: $(FUZZERS)
 # each target FUZZ_TIME seconds (default 60) from its seeds; prints executions; fails on a crash
 fuzz-smoke: $(FUZZERS) $(BUILD)/fixtures/olmoe_b-f32.gguf
 	tests/fuzz/smoke.sh $(BUILD)/fuzz $(FUZZ_TIME)
+
+# ---- benchmarks: `make bench` runs the kernel micro-benchmark; bench/run.sh the model benchmark ----
+.PHONY: bench test-synth
+$(BUILD)/bench_kernels: bench/kernels.c $(HDR)
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
+bench: $(BUILD)/olmoe $(BUILD)/bench_kernels
+	$(BUILD)/bench_kernels
+
+# synthetic-model writer: shapes, weight statistics, routing, determinism (writes and removes ~150 MB in build/)
+$(BUILD)/test_synth: tools/synth.c tools/gguf_write.c tools/gguf_write.h
+test-synth: $(BUILD)/test_synth
+	$(BUILD)/test_synth $(BUILD)

@@ -81,23 +81,6 @@ static double bench_median(const double *v, int n) {
 static double bench_min(const double *v, int n) { double m = n ? v[0] : 0; int i; for (i = 1; i < n; i++) if (v[i] < m) m = v[i]; return m; }
 static double bench_max(const double *v, int n) { double m = n ? v[0] : 0; int i; for (i = 1; i < n; i++) if (v[i] > m) m = v[i]; return m; }
 
-static const char *bench_kernel_name(int k) {
-    switch (k) {
-    case OLMOE_KERNELS_SCALAR: return "scalar";
-    case OLMOE_KERNELS_AVX2: return "avx2";
-    case OLMOE_KERNELS_AVX512: return "avx512";
-    case OLMOE_KERNELS_NEON: return "neon";
-    }
-    return "auto";
-}
-static int bench_parse_kernels(const char *s) {
-    if (!strcmp(s, "auto")) return OLMOE_KERNELS_AUTO;
-    if (!strcmp(s, "scalar")) return OLMOE_KERNELS_SCALAR;
-    if (!strcmp(s, "avx2")) return OLMOE_KERNELS_AVX2;
-    if (!strcmp(s, "avx512")) return OLMOE_KERNELS_AVX512;
-    if (!strcmp(s, "neon")) return OLMOE_KERNELS_NEON;
-    return -1;
-}
 
 /* ---- /proc readers ------------------------------------------------------------------------- */
 typedef struct bench_mem { double rss, anon, file, hwm; } bench_mem;
@@ -323,7 +306,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--no-bw")) do_bw = 0;
         else if (!strcmp(a, "--no-file-bw")) do_file_bw = 0;
         else if (!strcmp(a, "--kernels") && has) {
-            if ((kernels = bench_parse_kernels(argv[++i])) < 0) { fprintf(stderr, "bench: unknown kernel path %s\n", argv[i]); return 2; }
+            if ((kernels = cli_parse_kernels(argv[++i])) < 0) { fprintf(stderr, "bench: unknown kernel path %s\n", argv[i]); return 2; }
         } else { fprintf(stderr, "bench: unknown or incomplete option %s\n", a); bench_usage(stderr); return 2; }
     }
     if (!model || threads < 0 || P < 0 || N < 0 || reps < 1 || bw_mb < 1 || bw_reps < 1 || bw_reps > 64) { bench_usage(stderr); return 2; }
@@ -371,7 +354,7 @@ int cmd_bench(int argc, char **argv) {
     printf("model: %s (%s, %s, %.1f MB, %d layers, %d experts top-%d)\n", model, arch_s, type_s,
            olmoe_model_file_size(m) / 1e6, cf->n_layer, cf->n_expert, cf->n_expert_used);
     printf("threads %d, kernels %s, load average %.2f; file read through the page cache at %.1f GB/s\n", threads,
-           bench_kernel_name(olmoe_ctx_kernels(c)), la0, warm_gbs);
+           cli_kernels_name(olmoe_ctx_kernels(c)), la0, warm_gbs);
     printf("load + first token (%d-token prompt, warm page cache): %.3f s (olmoe_model_load %.3f s)\n", first_n, lft_s, load_s);
     fflush(stdout);
 
@@ -512,7 +495,7 @@ int cmd_bench(int argc, char **argv) {
            "\"roofline_tok_s\": %.3f, \"roofline_frac\": %.4f, \"threads\": %d, \"kernel\": \"%s\", \"load_first_token_s\": %.4f, "
            "\"rss_mb\": %.1f, \"file_mb\": %.1f, \"type\": \"%s\", \"n_prompt\": %d, \"n_gen\": %d, \"reps\": %d",
            pre_med, dec_med, bw_med, (unsigned long long)(wbytes + kvbytes), roof, frac, threads,
-           bench_kernel_name(olmoe_ctx_kernels(c)), lft_s, mem.rss, olmoe_model_file_size(m) / 1e6, type_s, P, N, reps);
+           cli_kernels_name(olmoe_ctx_kernels(c)), lft_s, mem.rss, olmoe_model_file_size(m) / 1e6, type_s, P, N, reps);
     bench_json_str(stdout, "model", model);
     bench_json_str(stdout, "arch", arch_s);
     printf(", \"load_s\": %.4f, \"weight_bytes_per_token\": %llu, \"kv_bytes_per_token\": %llu, \"kv_mean_positions\": %.1f",

@@ -51,7 +51,7 @@ int cli_parse_ids(const char *s, int32_t **out) {
     return n;
 }
 
-static int parse_kernels(const char *s) {
+int cli_parse_kernels(const char *s) {
     if (!strcmp(s, "auto")) return OLMOE_KERNELS_AUTO;
     if (!strcmp(s, "scalar")) return OLMOE_KERNELS_SCALAR;
     if (!strcmp(s, "avx2")) return OLMOE_KERNELS_AVX2;
@@ -60,7 +60,7 @@ static int parse_kernels(const char *s) {
     return -1;
 }
 
-static const char *kernels_name(int k) {
+const char *cli_kernels_name(int k) {
     switch (k) {
     case OLMOE_KERNELS_SCALAR: return "scalar";
     case OLMOE_KERNELS_AVX2: return "avx2";
@@ -120,7 +120,7 @@ static int cmd_logits(int argc, char **argv) {
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) ids = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--kernels") && i + 1 < argc) {
-            kernels = parse_kernels(argv[++i]);
+            kernels = cli_parse_kernels(argv[++i]);
             if (kernels < 0) { fprintf(stderr, "unknown kernel path %s\n", argv[i]); return 2; }
         } else if (!strcmp(argv[i], "--incremental")) one_by_one = 1;
         else if (!strcmp(argv[i], "--opt-out") && i + 1 < argc) optout = argv[++i];
@@ -160,7 +160,7 @@ static int cmd_logits(int argc, char **argv) {
         free(line);
     }
     if (r != OLMOE_OK) fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), olmoe_ctx_last_error(ctx));
-    fprintf(stderr, "[kernels %s, %d threads]\n", kernels_name(olmoe_ctx_kernels(ctx)), olmoe_ctx_n_threads(ctx));
+    fprintf(stderr, "[kernels %s, %d threads]\n", cli_kernels_name(olmoe_ctx_kernels(ctx)), olmoe_ctx_n_threads(ctx));
     olmoe_ctx_free(ctx);
     olmoe_model_free(m);
     free(tok);

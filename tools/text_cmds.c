@@ -43,8 +43,7 @@ static int parse_common(int argc, char **argv, common_opts *o, const char *cmd) 
         else if (!strcmp(a, "--stop")) { if (!NEXT) return -1; if (o->n_stop < 8) o->stop[o->n_stop++] = v; }
         else if (!strcmp(a, "--kernels")) {
             if (!NEXT) return -1;
-            o->kernels = !strcmp(v, "scalar") ? OLMOE_KERNELS_SCALAR : !strcmp(v, "avx2") ? OLMOE_KERNELS_AVX2 :
-                         !strcmp(v, "avx512") ? OLMOE_KERNELS_AVX512 : !strcmp(v, "neon") ? OLMOE_KERNELS_NEON : OLMOE_KERNELS_AUTO;
+            if ((o->kernels = cli_parse_kernels(v)) < 0) { fprintf(stderr, "%s: unknown kernel path %s\n", cmd, v); return -1; }
         }
         else if (!strcmp(a, "--routes")) o->routes = 1;
         else if (!strcmp(a, "--ignore-eos")) o->ignore_eos = 1;
@@ -145,8 +144,7 @@ int cmd_run(int argc, char **argv) {
     fprintf(stderr, "[prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | %d threads, %s]\n",
             st.n_prompt, st.prefill_s > 0 ? st.n_prompt / st.prefill_s : 0.0, st.n_gen,
             st.decode_s > 0 ? st.n_gen / st.decode_s : 0.0, olmoe_ctx_n_threads(c),
-            olmoe_ctx_kernels(c) == OLMOE_KERNELS_AVX512 ? "avx512" : olmoe_ctx_kernels(c) == OLMOE_KERNELS_AVX2 ? "avx2" :
-            olmoe_ctx_kernels(c) == OLMOE_KERNELS_NEON ? "neon" : "scalar");
+            cli_kernels_name(olmoe_ctx_kernels(c)));
     if (o.routes) { print_routes(m, &rc); free(rc.count); free(rc.tokens); }
     olmoe_ctx_free(c);
     olmoe_model_free(m);

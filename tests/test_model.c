@@ -263,6 +263,45 @@ static void test_optout(const char *fx, const char *list, const char *ref_name) 
     free(file);
 }
 
+/* Routing trace: one call per layer and token, the chosen experts sorted by weight, the weights
+   equal to the full distribution's entries, masked experts absent. */
+typedef struct { int calls, bad, masked_seen, n_layer; double wsum; } route_stats;
+static void on_route(const olmoe_route_info *ri, void *user) {
+    route_stats *s = (route_stats *)user;
+    int k;
+    s->calls++;
+    if (ri->layer < 0 || ri->layer >= s->n_layer || !ri->probs) s->bad++;
+    for (k = 0; k < ri->n_used; k++) {
+        if (ri->experts[k] == 2 || ri->experts[k] == 5) s->masked_seen++;
+        if (ri->probs && ri->probs[ri->experts[k]] != ri->weights[k]) s->bad++;
+        if (k && ri->weights[k] > ri->weights[k - 1]) s->bad++;
+        s->wsum += ri->weights[k];
+    }
+}
+static void test_routes(const char *fx) {
+    char path[1024], err[512];
+    olmoe_model *m = NULL;
+    olmoe_ctx *c;
+    route_stats rs;
+    int32_t tok[6] = {3, 14, 15, 92, 65, 35};
+    snprintf(path, sizeof path, "%s/%s-f32.gguf", gguf_dir, fx);
+    if (olmoe_model_load(path, NULL, &m, err, sizeof err) != OLMOE_OK) { CHECK(0, "%s routes: load %s", fx, err); return; }
+    c = make_ctx(m, 2, 0);
+    memset(&rs, 0, sizeof rs);
+    rs.n_layer = olmoe_model_config(m)->n_layer;
+    olmoe_ctx_set_route_callback(c, on_route, &rs, 1);
+    olmoe_ctx_opt_out(c, "2,5");
+    olmoe_ctx_eval(c, tok, 6, 0);
+    olmoe_ctx_eval(c, tok, 1, 0);
+    CHECK(rs.calls == 7 * rs.n_layer && rs.bad == 0 && rs.masked_seen == 0,
+          "%s: routing trace called %d times (want %d), choices sorted, weights = distribution, opted-out experts never chosen", fx, rs.calls, 7 * rs.n_layer);
+    olmoe_ctx_set_route_callback(c, NULL, NULL, 0);
+    olmoe_ctx_eval(c, tok, 1, 0);
+    CHECK(rs.calls == 7 * rs.n_layer, "%s: no calls after the callback is removed", fx);
+    olmoe_ctx_free(c);
+    olmoe_model_free(m);
+}
+
 /* Scoring: log-likelihoods from one pass equal those computed from HF's float32 logits. */
 static void test_score(const char *fx) {
     char path[1024], err[512];
@@ -392,6 +431,7 @@ int main(int argc, char **argv) {
             olmoe_model_free(m);
         } else CHECK(0, "load %s: %s", path, err);
     }
+    test_routes("flex_b");
     test_score("olmoe_b");
     test_score("flex_b");
     test_sampling("olmoe_c");

@@ -13,7 +13,7 @@ HDR     := olmoe.h
 TOOL_SRCS := $(filter-out tools/impl.c,$(wildcard tools/*.c))
 TOOL_OBJS := $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(TOOL_SRCS)) $(BUILD)/tools/impl.o
 
-.PHONY: all test run clean examples test-model test-loader test-header test-chat test-json test-kernels test-neon
+.PHONY: all test run clean examples test-bundled test-model test-loader test-header test-chat test-json test-kernels test-neon
 all: $(BUILD)/olmoe examples
 
 $(BUILD)/tools/%.o: tools/%.c $(HDR) $(wildcard tools/*.h)
@@ -105,8 +105,17 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-convert test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-model
+test: all test-header test-json test-convert test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-bundled test-model
 	@echo "all test suites passed"
+
+# the main job: stream a continuation from the small OLMoE trained by this project (models/README.md)
+MODEL ?= models/austen-olmoe-q8_0.gguf
+PROMPT ?= It is a truth universally acknowledged
+run: $(BUILD)/olmoe
+	@$(BUILD)/olmoe run -m $(MODEL) -p "$(PROMPT)" -n 96 --temp 0.7 --top-p 0.9 --seed 42
+
+test-bundled: $(BUILD)/test_bundled
+	$(BUILD)/test_bundled models/austen-olmoe-q8_0.gguf tests/data/bundled
 
 clean:
 	rm -rf $(BUILD)

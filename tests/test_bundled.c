@@ -134,7 +134,7 @@ int main(int argc, char **argv) {
         }
         if (scored) {
             double ppl = exp(nll / scored);
-            printf("info held-out perplexity over %d predictions: olmoe.h q8_0 %.4f, HF f32 %.4f, HF on the q8_0 weights %.4f\n", scored, ppl, hf_f32, hf_q8);
+            printf("info held-out perplexity over %d predictions: olmoe.h on this file %.4f, HF f32 %.4f, HF on the q8_0 weights %.4f\n", scored, ppl, hf_f32, hf_q8);
             CHECK(hf_f32 > 0 && fabs(ppl / hf_f32 - 1.0) <= PPL_REL, "held-out perplexity %.4f within %.0f%% of the float32 checkpoint's %.4f (%+.2f%%)",
                   ppl, PPL_REL * 100, hf_f32, (ppl / hf_f32 - 1.0) * 100);
         } else CHECK(0, "held-out ids read");

@@ -9,18 +9,8 @@
 #include <time.h>
 #include <math.h>
 
-static int n_pass, n_fail;
-
-static void check(int ok, const char *fmt, ...) {
-    va_list ap;
-    if (ok) n_pass++; else n_fail++;
-    printf("%s ", ok ? "ok  " : "FAIL");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-}
+#include "test.h"
+#define check t_check
 
 /* Parses a copy of s[0..len) held in a buffer of exactly len bytes (so an overread is a real
    out-of-bounds access under ASan/valgrind). */
@@ -369,6 +359,5 @@ int main(void) {
     test_truncation();
     test_garbage();
     test_large();
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return t_finish();
 }

@@ -51,8 +51,25 @@
        not depend on the thread count; evaluating a sequence token by token gives the same logits
        as evaluating it at once.
 
-   olmoe.h DOES NOT: download models, run on GPUs (tools/ has the CUDA driver), train, or
-   parse Jinja in general (known chat templates are recognised by their text).
+   API INDEX (declarations below, each with its contract)
+     load        olmoe_model_load / _load_memory / _free, olmoe_model_config, olmoe_model_tensor,
+                 olmoe_model_meta_str, olmoe_model_bytes_per_token
+     evaluate    olmoe_ctx_create / _free / _eval / _logits / _truncate / _pos / _tokens
+     experts     olmoe_ctx_opt_out, olmoe_ctx_set_expert_mask, olmoe_model_expert_index / _name,
+                 olmoe_ctx_set_route_callback (routing trace)
+     text        olmoe_tokenize, olmoe_token_to_piece, olmoe_detokenize, olmoe_detok_* (streaming),
+                 olmoe_chat_render (OLMoE Tulu templates), olmoe_generate (stream, stop strings)
+     sampling    olmoe_sampler_init / _sample (rep-penalty, top-k, top-p, min-p, temperature, seed)
+     scoring     olmoe_ctx_score (log-likelihood of a continuation), olmoe_logprob
+     formats     olmoe_quantize_row / olmoe_dequantize_row (Q8_0, Q4_0, F16, BF16), fp16/bf16 helpers
+
+   olmoe.h DOES NOT: download models, run on GPUs, train, or parse Jinja in general (the known
+   chat templates are recognised by their exact text; others are an explicit error).
+
+   ABI: none promised before 1.0; the API grows by adding fields to zero-default param structs.
+   HISTORY
+     0.1.0  first release: OLMoE and FlexOlmo, GGUF f32/f16/bf16/q8_0/q4_0 (+q6_K head), AVX2,
+            AVX-512 VNNI and NEON kernels, tokenizer with HF parity, opt-out, sampling, scoring.
 */
 #ifndef OLMOE_H_INCLUDED
 #define OLMOE_H_INCLUDED

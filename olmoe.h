@@ -5010,9 +5010,7 @@ static void olmoe__att_worker(void *arg, int ith, int nth) {
         float mx = -INFINITY, sum = 0.0f;
         for (p = 0; p < n; p++) {
             const float *kk = kc + (size_t)p * kvd + (size_t)kvh * hd;
-            float s = 0.0f;
-            for (i = 0; i < hd; i++) s += q[i] * kk[i];
-            s *= scale;
+            float s = c->k->dot_f32(hd, kk, q) * scale;
             sc[p] = s;
             if (s > mx) mx = s;
         }

@@ -13,7 +13,7 @@ HDR     := olmoe.h
 TOOL_SRCS := $(filter-out tools/impl.c,$(wildcard tools/*.c))
 TOOL_OBJS := $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(TOOL_SRCS)) $(BUILD)/tools/impl.o
 
-.PHONY: all test run clean examples test-bundled test-model test-loader test-header test-chat test-json test-kernels test-neon
+.PHONY: all test run clean examples test-bundled test-openmp test-model test-openmp test-loader test-header test-chat test-json test-kernels test-neon
 all: $(BUILD)/olmoe examples
 
 $(BUILD)/tools/%.o: tools/%.c $(HDR) $(wildcard tools/*.h)
@@ -79,6 +79,12 @@ test-tokenizer-full:
 test-kernels: $(BUILD)/test_kernels
 	$(BUILD)/test_kernels
 
+# the OLMOE_OPENMP build of the pool gives the same logits (the model test, threads 1-3 included)
+$(BUILD)/test_model_omp: tests/test_model.c $(HDR) tests/test.h
+	$(CC) $(BASE) $(CFLAGS) -fopenmp -DOLMOE_OPENMP -o $@ $< $(LDLIBS)
+test-openmp: $(BUILD)/test_model_omp $(FIX_GGUF) $(BUILD)/fixtures/flex_a-named.gguf
+	$(BUILD)/test_model_omp tests/data $(BUILD)/fixtures
+
 # a failed conversion leaves no partial file and never touches an existing output
 test-convert: $(BUILD)/olmoe
 	tests/convert_safety.sh $(BUILD)/olmoe
@@ -105,7 +111,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-convert test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-bundled test-model
+test: all test-header test-json test-convert test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-bundled test-model test-openmp
 	@echo "all test suites passed"
 
 # the main job: stream a continuation from the small OLMoE trained by this project (models/README.md)

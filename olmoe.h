@@ -29,6 +29,7 @@
        OLMOE_MALLOC/OLMOE_FREE  allocator (define both or neither; default malloc/free)
        OLMOE_ASSERT           assertion for programmer errors only (default assert)
        OLMOE_NO_THREADS       single-threaded build (no pthreads needed)
+       OLMOE_OPENMP           run the thread pool's jobs as OpenMP parallel regions (-fopenmp)
        OLMOE_NO_SIMD          only the portable scalar kernels
 
    CONTRACT
@@ -460,8 +461,14 @@ OLMOE_API int olmoe_detok_flush(olmoe_detok *d, char *out, size_t cap);
 #include <sched.h>
 #include <sys/time.h>
 #endif
-#ifndef OLMOE_NO_THREADS
+/* Threads: a pthreads pool by default; OLMOE_OPENMP runs the same jobs in OpenMP parallel
+   regions (build with -fopenmp); OLMOE_NO_THREADS runs everything on the caller. */
+#if !defined(OLMOE_NO_THREADS) && !defined(OLMOE_OPENMP)
+#define OLMOE__PTHREADS 1
 #include <pthread.h>
+#endif
+#if defined(OLMOE_OPENMP) && !defined(OLMOE_NO_THREADS)
+#include <omp.h>
 #endif
 
 #define OLMOE__MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -2118,7 +2125,7 @@ struct olmoe__pool {
     volatile int done;          /* workers finished with the current job */
     volatile int stop;
     int64_t next;               /* work-sharing counter of the current job (olmoe__grab) */
-#ifndef OLMOE_NO_THREADS
+#ifdef OLMOE__PTHREADS
     pthread_t *th;
     olmoe__worker *workers;
     pthread_mutex_t mu;
@@ -2126,7 +2133,7 @@ struct olmoe__pool {
 #endif
 };
 
-#ifndef OLMOE_NO_THREADS
+#ifdef OLMOE__PTHREADS
 #if defined(__GNUC__) || defined(__clang__)
 #define OLMOE__LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define OLMOE__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
@@ -2168,8 +2175,10 @@ static void *olmoe__worker_main(void *p) {
 static olmoe_result olmoe__pool_init(olmoe__pool *p, int n) {
     memset(p, 0, sizeof(*p));
     p->n = n < 1 ? 1 : n;
-#ifdef OLMOE_NO_THREADS
+#if defined(OLMOE_NO_THREADS)
     p->n = 1;
+#elif defined(OLMOE_OPENMP)
+    /* nothing to start: OpenMP keeps its own team */
 #else
     if (p->n > 1) {
         int i;
@@ -2198,7 +2207,7 @@ static olmoe_result olmoe__pool_init(olmoe__pool *p, int n) {
 }
 
 static void olmoe__pool_free(olmoe__pool *p) {
-#ifndef OLMOE_NO_THREADS
+#ifdef OLMOE__PTHREADS
     if (p->n > 1 && p->th) {
         int i;
         pthread_mutex_lock(&p->mu);
@@ -2217,7 +2226,15 @@ static void olmoe__pool_free(olmoe__pool *p) {
 
 static void olmoe__pool_run(olmoe__pool *p, olmoe__job_fn fn, void *arg) {
     (void)p;
-#ifndef OLMOE_NO_THREADS
+#if defined(OLMOE_OPENMP) && !defined(OLMOE_NO_THREADS)
+    if (p->n > 1) {
+        p->next = 0;
+#pragma omp parallel num_threads(p->n)
+        fn(arg, omp_get_thread_num(), omp_get_num_threads());
+        return;
+    }
+#endif
+#ifdef OLMOE__PTHREADS
     if (p->n > 1) {
         int spins = 0;
         p->fn = fn;

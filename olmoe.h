@@ -4938,13 +4938,11 @@ static void olmoe__rmsnorm(float *o, const float *x, const float *w, int n, floa
 typedef struct olmoe__mm_job {
     const olmoe_ctx *c;
     const olmoe__mat *mat[3];     /* up to 3 matrices sharing the input (q, k, v) */
-    int n_mat;
     int64_t rows_total;
     const float *xf; const uint8_t *xq;
     size_t xf_stride, xq_stride;  /* per token, elements / bytes */
     float *y; size_t y_stride;    /* per token */
     int n_tok;
-    const int32_t *tok_idx;       /* optional: compute only for these tokens, output slot i */
 } olmoe__mm_job;
 
 static void olmoe__mm_worker(void *arg, int ith, int nth) {
@@ -4964,9 +4962,8 @@ static void olmoe__mm_worker(void *arg, int ith, int nth) {
             nr = OLMOE__MIN(r1 - r0, M->ne1 - rr);
             if (j->n_tok > 1) nr = OLMOE__MIN(nr, 64);
             for (t = 0; t < j->n_tok; t++) {
-                int src = j->tok_idx ? j->tok_idx[t] : t;
                 olmoe__rows_dot(k, M->type, (int)M->ne0, (size_t)M->row_bytes, M->data + (uint64_t)rr * M->row_bytes, nr,
-                                j->xf + (size_t)src * j->xf_stride, j->xq ? j->xq + (size_t)src * j->xq_stride : NULL,
+                                j->xf + (size_t)t * j->xf_stride, j->xq ? j->xq + (size_t)t * j->xq_stride : NULL,
                                 j->y + (size_t)t * j->y_stride + (size_t)(off + rr), 1);
             }
             r0 += nr;
@@ -4996,7 +4993,6 @@ static void olmoe__matmul(olmoe_ctx *c, const olmoe__mat *m0, const olmoe__mat *
     memset(&j, 0, sizeof j);
     j.c = c;
     j.mat[0] = m0; j.mat[1] = m1; j.mat[2] = m2;
-    j.n_mat = m2 ? 3 : m1 ? 2 : 1;
     j.rows_total = m0->ne1 + (m1 ? m1->ne1 : 0) + (m2 ? m2->ne1 : 0);
     j.xf = xf; j.xf_stride = xf_stride;
     j.xq = c->model->any_quant ? xq : NULL; j.xq_stride = olmoe__q8_size((int64_t)xf_stride);

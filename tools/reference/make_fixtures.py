@@ -39,7 +39,7 @@ import tokenizers  # noqa: E402
 import transformers  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers  # noqa: E402
+from tokenizers import Tokenizer  # noqa: E402
 from transformers import (  # noqa: E402
     AutoTokenizer,
     DynamicCache,
@@ -91,29 +91,10 @@ The end of the text is here. The end of the story is not the end of the river, w
 running, past the mill, past the town, and into the wide and quiet sea.
 """
 
-IP_TOKEN = "|||IP_ADDRESS|||"
-PAD_TOKEN = "<|padding|>"
-EOS_TOKEN = "<|endoftext|>"
-SPACE_RUNS = ["    ", "   ", "  "]  # like OLMoE's ids 50254..50276 (24..2 spaces), here 4..2 spaces
-BPE_VOCAB_SIZE = 396  # ids 0..395 from the trainer (2 specials + 256 bytes + 138 merges)
+from olmoe_bpe import CHAT_TEMPLATE, EOS_TOKEN, IP_TOKEN, PAD_TOKEN, SPACE_RUNS  # noqa: E402  (shared with tools/train)
+import olmoe_bpe  # noqa: E402
 
-# The OLMoE-1B-7B-0924-Instruct chat template exactly as in MODELS.md section 4: the newlines
-# between the Jinja tags are real newline characters; '\n' inside the quoted strings is the
-# two-character Jinja escape.
-CHAT_TEMPLATE = (
-    "{{ bos_token }}{% for message in messages %}\n"
-    "{% if message['role'] == 'system' %}\n"
-    "{{ '<|system|>\\n' + message['content'] }}\n"
-    "{% elif message['role'] == 'user' %}\n"
-    "{{ '<|user|>\\n' + message['content'] }}\n"
-    "{% elif message['role'] == 'assistant' %}\n"
-    "{{ '<|assistant|>\\n'  + message['content'] + eos_token }}\n"
-    "{% endif %}\n"
-    "{% if loop.last and add_generation_prompt %}\n"
-    "{{ '<|assistant|>' }}\n"
-    "{% endif %}\n"
-    "{% endfor %}"
-)
+BPE_VOCAB_SIZE = 396  # ids 0..395 from the trainer (2 specials + 256 bytes + 138 merges)
 
 TOKENIZER_CASES = [
     "Hello world",
@@ -146,70 +127,11 @@ CHAT_CASES = [
 
 
 def build_tokenizer():
-    tok = Tokenizer(models.BPE(dropout=None, unk_token=None, fuse_unk=False, byte_fallback=False))
-    tok.normalizer = normalizers.NFC()
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True)
-    tok.decoder = decoders.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True)
-    tok.post_processor = processors.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True)
-    trainer = trainers.BpeTrainer(
-        vocab_size=BPE_VOCAB_SIZE,
-        min_frequency=1,
-        show_progress=False,
-        special_tokens=[IP_TOKEN, PAD_TOKEN],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    tok.train_from_iterator([TRAIN_TEXT], trainer=trainer)
-    j = json.loads(tok.to_str())
-    vocab = j["model"]["vocab"]
-    assert len(vocab) == BPE_VOCAB_SIZE, len(vocab)
-    assert vocab[IP_TOKEN] == 0 and vocab[PAD_TOKEN] == 1
-
-    def added(i, content, special, normalized):
-        return {"id": i, "content": content, "single_word": False, "lstrip": False, "rstrip": False,
-                "normalized": normalized, "special": special}
-
-    # Mirror the OLMoE tokenizer.json: added tokens also live in model.vocab with their raw
-    # content; merges are "a b" strings; |||IP_ADDRESS||| is not special (normalized);
-    # <|padding|> and <|endoftext|> are special (not normalized); runs of spaces are added,
-    # non-special, normalized tokens (extracted before the pre-tokenizer regex).
-    added_tokens = [added(0, IP_TOKEN, False, True), added(1, PAD_TOKEN, True, False)]
-    next_id = BPE_VOCAB_SIZE
-    for s in SPACE_RUNS:
-        vocab[s] = next_id
-        added_tokens.append(added(next_id, s, False, True))
-        next_id += 1
-    vocab[EOS_TOKEN] = next_id
-    added_tokens.append(added(next_id, EOS_TOKEN, True, False))
-    j["added_tokens"] = added_tokens
-    merges = j["model"]["merges"]
-    j["model"]["merges"] = [m if isinstance(m, str) else " ".join(m) for m in merges]
-    j["model"]["continuing_subword_prefix"] = None
-    j["model"]["end_of_word_suffix"] = None
-    text = json.dumps(j, ensure_ascii=False, indent=2) + "\n"
-    tok2 = Tokenizer.from_str(text)  # validates the edited JSON
-    assert tok2.get_vocab_size(with_added_tokens=True) == next_id + 1
-    return text, tok2, next_id + 1
+    return olmoe_bpe.train([TRAIN_TEXT], BPE_VOCAB_SIZE, min_frequency=1)
 
 
 def tokenizer_config(n_vocab_tok):
-    j = json.loads(TOKENIZER_JSON)
-    decoder = {}
-    for a in j["added_tokens"]:
-        decoder[str(a["id"])] = {k: a[k] for k in ("content", "lstrip", "normalized", "rstrip", "single_word", "special")}
-    return {
-        "add_bos_token": False,
-        "add_eos_token": False,
-        "add_prefix_space": False,
-        "added_tokens_decoder": decoder,
-        "bos_token": EOS_TOKEN,
-        "chat_template": CHAT_TEMPLATE,
-        "clean_up_tokenization_spaces": False,
-        "eos_token": EOS_TOKEN,
-        "model_max_length": 4096,
-        "pad_token": PAD_TOKEN,
-        "tokenizer_class": "GPTNeoXTokenizer",
-        "unk_token": None,
-    }
+    return olmoe_bpe.tokenizer_config(TOKENIZER_JSON, 4096)
 
 
 def hexs(s):

@@ -889,7 +889,18 @@ typedef struct olmoe__kernels {
     /* Several rows at once, equal bit for bit to dot_q8_0 / dot_q4_0 row by row. SIMD paths take
        4 rows per pass and share the activation's loads, scales and Q4_0 correction among them. */
     olmoe__dotr_fn dotr_q8_0, dotr_q4_0;
+    /* Optional (NULL where a path has none): a second activation layout made once per Q8_0
+       activation (prep_q8: the Q8_0 blocks at xq -> the layout at xq + olmoe__xp_offset(n)), and
+       a rows x tokens Q4_0 kernel reading it: y[t][i] = row i . activation t for the nr rows at
+       w + i * ws and the nt activations xq[t] (each with its layout after it). Every (row,
+       token) value is the same bit for bit whatever nr, nt and the row's neighbours are. */
+    void (*prep_q8)(const void *xq, void *xp, int n);
+    void (*mm_q4_0)(int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y);
 } olmoe__kernels;
+/* Where an activation's second layout starts (after its Q8_0 blocks, 64-byte aligned when the
+   record is) and its size: 384 bytes per 8 blocks (see olmoe__prep_q8_avx512). */
+static size_t olmoe__xp_offset(int64_t n) { return ((size_t)(n / 32) * 34 + 63) & ~(size_t)63; }
+static size_t olmoe__xp_size(int64_t n) { return (size_t)(n / 256) * 384; }
 #define OLMOE__KERNELS_HAVE_DOTR 1 /* the SIMD tables below fill the dotr entries */
 
 static float olmoe__dot_q8_0_scalar(int n, const void *w, const void *xq) {
@@ -979,7 +990,7 @@ static void olmoe__dotr_q4_0_scalar(int n, int nr, const void *w, size_t ws, con
 static const olmoe__kernels olmoe__kernels_scalar = {
     OLMOE_KERNELS_SCALAR, olmoe__dot_q8_0_scalar, olmoe__dot_q4_0_scalar, olmoe__dot_f32_scalar,
     olmoe__dot_f16_scalar, olmoe__dot_bf16_scalar, olmoe__dot_q6_K_scalar, olmoe__quant_q8_0_scalar,
-    olmoe__dotr_q8_0_scalar, olmoe__dotr_q4_0_scalar
+    olmoe__dotr_q8_0_scalar, olmoe__dotr_q4_0_scalar, NULL, NULL
 };
 
 /* >>kernels_simd: ISA paths (AVX2, AVX-512, NEON), each tagged with a target attribute and
@@ -1354,7 +1365,7 @@ OLMOE__AVX2 static void olmoe__quant_q8_0_avx2(const float *x, void *y, int n) {
 static const olmoe__kernels olmoe__kernels_avx2 = {
     OLMOE_KERNELS_AVX2, olmoe__dot_q8_0_avx2, olmoe__dot_q4_0_avx2, olmoe__dot_f32_avx2,
     olmoe__dot_f16_avx2, olmoe__dot_bf16_avx2, olmoe__dot_q6_K_avx2, olmoe__quant_q8_0_avx2
-    OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2)
+    OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2), NULL, NULL
 };
 
 /* ---- AVX-512 F/BW/VL + VNNI ----------------------------------------------------------------
@@ -1499,10 +1510,158 @@ OLMOE__AVX512 static void olmoe__quant_q8_0_avx512(const float *x, void *y, int 
     }
 }
 
+/* ---- AVX-512 Q4_0 rows x tokens kernel (decode and prefill) ---------------------------------
+   The activation's second layout, per 8 blocks (384 bytes, made once per activation):
+     0    YL0: y_b[0..15] of blocks 0..3      64   YH0: y_b[16..31] of blocks 0..3
+     128  YL1, 192 YH1: the same for blocks 4..7
+     256  16 floats: the blocks' scales as   [d0 d4 d0 d4 | d1 d5 d1 d5 | d2 d6 .. | d3 d7 ..]
+     320  16 int32: 8 sum(y_b), same order  (the -8 of Q4_0, subtracted from the exact sums)
+   A Q4_0 group of 8 blocks (144 bytes) is read with three 64-byte loads; vpermt2w (the block
+   fields lie at even offsets) picks the 4 x 16 nibble bytes of blocks 0..3 and of 4..7 and the
+   8 scales. Rows go in pairs: after vpdpbusd each 128-bit lane holds 4 partials of one block,
+   and one 4x4 transpose-add of (row 0 blocks 0-3, row 0 blocks 4-7, row 1 .., row 1 ..) gives
+   the 16 exact block sums in the order of the scales above; they are scaled and accumulated in
+   fp32 lanes that each belong to one row. The weight side is unpacked once per pair and group
+   and serves up to 16 tokens. A row's result depends only on the row and the activation:
+   tiles of 16, 8, 4, 2 and 1 tokens, and either place in a pair, give the same bits. */
+OLMOE__AVX512 static void olmoe__prep_q8_avx512(const void *xq, void *xp, int n) {
+    const uint8_t *b = (const uint8_t *)xq;
+    uint8_t *o = (uint8_t *)xp;
+    int g, k, L;
+    for (g = 0; g + 8 <= n / 32; g += 8, b += 272, o += 384) {
+        float d[8];
+        int32_t cs[8];
+        for (k = 0; k < 8; k++) {
+            const uint8_t *blk = b + 34 * k;
+            __m256i y = _mm256_loadu_si256((const __m256i *)(blk + 2));
+            d[k] = olmoe__h2f_avx2(blk);
+            memcpy(o + (k < 4 ? 0 : 128) + 16 * (k & 3), blk + 2, 16);
+            memcpy(o + (k < 4 ? 64 : 192) + 16 * (k & 3), blk + 18, 16);
+            cs[k] = 8 * olmoe__hsumi_avx2(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), y), _mm256_set1_epi16(1)));
+        }
+        for (L = 0; L < 4; L++) {
+            float f[4];
+            int32_t c[4];
+            f[0] = f[2] = d[L]; f[1] = f[3] = d[L + 4];
+            c[0] = c[2] = cs[L]; c[1] = c[3] = cs[L + 4];
+            memcpy(o + 256 + 16 * L, f, 16);
+            memcpy(o + 320 + 16 * L, c, 16);
+        }
+    }
+}
+static const int16_t olmoe__q4x_idx[4][32] = {
+    /* nibble words of blocks 0..3 from (bytes 0..63, 64..127) */
+    { 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34, 35 },
+    /* blocks 4..7 from (bytes 64..127, 80..143): word w at w - 32 (w < 64) or w - 8 */
+    { 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 27, 28, 29, 30, 56, 57, 58, 59, 60, 61, 62, 63 },
+    /* scales of blocks L, L + 4 at words 4L, 4L + 1 (first row of a pair), from (0..63, 64..127) */
+    { 0, 36, 0, 0, 9, 45, 0, 0, 18, 54, 0, 0, 27, 63, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+    /* ... at words 4L + 2, 4L + 3 (second row) */
+    { 0, 0, 0, 36, 0, 0, 9, 45, 0, 0, 18, 54, 0, 0, 27, 63, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+};
+OLMOE__AVX512 static inline __m512i olmoe__sum4x4_avx512(__m512i v0, __m512i v1, __m512i v2, __m512i v3) {
+    __m512i t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(v0, v1), _mm512_unpackhi_epi32(v0, v1));
+    __m512i t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(v2, v3), _mm512_unpackhi_epi32(v2, v3));
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+}
+/* Rows a0, a1 (ng groups of 8 blocks) x T tokens (second layouts at xp[t]) into acc[t]. */
+OLMOE__AVX512 static inline __attribute__((always_inline)) void
+olmoe__q4tile_avx512(int ng, const uint8_t *a0, const uint8_t *a1, const uint8_t *const *xp, int T, __m512 *acc) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i iA = _mm512_loadu_si512(olmoe__q4x_idx[0]), iB = _mm512_loadu_si512(olmoe__q4x_idx[1]);
+    const __m512i iS0 = _mm512_loadu_si512(olmoe__q4x_idx[2]), iS1 = _mm512_loadu_si512(olmoe__q4x_idx[3]);
+    int g, t;
+    for (t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    for (g = 0; g < ng; g++, a0 += 144, a1 += 144) {
+        __m512i z0 = _mm512_loadu_si512(a0), z1 = _mm512_loadu_si512(a0 + 64), z2 = _mm512_loadu_si512(a0 + 80);
+        __m512i u0 = _mm512_loadu_si512(a1), u1 = _mm512_loadu_si512(a1 + 64), u2 = _mm512_loadu_si512(a1 + 80);
+        __m512i q0 = _mm512_permutex2var_epi16(z0, iA, z1), q1 = _mm512_permutex2var_epi16(z1, iB, z2);
+        __m512i r0 = _mm512_permutex2var_epi16(u0, iA, u1), r1 = _mm512_permutex2var_epi16(u1, iB, u2);
+        __m512i sc = _mm512_mask_blend_epi16(0xCCCCCCCCu, _mm512_permutex2var_epi16(z0, iS0, z1),
+                                             _mm512_permutex2var_epi16(u0, iS1, u1));
+        __m512 ws = _mm512_cvtph_ps(_mm512_castsi512_si256(sc));
+        __m512i l0 = _mm512_and_si512(q0, m4), h0 = _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4);
+        __m512i l1 = _mm512_and_si512(q1, m4), h1 = _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4);
+        __m512i k0 = _mm512_and_si512(r0, m4), j0 = _mm512_and_si512(_mm512_srli_epi16(r0, 4), m4);
+        __m512i k1 = _mm512_and_si512(r1, m4), j1 = _mm512_and_si512(_mm512_srli_epi16(r1, 4), m4);
+        for (t = 0; t < T; t++) {
+            const uint8_t *p = xp[t] + (size_t)g * 384;
+            const __m512i zz = _mm512_setzero_si512();
+            __m512i yl0 = _mm512_loadu_si512(p), yh0 = _mm512_loadu_si512(p + 64);
+            __m512i yl1 = _mm512_loadu_si512(p + 128), yh1 = _mm512_loadu_si512(p + 192);
+            __m512i v0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, l0, yl0), h0, yh0);
+            __m512i v1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, l1, yl1), h1, yh1);
+            __m512i v2 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, k0, yl0), j0, yh0);
+            __m512i v3 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, k1, yl1), j1, yh1);
+            __m512i s = _mm512_sub_epi32(olmoe__sum4x4_avx512(v0, v1, v2, v3), _mm512_loadu_si512(p + 320));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(ws, _mm512_loadu_ps((const float *)(p + 256))), acc[t]);
+        }
+    }
+}
+/* The two rows' sums from an accumulator: [row 0, row 1], the same order of additions for both. */
+OLMOE__AVX512 static inline __m128 olmoe__q4tile_sum_avx512(__m512 a) {
+    __m512 b = _mm512_add_ps(a, _mm512_permute_ps(a, 0xB1));
+    __m256 c = _mm256_add_ps(_mm512_castps512_ps256(b), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(b), 1)));
+    __m128 d = _mm_add_ps(_mm256_castps256_ps128(c), _mm256_extractf128_ps(c, 1));
+    return _mm_shuffle_ps(d, d, 0x08); /* lanes 0 and 2 */
+}
+/* The blocks after the last full group, one at a time (as the single-row dots do). */
+OLMOE__AVX512 static float olmoe__q4tail_avx512(int i, int nb, const uint8_t *a, const uint8_t *b) {
+    float tail = 0.0f;
+    for (a += (size_t)i * 18, b += (size_t)i * 34; i < nb; i++, a += 18, b += 34)
+        tail += (float)olmoe__hsumi_avx2(olmoe__q4blk_vnni(a, b)) * (olmoe__h2f_avx2(a) * olmoe__h2f_avx2(b));
+    return tail;
+}
+OLMOE__AVX512 static inline __attribute__((always_inline)) void
+olmoe__q4pair_avx512(int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1, int T, const uint8_t *const *xq,
+                     float *const *y, size_t xo) {
+    int nb = n / 32, ng = nb / 8, t;
+    const uint8_t *xp[16];
+    __m512 acc[16];
+    for (t = 0; t < T; t++) xp[t] = xq[t] + xo;
+    olmoe__q4tile_avx512(ng, a0, a1, xp, T, acc);
+    for (t = 0; t < T; t++) {
+        float r[4];
+        _mm_storeu_ps(r, olmoe__q4tile_sum_avx512(acc[t]));
+        if (ng * 8 < nb) {
+            r[0] += olmoe__q4tail_avx512(ng * 8, nb, a0, xq[t]);
+            r[1] += olmoe__q4tail_avx512(ng * 8, nb, a1, xq[t]);
+        }
+        y[t][i0] = r[0];
+        y[t][i1] = r[1];
+    }
+}
+OLMOE__AVX512 __attribute__((noinline)) static void olmoe__q4pair16_avx512(int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1,
+    const uint8_t *const *xq, float *const *y, size_t xo) { olmoe__q4pair_avx512(n, a0, a1, i0, i1, 16, xq, y, xo); }
+OLMOE__AVX512 __attribute__((noinline)) static void olmoe__q4pair8_avx512(int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1,
+    const uint8_t *const *xq, float *const *y, size_t xo) { olmoe__q4pair_avx512(n, a0, a1, i0, i1, 8, xq, y, xo); }
+OLMOE__AVX512 __attribute__((noinline)) static void olmoe__q4pair4_avx512(int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1,
+    const uint8_t *const *xq, float *const *y, size_t xo) { olmoe__q4pair_avx512(n, a0, a1, i0, i1, 4, xq, y, xo); }
+OLMOE__AVX512 __attribute__((noinline)) static void olmoe__q4pair1_avx512(int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1,
+    const uint8_t *const *xq, float *const *y, size_t xo) { olmoe__q4pair_avx512(n, a0, a1, i0, i1, 1, xq, y, xo); }
+/* Rows paired half the range apart (two sequential streams: adjacent rows interleaved read
+   memory at about half speed on Zen 4); an odd last row pairs with itself. Per pair, the
+   tokens in tiles of 16, 8, 4 and 1. */
+OLMOE__AVX512 static void olmoe__mm_q4_0_avx512(int n, int nr, const void *w, size_t ws, int nt,
+                                                const uint8_t *const *xq, float *const *y) {
+    const uint8_t *W = (const uint8_t *)w;
+    size_t xo = olmoe__xp_offset(n);
+    int h = (nr + 1) / 2, i, t;
+    for (i = 0; i < h; i++) {
+        int i1 = i + h < nr ? i + h : i;
+        const uint8_t *a0 = W + (size_t)i * ws, *a1 = W + (size_t)i1 * ws;
+        for (t = 0; t + 16 <= nt; t += 16) olmoe__q4pair16_avx512(n, a0, a1, i, i1, xq + t, y + t, xo);
+        for (; t + 8 <= nt; t += 8) olmoe__q4pair8_avx512(n, a0, a1, i, i1, xq + t, y + t, xo);
+        for (; t + 4 <= nt; t += 4) olmoe__q4pair4_avx512(n, a0, a1, i, i1, xq + t, y + t, xo);
+        for (; t < nt; t++) olmoe__q4pair1_avx512(n, a0, a1, i, i1, xq + t, y + t, xo);
+    }
+}
+
 static const olmoe__kernels olmoe__kernels_avx512 = {
     OLMOE_KERNELS_AVX512, olmoe__dot_q8_0_avx512, olmoe__dot_q4_0_avx512, olmoe__dot_f32_avx512,
     olmoe__dot_f16_avx512, olmoe__dot_bf16_avx512, olmoe__dot_q6_K_avx512, olmoe__quant_q8_0_avx512
-    OLMOE__DOTR(olmoe__dotr_q8_0_avx512, olmoe__dotr_q4_0_avx512)
+    OLMOE__DOTR(olmoe__dotr_q8_0_avx512, olmoe__dotr_q4_0_avx512),
+    olmoe__prep_q8_avx512, olmoe__mm_q4_0_avx512
 };
 
 #if !defined(__clang__)
@@ -1747,12 +1906,12 @@ static void olmoe__quant_q8_0_neon(const float *x, void *y, int n) {
 static const olmoe__kernels olmoe__kernels_neon = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_neon, olmoe__dot_q4_0_neon, olmoe__dot_f32_neon,
     olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
-    OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon)
+    OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon), NULL, NULL
 };
 static const olmoe__kernels olmoe__kernels_neon_dot = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_dot, olmoe__dot_q4_0_dot, olmoe__dot_f32_neon,
     olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
-    OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot)
+    OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot), NULL, NULL
 };
 
 /* Whether the CPU has the dot-product instructions (FEAT_DotProd). */
@@ -2307,6 +2466,7 @@ struct olmoe_model {
     olmoe__mat tok_embd, output;
     const float *out_norm;
     int any_quant;           /* some matrix needs Q8_0 activations */
+    int any_q4;              /* some matrix is Q4_0 */
     int vocab_only;
     struct olmoe__tokenizer *tok;  /* NULL when the file has no tokenizer */
 };
@@ -2372,6 +2532,7 @@ static olmoe_result olmoe__bind_mat(olmoe_model *m, const char *name, int nd, in
     mat->ne0 = ne0; mat->ne1 = ne1; mat->ne2 = ne2;
     mat->row_bytes = olmoe_type_row_size(t->type, ne0);
     if (t->type == OLMOE_TYPE_Q8_0 || t->type == OLMOE_TYPE_Q4_0) m->any_quant = 1;
+    if (t->type == OLMOE_TYPE_Q4_0) m->any_q4 = 1;
     return OLMOE_OK;
 }
 
@@ -4650,7 +4811,8 @@ struct olmoe_ctx {
     float *rope_cos, *rope_sin;   /* [n_ctx][head_dim/2] */
     /* scratch for n_batch tokens */
     float *x, *h, *qkv, *att, *tmp, *y;
-    uint8_t *hq, *attq;            /* Q8_0 activations */
+    uint8_t *hq, *attq;            /* Q8_0 activations (see olmoe__xq_size) */
+    int xprep;                     /* activation records carry the kernels' second layout */
     float *probs;                  /* [n_batch][E] router probabilities */
     int32_t *sel;                  /* [n_batch][K] selected experts */
     float *selw;                   /* [n_batch][K] their weights */
@@ -4677,6 +4839,11 @@ OLMOE_API olmoe_ctx_params olmoe_ctx_default_params(void) {
 }
 
 static size_t olmoe__q8_size(int64_t n) { return (size_t)(n / 32) * sizeof(olmoe__block_q8_0); }
+/* One quantized activation record of n values: its Q8_0 blocks, then, when the kernels read a
+   second layout of it (c->xprep), that layout from olmoe__xp_offset(n) on. */
+static size_t olmoe__xq_size(const olmoe_ctx *c, int64_t n) {
+    return c->xprep ? olmoe__xp_offset(n) + olmoe__xp_size(n) : olmoe__q8_size(n);
+}
 
 OLMOE_API void olmoe_ctx_free(olmoe_ctx *c) {
     if (!c) return;
@@ -4722,6 +4889,7 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     if (!c->k) { OLMOE_FREE(c); return olmoe__fail(err, en, OLMOE_ERR_UNSUPPORTED, "kernel path %d is not available on this CPU or build", p.kernels); }
     c->n_ctx = p.n_ctx;
     c->n_batch = p.n_batch;
+    c->xprep = c->k->mm_q4_0 && c->k->prep_q8 && m->any_q4;
     B = (size_t)p.n_batch; d = (size_t)cf->n_embd; qd = (size_t)cf->n_head * cf->head_dim;
     kvd = (size_t)cf->n_head_kv * cf->head_dim; F = (size_t)cf->n_ff; E = (size_t)cf->n_expert;
     K = (size_t)cf->n_expert_used; hd2 = (size_t)cf->head_dim / 2;
@@ -4741,8 +4909,8 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     c->att = (float *)olmoe__aligned_alloc(B * qd * 4);
     c->tmp = (float *)olmoe__aligned_alloc(B * d * 4);
     c->y = (float *)olmoe__aligned_alloc(B * d * 4);
-    c->hq = (uint8_t *)olmoe__aligned_alloc(B * olmoe__q8_size((int64_t)OLMOE__MAX(d, qd)) + 64);
-    c->attq = (uint8_t *)olmoe__aligned_alloc(B * olmoe__q8_size((int64_t)qd) + 64);
+    c->hq = (uint8_t *)olmoe__aligned_alloc(B * olmoe__xq_size(c, (int64_t)OLMOE__MAX(d, qd)) + 64);
+    c->attq = (uint8_t *)olmoe__aligned_alloc(B * olmoe__xq_size(c, (int64_t)qd) + 64);
     c->probs = (float *)olmoe__aligned_alloc(B * E * 4);
     c->sel = (int32_t *)olmoe__aligned_alloc(B * K * 4);
     c->selw = (float *)olmoe__aligned_alloc(B * K * 4);
@@ -4750,7 +4918,7 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     c->ex_start = (int32_t *)olmoe__aligned_alloc((E + 1) * 4);
     c->ex_rows = (int32_t *)olmoe__aligned_alloc(B * K * 4);
     c->act = (float *)olmoe__aligned_alloc(B * K * F * 4);
-    c->actq = (uint8_t *)olmoe__aligned_alloc(B * K * olmoe__q8_size((int64_t)F) + 64);
+    c->actq = (uint8_t *)olmoe__aligned_alloc(B * K * olmoe__xq_size(c, (int64_t)F) + 64);
     c->dn = (float *)olmoe__aligned_alloc(B * K * d * 4);
     c->scores = (float *)olmoe__aligned_alloc_z((size_t)p.n_threads * (size_t)p.n_ctx * 4, 0);
     c->logits_cap = 1;
@@ -4961,6 +5129,22 @@ static void olmoe__mm_worker(void *arg, int ith, int nth) {
             M = j->mat[mi];
             nr = OLMOE__MIN(r1 - r0, M->ne1 - rr);
             if (j->n_tok > 1) nr = OLMOE__MIN(nr, 64);
+            if (M->type == OLMOE_TYPE_Q4_0 && j->c->xprep) {
+                /* every token over these rows, 64 tokens per call */
+                const uint8_t *xq[64];
+                float *y[64];
+                int t0, nt;
+                for (t0 = 0; t0 < j->n_tok; t0 += nt) {
+                    nt = OLMOE__MIN(j->n_tok - t0, 64);
+                    for (t = 0; t < nt; t++) {
+                        xq[t] = j->xq + (size_t)(t0 + t) * j->xq_stride;
+                        y[t] = j->y + (size_t)(t0 + t) * j->y_stride + (size_t)(off + rr);
+                    }
+                    k->mm_q4_0((int)M->ne0, (int)nr, M->data + (uint64_t)rr * M->row_bytes, (size_t)M->row_bytes, nt, xq, y);
+                }
+                r0 += nr;
+                continue;
+            }
             for (t = 0; t < j->n_tok; t++) {
                 olmoe__rows_dot(k, M->type, (int)M->ne0, (size_t)M->row_bytes, M->data + (uint64_t)rr * M->row_bytes, nr,
                                 j->xf + (size_t)t * j->xf_stride, j->xq ? j->xq + (size_t)t * j->xq_stride : NULL,
@@ -4977,12 +5161,16 @@ static void olmoe__q_worker(void *arg, int ith, int nth) {
     int64_t a, b, t;
     (void)ith; (void)nth;
     while (olmoe__grab((olmoe__pool *)&j->c->pool, j->n_tok, 1, &a, &b))
-    for (t = a; t < b; t++) j->c->k->quant_q8_0(j->x + (size_t)t * j->xs, j->q + (size_t)t * j->qs, j->n);
+    for (t = a; t < b; t++) {
+        uint8_t *q = j->q + (size_t)t * j->qs;
+        j->c->k->quant_q8_0(j->x + (size_t)t * j->xs, q, j->n);
+        if (j->c->xprep) j->c->k->prep_q8(q, q + olmoe__xp_offset(j->n), j->n);
+    }
 }
 static void olmoe__quantize_batch(olmoe_ctx *c, const float *x, size_t xs, uint8_t *q, int n, int n_tok) {
     olmoe__q_job j;
     if (!c->model->any_quant) return;
-    j.c = c; j.x = x; j.xs = xs; j.q = q; j.qs = olmoe__q8_size(n); j.n = n; j.n_tok = n_tok;
+    j.c = c; j.x = x; j.xs = xs; j.q = q; j.qs = olmoe__xq_size(c, n); j.n = n; j.n_tok = n_tok;
     if (n_tok == 1) olmoe__run_here((olmoe__pool *)&c->pool, olmoe__q_worker, &j);
     else olmoe__pool_run((olmoe__pool *)&c->pool, olmoe__q_worker, &j);
 }
@@ -4995,7 +5183,7 @@ static void olmoe__matmul(olmoe_ctx *c, const olmoe__mat *m0, const olmoe__mat *
     j.mat[0] = m0; j.mat[1] = m1; j.mat[2] = m2;
     j.rows_total = m0->ne1 + (m1 ? m1->ne1 : 0) + (m2 ? m2->ne1 : 0);
     j.xf = xf; j.xf_stride = xf_stride;
-    j.xq = c->model->any_quant ? xq : NULL; j.xq_stride = olmoe__q8_size((int64_t)xf_stride);
+    j.xq = c->model->any_quant ? xq : NULL; j.xq_stride = olmoe__xq_size(c, (int64_t)xf_stride);
     j.y = y; j.y_stride = y_stride;
     j.n_tok = n_tok;
     olmoe__pool_run(&c->pool, olmoe__mm_worker, &j);
@@ -5096,9 +5284,10 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
     const olmoe_config *cf = &c->model->cfg;
     const olmoe__layer *L = j->L;
     int F = cf->n_ff, d = cf->n_embd, Kmax = cf->n_expert_used;
-    size_t qs = olmoe__q8_size(d);
+    int tiled = c->xprep && L->gate_exps.type == OLMOE_TYPE_Q4_0 && L->up_exps.type == OLMOE_TYPE_Q4_0;
+    size_t qs = olmoe__xq_size(c, d);
     int64_t u0, u1;
-    float v[512];
+    float v[64 * 64];
     (void)ith;
     while (olmoe__grab(&c->pool, (int64_t)j->n_used * F, olmoe__chunk((int64_t)j->n_used * F, nth, 4), &u0, &u1))
         while (u0 < u1) {
@@ -5107,6 +5296,28 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
             int nr = (int)OLMOE__MIN(u1 - u0, OLMOE__MIN((int64_t)(F - r), (int64_t)(c->ex_count[e] > 1 ? 64 : 512)));
             const uint8_t *gr = L->gate_exps.data + ((uint64_t)e * F + r) * L->gate_exps.row_bytes;
             const uint8_t *ur = L->up_exps.data + ((uint64_t)e * F + r) * L->up_exps.row_bytes;
+            if (tiled) {
+                /* the expert's tokens 64 at a time, every one over these rows */
+                const uint8_t *xq[64];
+                float *g[64], *vv[64];
+                int i0, nt, t;
+                for (i0 = c->ex_start[e]; i0 < c->ex_start[e] + c->ex_count[e]; i0 += nt) {
+                    nt = OLMOE__MIN(c->ex_start[e] + c->ex_count[e] - i0, nr > 64 ? 1 : 64);
+                    for (t = 0; t < nt; t++) {
+                        int ts = c->ex_rows[i0 + t];
+                        xq[t] = c->hq + (size_t)(ts / Kmax) * qs;
+                        g[t] = c->act + (size_t)ts * F + r;
+                        vv[t] = v + (size_t)t * 64;
+                    }
+                    if (nr > 64) vv[0] = v;
+                    c->k->mm_q4_0(d, nr, gr, (size_t)L->gate_exps.row_bytes, nt, xq, g);
+                    c->k->mm_q4_0(d, nr, ur, (size_t)L->up_exps.row_bytes, nt, xq, vv);
+                    for (t = 0; t < nt; t++)
+                        for (q = 0; q < nr; q++) g[t][q] = olmoe__silu(g[t][q]) * vv[t][q];
+                }
+                u0 += nr;
+                continue;
+            }
             for (i = c->ex_start[e]; i < c->ex_start[e] + c->ex_count[e]; i++) {
                 int ts = c->ex_rows[i], t = ts / Kmax;
                 const float *xf = c->h + (size_t)t * d;
@@ -5126,13 +5337,29 @@ static void olmoe__down_worker(void *arg, int ith, int nth) {
     const olmoe_config *cf = &c->model->cfg;
     const olmoe__layer *L = j->L;
     int F = cf->n_ff, d = cf->n_embd, ui;
-    size_t qs = olmoe__q8_size(F);
+    int tiled = c->xprep && L->down_exps.type == OLMOE_TYPE_Q4_0;
+    size_t qs = olmoe__xq_size(c, F);
     int64_t r0, r1;
     (void)ith;
     while (olmoe__grab(&c->pool, d, olmoe__chunk(d, nth, 4), &r0, &r1))
     for (ui = 0; ui < j->n_used; ui++) {
         int e = j->used[ui], i;
         const uint8_t *dr = L->down_exps.data + ((uint64_t)e * d + (uint64_t)r0) * L->down_exps.row_bytes;
+        if (tiled) {
+            const uint8_t *xq[64];
+            float *y[64];
+            int nt, t;
+            for (i = c->ex_start[e]; i < c->ex_start[e] + c->ex_count[e]; i += nt) {
+                nt = OLMOE__MIN(c->ex_start[e] + c->ex_count[e] - i, 64);
+                for (t = 0; t < nt; t++) {
+                    int ts = c->ex_rows[i + t];
+                    xq[t] = c->actq + (size_t)ts * qs;
+                    y[t] = c->dn + (size_t)ts * d + (size_t)r0;
+                }
+                c->k->mm_q4_0(F, (int)(r1 - r0), dr, (size_t)L->down_exps.row_bytes, nt, xq, y);
+            }
+            continue;
+        }
         for (i = c->ex_start[e]; i < c->ex_start[e] + c->ex_count[e]; i++) {
             int ts = c->ex_rows[i];
             olmoe__rows_dot(c->k, L->down_exps.type, F, (size_t)L->down_exps.row_bytes, dr, r1 - r0,

@@ -879,6 +879,7 @@ typedef float (*olmoe__dot_f_fn)(int n, const void *w, const float *x);
 typedef void (*olmoe__quant_fn)(const float *x, void *y, int n);
 /* y[r * ys] = row r . xq for the nr rows at w + r * ws (Q8_0 or Q4_0 rows, Q8_0 activation). */
 typedef void (*olmoe__dotr_fn)(int n, int nr, const void *w, size_t ws, const void *xq, float *y, size_t ys);
+typedef void (*olmoe__mm_fn)(int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y);
 
 typedef struct olmoe__kernels {
     int id;                     /* OLMOE_KERNELS_* */
@@ -891,11 +892,11 @@ typedef struct olmoe__kernels {
     olmoe__dotr_fn dotr_q8_0, dotr_q4_0;
     /* Optional (NULL where a path has none): a second activation layout made once per Q8_0
        activation (prep_q8: the Q8_0 blocks at xq -> the layout at xq + olmoe__xp_offset(n)), and
-       a rows x tokens Q4_0 kernel reading it: y[t][i] = row i . activation t for the nr rows at
+       rows x tokens Q4_0 and Q8_0 kernels reading it: y[t][i] = row i . activation t for the nr rows at
        w + i * ws and the nt activations xq[t] (each with its layout after it). Every (row,
        token) value is the same bit for bit whatever nr, nt and the row's neighbours are. */
     void (*prep_q8)(const void *xq, void *xp, int n);
-    void (*mm_q4_0)(int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y);
+    olmoe__mm_fn mm_q4_0, mm_q8_0;
 } olmoe__kernels;
 /* Where an activation's second layout starts (after its Q8_0 blocks, 64-byte aligned when the
    record is) and its size: 384 bytes per 8 blocks (see olmoe__prep_q8_avx512). */
@@ -990,7 +991,7 @@ static void olmoe__dotr_q4_0_scalar(int n, int nr, const void *w, size_t ws, con
 static const olmoe__kernels olmoe__kernels_scalar = {
     OLMOE_KERNELS_SCALAR, olmoe__dot_q8_0_scalar, olmoe__dot_q4_0_scalar, olmoe__dot_f32_scalar,
     olmoe__dot_f16_scalar, olmoe__dot_bf16_scalar, olmoe__dot_q6_K_scalar, olmoe__quant_q8_0_scalar,
-    olmoe__dotr_q8_0_scalar, olmoe__dotr_q4_0_scalar, NULL, NULL
+    olmoe__dotr_q8_0_scalar, olmoe__dotr_q4_0_scalar, NULL, NULL, NULL
 };
 
 /* >>kernels_simd: ISA paths (AVX2, AVX-512, NEON), each tagged with a target attribute and
@@ -1365,7 +1366,7 @@ OLMOE__AVX2 static void olmoe__quant_q8_0_avx2(const float *x, void *y, int n) {
 static const olmoe__kernels olmoe__kernels_avx2 = {
     OLMOE_KERNELS_AVX2, olmoe__dot_q8_0_avx2, olmoe__dot_q4_0_avx2, olmoe__dot_f32_avx2,
     olmoe__dot_f16_avx2, olmoe__dot_bf16_avx2, olmoe__dot_q6_K_avx2, olmoe__quant_q8_0_avx2
-    OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2), NULL, NULL
+    OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2), NULL, NULL, NULL
 };
 
 /* ---- AVX-512 F/BW/VL + VNNI ----------------------------------------------------------------
@@ -1523,7 +1524,7 @@ OLMOE__AVX512 static void olmoe__quant_q8_0_avx512(const float *x, void *y, int 
    the 16 exact block sums in the order of the scales above; they are scaled and accumulated in
    fp32 lanes that each belong to one row. The weight side is unpacked once per pair and group
    and serves up to 16 tokens. A row's result depends only on the row and the activation:
-   tiles of 16, 8, 4, 2 and 1 tokens, and either place in a pair, give the same bits. */
+   tiles of 1 to 8 and 16 tokens, and either place in a pair, give the same bits. */
 OLMOE__AVX512 static void olmoe__prep_q8_avx512(const void *xq, void *xp, int n) {
     const uint8_t *b = (const uint8_t *)xq;
     uint8_t *o = (uint8_t *)xp;
@@ -1564,26 +1565,56 @@ OLMOE__AVX512 static inline __m512i olmoe__sum4x4_avx512(__m512i v0, __m512i v1,
     __m512i t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(v2, v3), _mm512_unpackhi_epi32(v2, v3));
     return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
 }
-/* Rows a0, a1 (ng groups of 8 blocks) x T tokens (second layouts at xp[t]) into acc[t]. */
+/* Q8_0 weights, per 8 blocks (272 bytes): the first halves of blocks 0..3 (at 2, 36, 70, 104)
+   from bytes 0..127, the second halves (18, 52, 86, 120) from 8..135, blocks 4..7 the same 136
+   bytes on; weights go in as w ^ 0x80 = w + 128 (vpdpbusd's unsigned operand), so the sums
+   carry 128 sum(y_b) = 16 times the Q4_0 correction. Scales: words 0, 17, 34, 51 of bytes
+   0..127 (and of 136..263) to the words 4L (first row, blocks 0..3), 4L + 1 (blocks 4..7),
+   4L + 2, 4L + 3 (second row). */
+static const int16_t olmoe__q8x_idx[6][32] = {
+    { 1, 2, 3, 4, 5, 6, 7, 8, 18, 19, 20, 21, 22, 23, 24, 25, 35, 36, 37, 38, 39, 40, 41, 42, 52, 53, 54, 55, 56, 57, 58, 59 },
+    { 5, 6, 7, 8, 9, 10, 11, 12, 22, 23, 24, 25, 26, 27, 28, 29, 39, 40, 41, 42, 43, 44, 45, 46, 56, 57, 58, 59, 60, 61, 62, 63 },
+    { 0, 0, 0, 0, 17, 0, 0, 0, 34, 0, 0, 0, 51, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+    { 0, 0, 0, 0, 0, 17, 0, 0, 0, 34, 0, 0, 0, 51, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+    { 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 34, 0, 0, 0, 51, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+    { 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 34, 0, 0, 0, 51, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+};
+/* One row's 8-block group as 4 vectors (blocks 0..3 first and second parts, blocks 4..7 the
+   same) for vpdpbusd's unsigned operand, and its 8 scales placed for slot `second` of a pair. */
 OLMOE__AVX512 static inline __attribute__((always_inline)) void
-olmoe__q4tile_avx512(int ng, const uint8_t *a0, const uint8_t *a1, const uint8_t *const *xp, int T, __m512 *acc) {
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
-    const __m512i iA = _mm512_loadu_si512(olmoe__q4x_idx[0]), iB = _mm512_loadu_si512(olmoe__q4x_idx[1]);
-    const __m512i iS0 = _mm512_loadu_si512(olmoe__q4x_idx[2]), iS1 = _mm512_loadu_si512(olmoe__q4x_idx[3]);
-    int g, t;
+olmoe__xgroup_avx512(int q8, const uint8_t *a, int second, __m512i *l0, __m512i *h0, __m512i *l1, __m512i *h1, __m512i *sc) {
+    if (!q8) {
+        const __m512i m4 = _mm512_set1_epi8(0x0F);
+        __m512i z0 = _mm512_loadu_si512(a), z1 = _mm512_loadu_si512(a + 64), z2 = _mm512_loadu_si512(a + 80);
+        __m512i q0 = _mm512_permutex2var_epi16(z0, _mm512_loadu_si512(olmoe__q4x_idx[0]), z1);
+        __m512i q1 = _mm512_permutex2var_epi16(z1, _mm512_loadu_si512(olmoe__q4x_idx[1]), z2);
+        *sc = _mm512_permutex2var_epi16(z0, _mm512_loadu_si512(olmoe__q4x_idx[2 + second]), z1);
+        *l0 = _mm512_and_si512(q0, m4); *h0 = _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4);
+        *l1 = _mm512_and_si512(q1, m4); *h1 = _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4);
+    } else {
+        const __m512i x80 = _mm512_set1_epi8((char)0x80);
+        const __m512i iA = _mm512_loadu_si512(olmoe__q8x_idx[0]), iB = _mm512_loadu_si512(olmoe__q8x_idx[1]);
+        __m512i z0 = _mm512_loadu_si512(a), z1 = _mm512_loadu_si512(a + 64);
+        __m512i e0 = _mm512_loadu_si512(a + 136), e1 = _mm512_loadu_si512(a + 200);
+        *l0 = _mm512_xor_si512(_mm512_permutex2var_epi16(z0, iA, z1), x80);
+        *h0 = _mm512_xor_si512(_mm512_permutex2var_epi16(_mm512_loadu_si512(a + 8), iB, _mm512_loadu_si512(a + 72)), x80);
+        *l1 = _mm512_xor_si512(_mm512_permutex2var_epi16(e0, iA, e1), x80);
+        *h1 = _mm512_xor_si512(_mm512_permutex2var_epi16(_mm512_loadu_si512(a + 144), iB, _mm512_loadu_si512(a + 208)), x80);
+        *sc = _mm512_mask_blend_epi16(0xAAAAAAAAu, _mm512_permutex2var_epi16(z0, _mm512_loadu_si512(olmoe__q8x_idx[2 + 2 * second]), z1),
+                                      _mm512_permutex2var_epi16(e0, _mm512_loadu_si512(olmoe__q8x_idx[3 + 2 * second]), e1));
+    }
+}
+/* Rows a0, a1 (ng groups of 8 blocks, Q4_0 or Q8_0) x T tokens (second layouts at xp[t]) into acc[t]. */
+OLMOE__AVX512 static inline __attribute__((always_inline)) void
+olmoe__xtile_avx512(int q8, int ng, const uint8_t *a0, const uint8_t *a1, const uint8_t *const *xp, int T, __m512 *acc) {
+    int g, t, gb = q8 ? 272 : 144;
     for (t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
-    for (g = 0; g < ng; g++, a0 += 144, a1 += 144) {
-        __m512i z0 = _mm512_loadu_si512(a0), z1 = _mm512_loadu_si512(a0 + 64), z2 = _mm512_loadu_si512(a0 + 80);
-        __m512i u0 = _mm512_loadu_si512(a1), u1 = _mm512_loadu_si512(a1 + 64), u2 = _mm512_loadu_si512(a1 + 80);
-        __m512i q0 = _mm512_permutex2var_epi16(z0, iA, z1), q1 = _mm512_permutex2var_epi16(z1, iB, z2);
-        __m512i r0 = _mm512_permutex2var_epi16(u0, iA, u1), r1 = _mm512_permutex2var_epi16(u1, iB, u2);
-        __m512i sc = _mm512_mask_blend_epi16(0xCCCCCCCCu, _mm512_permutex2var_epi16(z0, iS0, z1),
-                                             _mm512_permutex2var_epi16(u0, iS1, u1));
-        __m512 ws = _mm512_cvtph_ps(_mm512_castsi512_si256(sc));
-        __m512i l0 = _mm512_and_si512(q0, m4), h0 = _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4);
-        __m512i l1 = _mm512_and_si512(q1, m4), h1 = _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4);
-        __m512i k0 = _mm512_and_si512(r0, m4), j0 = _mm512_and_si512(_mm512_srli_epi16(r0, 4), m4);
-        __m512i k1 = _mm512_and_si512(r1, m4), j1 = _mm512_and_si512(_mm512_srli_epi16(r1, 4), m4);
+    for (g = 0; g < ng; g++, a0 += gb, a1 += gb) {
+        __m512i l0, h0, l1, h1, k0, j0, k1, j1, s0, s1;
+        __m512 ws;
+        olmoe__xgroup_avx512(q8, a0, 0, &l0, &h0, &l1, &h1, &s0);
+        olmoe__xgroup_avx512(q8, a1, 1, &k0, &j0, &k1, &j1, &s1);
+        ws = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_mask_blend_epi16(0xCCCCCCCCu, s0, s1)));
         for (t = 0; t < T; t++) {
             const uint8_t *p = xp[t] + (size_t)g * 384;
             const __m512i zz = _mm512_setzero_si512();
@@ -1593,75 +1624,98 @@ olmoe__q4tile_avx512(int ng, const uint8_t *a0, const uint8_t *a1, const uint8_t
             __m512i v1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, l1, yl1), h1, yh1);
             __m512i v2 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, k0, yl0), j0, yh0);
             __m512i v3 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, k1, yl1), j1, yh1);
-            __m512i s = _mm512_sub_epi32(olmoe__sum4x4_avx512(v0, v1, v2, v3), _mm512_loadu_si512(p + 320));
+            __m512i c = _mm512_loadu_si512(p + 320);
+            __m512i s = _mm512_sub_epi32(olmoe__sum4x4_avx512(v0, v1, v2, v3), q8 ? _mm512_slli_epi32(c, 4) : c);
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(ws, _mm512_loadu_ps((const float *)(p + 256))), acc[t]);
         }
     }
 }
 /* The two rows' sums from an accumulator: [row 0, row 1], the same order of additions for both. */
-OLMOE__AVX512 static inline __m128 olmoe__q4tile_sum_avx512(__m512 a) {
+OLMOE__AVX512 static inline __m128 olmoe__xtile_sum_avx512(__m512 a) {
     __m512 b = _mm512_add_ps(a, _mm512_permute_ps(a, 0xB1));
     __m256 c = _mm256_add_ps(_mm512_castps512_ps256(b), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(b), 1)));
     __m128 d = _mm_add_ps(_mm256_castps256_ps128(c), _mm256_extractf128_ps(c, 1));
     return _mm_shuffle_ps(d, d, 0x08); /* lanes 0 and 2 */
 }
-/* The blocks after the last full group, one at a time (as the single-row dots do). */
-OLMOE__AVX512 static float olmoe__q4tail_avx512(int i, int nb, const uint8_t *a, const uint8_t *b) {
+/* The blocks after the last full group, one at a time (as the single-row dots do). The Q8_0
+   one is exact for activations without -128, which quant_q8_0 never writes. */
+OLMOE__AVX512 static float olmoe__xtail_avx512(int q8, int i, int nb, const uint8_t *a, const uint8_t *b) {
     float tail = 0.0f;
-    for (a += (size_t)i * 18, b += (size_t)i * 34; i < nb; i++, a += 18, b += 34)
-        tail += (float)olmoe__hsumi_avx2(olmoe__q4blk_vnni(a, b)) * (olmoe__h2f_avx2(a) * olmoe__h2f_avx2(b));
+    int wb = q8 ? 34 : 18;
+    for (a += (size_t)i * wb, b += (size_t)i * 34; i < nb; i++, a += wb, b += 34)
+        tail += (float)olmoe__hsumi_avx2(q8 ? olmoe__q8blk_vnni(a, b) : olmoe__q4blk_vnni(a, b)) * (olmoe__h2f_avx2(a) * olmoe__h2f_avx2(b));
     return tail;
 }
 OLMOE__AVX512 static inline __attribute__((always_inline)) void
-olmoe__q4pair_avx512(int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1, int T, const uint8_t *const *xq,
-                     float *const *y, size_t xo) {
+olmoe__xpair_avx512(int q8, int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1, int T, const uint8_t *const *xq,
+                    float *const *y, size_t xo) {
     int nb = n / 32, ng = nb / 8, t;
     const uint8_t *xp[16];
     __m512 acc[16];
     for (t = 0; t < T; t++) xp[t] = xq[t] + xo;
-    olmoe__q4tile_avx512(ng, a0, a1, xp, T, acc);
+    olmoe__xtile_avx512(q8, ng, a0, a1, xp, T, acc);
     for (t = 0; t < T; t++) {
         float r[4];
-        _mm_storeu_ps(r, olmoe__q4tile_sum_avx512(acc[t]));
+        _mm_storeu_ps(r, olmoe__xtile_sum_avx512(acc[t]));
         if (ng * 8 < nb) {
-            r[0] += olmoe__q4tail_avx512(ng * 8, nb, a0, xq[t]);
-            r[1] += olmoe__q4tail_avx512(ng * 8, nb, a1, xq[t]);
+            r[0] += olmoe__xtail_avx512(q8, ng * 8, nb, a0, xq[t]);
+            r[1] += olmoe__xtail_avx512(q8, ng * 8, nb, a1, xq[t]);
         }
         y[t][i0] = r[0];
         y[t][i1] = r[1];
     }
 }
-OLMOE__AVX512 __attribute__((noinline)) static void olmoe__q4pair16_avx512(int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1,
-    const uint8_t *const *xq, float *const *y, size_t xo) { olmoe__q4pair_avx512(n, a0, a1, i0, i1, 16, xq, y, xo); }
-OLMOE__AVX512 __attribute__((noinline)) static void olmoe__q4pair8_avx512(int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1,
-    const uint8_t *const *xq, float *const *y, size_t xo) { olmoe__q4pair_avx512(n, a0, a1, i0, i1, 8, xq, y, xo); }
-OLMOE__AVX512 __attribute__((noinline)) static void olmoe__q4pair4_avx512(int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1,
-    const uint8_t *const *xq, float *const *y, size_t xo) { olmoe__q4pair_avx512(n, a0, a1, i0, i1, 4, xq, y, xo); }
-OLMOE__AVX512 __attribute__((noinline)) static void olmoe__q4pair1_avx512(int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1,
-    const uint8_t *const *xq, float *const *y, size_t xo) { olmoe__q4pair_avx512(n, a0, a1, i0, i1, 1, xq, y, xo); }
+/* One function per weight type and tile size, so each keeps its accumulators in registers. */
+typedef void (*olmoe__xpair_fn)(int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1, const uint8_t *const *xq,
+                                float *const *y, size_t xo);
+#define OLMOE__XPAIR_T(Q, T)                                                                           \
+    OLMOE__AVX512 __attribute__((noinline)) static void olmoe__xpair##Q##_##T##_avx512(                \
+        int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1, const uint8_t *const *xq, float *const *y, size_t xo) { \
+        olmoe__xpair_avx512(Q, n, a0, a1, i0, i1, T, xq, y, xo);                                      \
+    }
+#define OLMOE__XPAIRS(Q)                                                                               \
+    OLMOE__XPAIR_T(Q, 1) OLMOE__XPAIR_T(Q, 2) OLMOE__XPAIR_T(Q, 3) OLMOE__XPAIR_T(Q, 4) OLMOE__XPAIR_T(Q, 5) \
+    OLMOE__XPAIR_T(Q, 6) OLMOE__XPAIR_T(Q, 7) OLMOE__XPAIR_T(Q, 8) OLMOE__XPAIR_T(Q, 16)                  \
+    static const olmoe__xpair_fn olmoe__xpair##Q##_avx512_t[17] = {                                    \
+        NULL, olmoe__xpair##Q##_1_avx512, olmoe__xpair##Q##_2_avx512, olmoe__xpair##Q##_3_avx512,       \
+        olmoe__xpair##Q##_4_avx512, olmoe__xpair##Q##_5_avx512, olmoe__xpair##Q##_6_avx512,             \
+        olmoe__xpair##Q##_7_avx512, olmoe__xpair##Q##_8_avx512, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+        olmoe__xpair##Q##_16_avx512 };
+OLMOE__XPAIRS(0)
+OLMOE__XPAIRS(1)
 /* Rows paired half the range apart (two sequential streams: adjacent rows interleaved read
    memory at about half speed on Zen 4); an odd last row pairs with itself. Per pair, the
-   tokens in tiles of 16, 8, 4 and 1. */
-OLMOE__AVX512 static void olmoe__mm_q4_0_avx512(int n, int nr, const void *w, size_t ws, int nt,
-                                                const uint8_t *const *xq, float *const *y) {
-    const uint8_t *W = (const uint8_t *)w;
+   tokens in tiles of 16, and what is left in one tile of up to 8 or two of up to 8 each. */
+OLMOE__AVX512 static void olmoe__mm_x_avx512(const olmoe__xpair_fn *fn, int n, int nr, const uint8_t *W, size_t ws, int nt,
+                                             const uint8_t *const *xq, float *const *y) {
     size_t xo = olmoe__xp_offset(n);
     int h = (nr + 1) / 2, i, t;
     for (i = 0; i < h; i++) {
         int i1 = i + h < nr ? i + h : i;
         const uint8_t *a0 = W + (size_t)i * ws, *a1 = W + (size_t)i1 * ws;
-        for (t = 0; t + 16 <= nt; t += 16) olmoe__q4pair16_avx512(n, a0, a1, i, i1, xq + t, y + t, xo);
-        for (; t + 8 <= nt; t += 8) olmoe__q4pair8_avx512(n, a0, a1, i, i1, xq + t, y + t, xo);
-        for (; t + 4 <= nt; t += 4) olmoe__q4pair4_avx512(n, a0, a1, i, i1, xq + t, y + t, xo);
-        for (; t < nt; t++) olmoe__q4pair1_avx512(n, a0, a1, i, i1, xq + t, y + t, xo);
+        for (t = 0; t + 16 <= nt; t += 16) fn[16](n, a0, a1, i, i1, xq + t, y + t, xo);
+        if (nt - t > 8) {
+            int h2 = (nt - t + 1) / 2;
+            fn[h2](n, a0, a1, i, i1, xq + t, y + t, xo);
+            t += h2;
+        }
+        if (nt > t) fn[nt - t](n, a0, a1, i, i1, xq + t, y + t, xo);
     }
+}
+OLMOE__AVX512 static void olmoe__mm_q4_0_avx512(int n, int nr, const void *w, size_t ws, int nt,
+                                                const uint8_t *const *xq, float *const *y) {
+    olmoe__mm_x_avx512(olmoe__xpair0_avx512_t, n, nr, (const uint8_t *)w, ws, nt, xq, y);
+}
+OLMOE__AVX512 static void olmoe__mm_q8_0_avx512(int n, int nr, const void *w, size_t ws, int nt,
+                                                const uint8_t *const *xq, float *const *y) {
+    olmoe__mm_x_avx512(olmoe__xpair1_avx512_t, n, nr, (const uint8_t *)w, ws, nt, xq, y);
 }
 
 static const olmoe__kernels olmoe__kernels_avx512 = {
     OLMOE_KERNELS_AVX512, olmoe__dot_q8_0_avx512, olmoe__dot_q4_0_avx512, olmoe__dot_f32_avx512,
     olmoe__dot_f16_avx512, olmoe__dot_bf16_avx512, olmoe__dot_q6_K_avx512, olmoe__quant_q8_0_avx512
     OLMOE__DOTR(olmoe__dotr_q8_0_avx512, olmoe__dotr_q4_0_avx512),
-    olmoe__prep_q8_avx512, olmoe__mm_q4_0_avx512
+    olmoe__prep_q8_avx512, olmoe__mm_q4_0_avx512, olmoe__mm_q8_0_avx512
 };
 
 #if !defined(__clang__)
@@ -1906,12 +1960,12 @@ static void olmoe__quant_q8_0_neon(const float *x, void *y, int n) {
 static const olmoe__kernels olmoe__kernels_neon = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_neon, olmoe__dot_q4_0_neon, olmoe__dot_f32_neon,
     olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
-    OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon), NULL, NULL
+    OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon), NULL, NULL, NULL
 };
 static const olmoe__kernels olmoe__kernels_neon_dot = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_dot, olmoe__dot_q4_0_dot, olmoe__dot_f32_neon,
     olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
-    OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot), NULL, NULL
+    OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot), NULL, NULL, NULL
 };
 
 /* Whether the CPU has the dot-product instructions (FEAT_DotProd). */
@@ -2466,7 +2520,6 @@ struct olmoe_model {
     olmoe__mat tok_embd, output;
     const float *out_norm;
     int any_quant;           /* some matrix needs Q8_0 activations */
-    int any_q4;              /* some matrix is Q4_0 */
     int vocab_only;
     struct olmoe__tokenizer *tok;  /* NULL when the file has no tokenizer */
 };
@@ -2532,7 +2585,6 @@ static olmoe_result olmoe__bind_mat(olmoe_model *m, const char *name, int nd, in
     mat->ne0 = ne0; mat->ne1 = ne1; mat->ne2 = ne2;
     mat->row_bytes = olmoe_type_row_size(t->type, ne0);
     if (t->type == OLMOE_TYPE_Q8_0 || t->type == OLMOE_TYPE_Q4_0) m->any_quant = 1;
-    if (t->type == OLMOE_TYPE_Q4_0) m->any_q4 = 1;
     return OLMOE_OK;
 }
 
@@ -4844,6 +4896,11 @@ static size_t olmoe__q8_size(int64_t n) { return (size_t)(n / 32) * sizeof(olmoe
 static size_t olmoe__xq_size(const olmoe_ctx *c, int64_t n) {
     return c->xprep ? olmoe__xp_offset(n) + olmoe__xp_size(n) : olmoe__q8_size(n);
 }
+/* The rows x tokens kernel for a weight type, or NULL (then rows_dot, token by token). */
+static olmoe__mm_fn olmoe__mm_for(const olmoe_ctx *c, int type) {
+    if (!c->xprep) return NULL;
+    return type == OLMOE_TYPE_Q4_0 ? c->k->mm_q4_0 : type == OLMOE_TYPE_Q8_0 ? c->k->mm_q8_0 : NULL;
+}
 
 OLMOE_API void olmoe_ctx_free(olmoe_ctx *c) {
     if (!c) return;
@@ -4889,7 +4946,7 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     if (!c->k) { OLMOE_FREE(c); return olmoe__fail(err, en, OLMOE_ERR_UNSUPPORTED, "kernel path %d is not available on this CPU or build", p.kernels); }
     c->n_ctx = p.n_ctx;
     c->n_batch = p.n_batch;
-    c->xprep = c->k->mm_q4_0 && c->k->prep_q8 && m->any_q4;
+    c->xprep = c->k->mm_q4_0 && c->k->mm_q8_0 && c->k->prep_q8 && m->any_quant;
     B = (size_t)p.n_batch; d = (size_t)cf->n_embd; qd = (size_t)cf->n_head * cf->head_dim;
     kvd = (size_t)cf->n_head_kv * cf->head_dim; F = (size_t)cf->n_ff; E = (size_t)cf->n_expert;
     K = (size_t)cf->n_expert_used; hd2 = (size_t)cf->head_dim / 2;
@@ -5125,11 +5182,12 @@ static void olmoe__mm_worker(void *arg, int ith, int nth) {
             int64_t rr = r0, off = 0, nr;
             int mi = 0, t;
             const olmoe__mat *M;
+            olmoe__mm_fn mf;
             while (rr >= j->mat[mi]->ne1) { rr -= j->mat[mi]->ne1; off += j->mat[mi]->ne1; mi++; }
             M = j->mat[mi];
             nr = OLMOE__MIN(r1 - r0, M->ne1 - rr);
             if (j->n_tok > 1) nr = OLMOE__MIN(nr, 64);
-            if (M->type == OLMOE_TYPE_Q4_0 && j->c->xprep) {
+            if ((mf = olmoe__mm_for(j->c, M->type)) != NULL) {
                 /* every token over these rows, 64 tokens per call */
                 const uint8_t *xq[64];
                 float *y[64];
@@ -5140,7 +5198,7 @@ static void olmoe__mm_worker(void *arg, int ith, int nth) {
                         xq[t] = j->xq + (size_t)(t0 + t) * j->xq_stride;
                         y[t] = j->y + (size_t)(t0 + t) * j->y_stride + (size_t)(off + rr);
                     }
-                    k->mm_q4_0((int)M->ne0, (int)nr, M->data + (uint64_t)rr * M->row_bytes, (size_t)M->row_bytes, nt, xq, y);
+                    mf((int)M->ne0, (int)nr, M->data + (uint64_t)rr * M->row_bytes, (size_t)M->row_bytes, nt, xq, y);
                 }
                 r0 += nr;
                 continue;
@@ -5284,7 +5342,8 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
     const olmoe_config *cf = &c->model->cfg;
     const olmoe__layer *L = j->L;
     int F = cf->n_ff, d = cf->n_embd, Kmax = cf->n_expert_used;
-    int tiled = c->xprep && L->gate_exps.type == OLMOE_TYPE_Q4_0 && L->up_exps.type == OLMOE_TYPE_Q4_0;
+    olmoe__mm_fn mg = olmoe__mm_for(c, L->gate_exps.type), mu = olmoe__mm_for(c, L->up_exps.type);
+    int tiled = mg && mu;
     size_t qs = olmoe__xq_size(c, d);
     int64_t u0, u1;
     float v[64 * 64];
@@ -5310,8 +5369,8 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
                         vv[t] = v + (size_t)t * 64;
                     }
                     if (nr > 64) vv[0] = v;
-                    c->k->mm_q4_0(d, nr, gr, (size_t)L->gate_exps.row_bytes, nt, xq, g);
-                    c->k->mm_q4_0(d, nr, ur, (size_t)L->up_exps.row_bytes, nt, xq, vv);
+                    mg(d, nr, gr, (size_t)L->gate_exps.row_bytes, nt, xq, g);
+                    mu(d, nr, ur, (size_t)L->up_exps.row_bytes, nt, xq, vv);
                     for (t = 0; t < nt; t++)
                         for (q = 0; q < nr; q++) g[t][q] = olmoe__silu(g[t][q]) * vv[t][q];
                 }
@@ -5337,7 +5396,7 @@ static void olmoe__down_worker(void *arg, int ith, int nth) {
     const olmoe_config *cf = &c->model->cfg;
     const olmoe__layer *L = j->L;
     int F = cf->n_ff, d = cf->n_embd, ui;
-    int tiled = c->xprep && L->down_exps.type == OLMOE_TYPE_Q4_0;
+    olmoe__mm_fn md = olmoe__mm_for(c, L->down_exps.type);
     size_t qs = olmoe__xq_size(c, F);
     int64_t r0, r1;
     (void)ith;
@@ -5345,7 +5404,7 @@ static void olmoe__down_worker(void *arg, int ith, int nth) {
     for (ui = 0; ui < j->n_used; ui++) {
         int e = j->used[ui], i;
         const uint8_t *dr = L->down_exps.data + ((uint64_t)e * d + (uint64_t)r0) * L->down_exps.row_bytes;
-        if (tiled) {
+        if (md) {
             const uint8_t *xq[64];
             float *y[64];
             int nt, t;
@@ -5356,7 +5415,7 @@ static void olmoe__down_worker(void *arg, int ith, int nth) {
                     xq[t] = c->actq + (size_t)ts * qs;
                     y[t] = c->dn + (size_t)ts * d + (size_t)r0;
                 }
-                c->k->mm_q4_0(F, (int)(r1 - r0), dr, (size_t)L->down_exps.row_bytes, nt, xq, y);
+                md(F, (int)(r1 - r0), dr, (size_t)L->down_exps.row_bytes, nt, xq, y);
             }
             continue;
         }

@@ -386,58 +386,64 @@ static void test_dotr(const path *p) {
     if (cases) CHECK(!bad, "%s: dotr_q8_0/q4_0 equal the single-row dots bit for bit (%d cases, strided, unaligned) %s", p->name, cases, where);
 }
 
-/* mm_q4_0 (rows x tokens, reading the activations' second layout made by prep_q8): every value
-   within 1e-6 of the exact reference, equal bit for bit to the same row and token computed
-   alone (nr = nt = 1), so tiles of any size and either place in a row pair agree; nothing
-   written outside the nr outputs of each token. */
+/* mm_q4_0 / mm_q8_0 (rows x tokens, reading the activations' second layout made by prep_q8):
+   every value within 1e-6 of the exact reference, equal bit for bit to the same row and token
+   computed alone (nr = nt = 1), so tiles of any size and either place in a row pair agree;
+   nothing written outside the nr outputs of each token. */
 static void test_mm(const path *p) {
     static const int nbs[] = {1, 7, 8, 9, 16, 17, 64, 65};
     static const int nrs[] = {1, 2, 3, 5, 8, 13};
-    static const int nts[] = {1, 3, 4, 5, 16, 17, 21};
-    enum { MAXNB = 65, MAXR = 13, MAXT = 21 };
-    static uint8_t w[MAXR * (2 * MAXNB * 18 + 2) + 8];
+    static const int nts[] = {1, 3, 4, 5, 9, 16, 17, 21, 31};
+    enum { MAXNB = 65, MAXR = 13, MAXT = 31 };
+    static uint8_t w[MAXR * (2 * MAXNB * 34 + 2) + 8];
     static uint8_t xbuf[MAXT * (MAXNB * 34 + 64 + MAXNB / 8 * 384 + 8) + 64];
     static float ybuf[MAXT][MAXR + 4];
-    int bad = 0, badx = 0, cases = 0, bi, ri, ti;
-    char where[200] = "", wherex[200] = "";
-    if (!p->k->mm_q4_0 || !p->k->prep_q8) { printf("skip %s: mm_q4_0 (not in this path's kernel table)\n", p->name); return; }
-    for (bi = 0; bi < 8; bi++)
-        for (ri = 0; ri < 6; ri++)
-            for (ti = 0; ti < 7; ti++) {
-                int nb = nbs[bi], nr = nrs[ri], nt = nts[ti], n = 32 * nb, r, t;
-                size_t ws = (size_t)18 * nb * (1 + (bi + ri) % 2) + (size_t)(ri % 3 == 2 ? 2 : 0);
-                size_t rec = olmoe__xp_offset(n) + olmoe__xp_size(n) + (size_t)2 * (ti % 2);
-                uint8_t *W = w + 2 * ((bi + ti) % 3), *X = xbuf + 2 * ((bi + ri + ti) % 3);
-                const uint8_t *xq[MAXT];
-                float *y[MAXT];
-                for (r = 0; r < nr; r++) fill_q4(W + (size_t)r * ws, nb, 0);
-                for (t = 0; t < nt; t++) {
-                    uint8_t *q = X + (size_t)t * rec;
-                    fill_q8(q, nb, -128, 127, 0);
-                    p->k->prep_q8(q, q + olmoe__xp_offset(n), n);
-                    xq[t] = q;
-                    y[t] = ybuf[t];
-                    for (r = 0; r < MAXR + 4; r++) ybuf[t][r] = -12345.0f;
-                }
-                p->k->mm_q4_0(n, nr, W, ws, nt, xq, y);
-                for (t = 0; t < nt; t++) {
+    int q8;
+    if (!p->k->mm_q4_0 || !p->k->mm_q8_0 || !p->k->prep_q8) { printf("skip %s: mm_q4_0/mm_q8_0 (not in this path's kernel table)\n", p->name); return; }
+    for (q8 = 0; q8 < 2; q8++) {
+        int bad = 0, badx = 0, cases = 0, bi, ri, ti, wb = q8 ? 34 : 18, type = q8 ? OLMOE_TYPE_Q8_0 : OLMOE_TYPE_Q4_0;
+        char where[200] = "", wherex[200] = "";
+        olmoe__mm_fn mm = q8 ? p->k->mm_q8_0 : p->k->mm_q4_0;
+        for (bi = 0; bi < 8; bi++)
+            for (ri = 0; ri < 6; ri++)
+                for (ti = 0; ti < 9; ti++) {
+                    int nb = nbs[bi], nr = nrs[ri], nt = nts[ti], n = 32 * nb, r, t;
+                    size_t ws = (size_t)wb * nb * (1 + (bi + ri) % 2) + (size_t)(ri % 3 == 2 ? 2 : 0);
+                    size_t rec = olmoe__xp_offset(n) + olmoe__xp_size(n) + (size_t)2 * (ti % 2);
+                    uint8_t *W = w + 2 * ((bi + ti) % 3), *X = xbuf + 2 * ((bi + ri + ti) % 3);
+                    const uint8_t *xq[MAXT];
+                    float *y[MAXT];
                     for (r = 0; r < nr; r++) {
-                        double mag, ref = qdot_ref(OLMOE_TYPE_Q4_0, W + (size_t)r * ws, xq[t], nb, &mag);
-                        float one;
-                        float *py = &one;
-                        if (!close_enough(ybuf[t][r], ref, mag) && !badx++)
-                            snprintf(wherex, sizeof wherex, "n=%d nr=%d nt=%d row %d token %d: %.9g vs %.9g", n, nr, nt, r, t, ybuf[t][r], ref);
-                        p->k->mm_q4_0(n, 1, W + (size_t)r * ws, ws, 1, &xq[t], &py);
-                        if (memcmp(&one, &ybuf[t][r], 4) != 0 && !bad++)
-                            snprintf(where, sizeof where, "n=%d nr=%d nt=%d row %d token %d: %.9g vs alone %.9g", n, nr, nt, r, t, ybuf[t][r], one);
+                        if (q8) fill_q8(W + (size_t)r * ws, nb, -128, 127, 0); else fill_q4(W + (size_t)r * ws, nb, 0);
                     }
-                    for (r = nr; r < MAXR + 4; r++)
-                        if (ybuf[t][r] != -12345.0f && !bad++) snprintf(where, sizeof where, "n=%d nr=%d nt=%d wrote y[%d][%d]", n, nr, nt, t, r);
+                    for (t = 0; t < nt; t++) {
+                        uint8_t *q = X + (size_t)t * rec;
+                        fill_q8(q, nb, q8 ? -127 : -128, 127, 0); /* quant_q8_0 never writes -128 */
+                        p->k->prep_q8(q, q + olmoe__xp_offset(n), n);
+                        xq[t] = q;
+                        y[t] = ybuf[t];
+                        for (r = 0; r < MAXR + 4; r++) ybuf[t][r] = -12345.0f;
+                    }
+                    mm(n, nr, W, ws, nt, xq, y);
+                    for (t = 0; t < nt; t++) {
+                        for (r = 0; r < nr; r++) {
+                            double mag, ref = qdot_ref(type, W + (size_t)r * ws, xq[t], nb, &mag);
+                            float one;
+                            float *py = &one;
+                            if (!close_enough(ybuf[t][r], ref, mag) && !badx++)
+                                snprintf(wherex, sizeof wherex, "n=%d nr=%d nt=%d row %d token %d: %.9g vs %.9g", n, nr, nt, r, t, ybuf[t][r], ref);
+                            mm(n, 1, W + (size_t)r * ws, ws, 1, &xq[t], &py);
+                            if (memcmp(&one, &ybuf[t][r], 4) != 0 && !bad++)
+                                snprintf(where, sizeof where, "n=%d nr=%d nt=%d row %d token %d: %.9g vs alone %.9g", n, nr, nt, r, t, ybuf[t][r], one);
+                        }
+                        for (r = nr; r < MAXR + 4; r++)
+                            if (ybuf[t][r] != -12345.0f && !bad++) snprintf(where, sizeof where, "n=%d nr=%d nt=%d wrote y[%d][%d]", n, nr, nt, t, r);
+                    }
+                    cases++;
                 }
-                cases++;
-            }
-    CHECK(!badx, "%s: mm_q4_0 within 1e-6 of the exact sums (%d shapes, strided, unaligned) %s", p->name, cases, wherex);
-    CHECK(!bad, "%s: mm_q4_0 values equal the row and token computed alone, bit for bit %s", p->name, where);
+        CHECK(!badx, "%s: mm_%s within 1e-6 of the exact sums (%d shapes, strided, unaligned) %s", p->name, q8 ? "q8_0" : "q4_0", cases, wherex);
+        CHECK(!bad, "%s: mm_%s values equal the row and token computed alone, bit for bit %s", p->name, q8 ? "q8_0" : "q4_0", where);
+    }
 }
 
 static void test_dispatch(void) {

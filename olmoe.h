@@ -897,6 +897,7 @@ typedef struct olmoe__kernels {
        token) value is the same bit for bit whatever nr, nt and the row's neighbours are. */
     void (*prep_q8)(const void *xq, void *xp, int n);
     olmoe__mm_fn mm_q4_0, mm_q8_0;
+    void (*axpy_f32)(int n, float a, const float *x, float *y);  /* y += a x (attention's V sum) */
 } olmoe__kernels;
 /* Where an activation's second layout starts (after its Q8_0 blocks, 64-byte aligned when the
    record is) and its size: 384 bytes per 8 blocks (see olmoe__prep_q8_avx512). */
@@ -988,10 +989,15 @@ static void olmoe__dotr_q4_0_scalar(int n, int nr, const void *w, size_t ws, con
     for (r = 0; r < nr; r++) y[(size_t)r * ys] = olmoe__dot_q4_0_scalar(n, (const uint8_t *)w + (size_t)r * ws, xq);
 }
 
+static void olmoe__axpy_f32_scalar(int n, float a, const float *x, float *y) {
+    int i;
+    for (i = 0; i < n; i++) y[i] += a * x[i];
+}
+
 static const olmoe__kernels olmoe__kernels_scalar = {
     OLMOE_KERNELS_SCALAR, olmoe__dot_q8_0_scalar, olmoe__dot_q4_0_scalar, olmoe__dot_f32_scalar,
     olmoe__dot_f16_scalar, olmoe__dot_bf16_scalar, olmoe__dot_q6_K_scalar, olmoe__quant_q8_0_scalar,
-    olmoe__dotr_q8_0_scalar, olmoe__dotr_q4_0_scalar, NULL, NULL, NULL
+    olmoe__dotr_q8_0_scalar, olmoe__dotr_q4_0_scalar, NULL, NULL, NULL, olmoe__axpy_f32_scalar
 };
 
 /* >>kernels_simd: ISA paths (AVX2, AVX-512, NEON), each tagged with a target attribute and
@@ -1363,10 +1369,17 @@ OLMOE__AVX2 static void olmoe__quant_q8_0_avx2(const float *x, void *y, int n) {
     }
 }
 
+OLMOE__AVX2 static void olmoe__axpy_f32_avx2(int n, float a, const float *x, float *y) {
+    __m256 va = _mm256_set1_ps(a);
+    int i;
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
 static const olmoe__kernels olmoe__kernels_avx2 = {
     OLMOE_KERNELS_AVX2, olmoe__dot_q8_0_avx2, olmoe__dot_q4_0_avx2, olmoe__dot_f32_avx2,
     olmoe__dot_f16_avx2, olmoe__dot_bf16_avx2, olmoe__dot_q6_K_avx2, olmoe__quant_q8_0_avx2
-    OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2), NULL, NULL, NULL
+    OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2), NULL, NULL, NULL, olmoe__axpy_f32_avx2
 };
 
 /* ---- AVX-512 F/BW/VL + VNNI ----------------------------------------------------------------
@@ -1523,8 +1536,8 @@ OLMOE__AVX512 static void olmoe__quant_q8_0_avx512(const float *x, void *y, int 
    and one 4x4 transpose-add of (row 0 blocks 0-3, row 0 blocks 4-7, row 1 .., row 1 ..) gives
    the 16 exact block sums in the order of the scales above; they are scaled and accumulated in
    fp32 lanes that each belong to one row. The weight side is unpacked once per pair and group
-   and serves up to 16 tokens. A row's result depends only on the row and the activation:
-   tiles of 1 to 8 and 16 tokens, and either place in a pair, give the same bits. */
+   and serves up to 12 tokens. A row's result depends only on the row and the activation:
+   tiles of 1 to 12 tokens, and either place in a pair, give the same bits. */
 OLMOE__AVX512 static void olmoe__prep_q8_avx512(const void *xq, void *xp, int n) {
     const uint8_t *b = (const uint8_t *)xq;
     uint8_t *o = (uint8_t *)xp;
@@ -1604,10 +1617,13 @@ olmoe__xgroup_avx512(int q8, const uint8_t *a, int second, __m512i *l0, __m512i 
                                       _mm512_permutex2var_epi16(e0, _mm512_loadu_si512(olmoe__q8x_idx[3 + 2 * second]), e1));
     }
 }
-/* Rows a0, a1 (ng groups of 8 blocks, Q4_0 or Q8_0) x T tokens (second layouts at xp[t]) into acc[t]. */
+/* Rows a0, a1 (ng groups of 8 blocks, Q4_0 or Q8_0) x T tokens (second layouts at xp[t]) into acc[t].
+   The token loops are unrolled so that acc[] stays in registers (GCC does not unroll at -O2). */
+#define OLMOE__UNROLL12 _Pragma("GCC unroll 12")
 OLMOE__AVX512 static inline __attribute__((always_inline)) void
 olmoe__xtile_avx512(int q8, int ng, const uint8_t *a0, const uint8_t *a1, const uint8_t *const *xp, int T, __m512 *acc) {
     int g, t, gb = q8 ? 272 : 144;
+    OLMOE__UNROLL12
     for (t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
     for (g = 0; g < ng; g++, a0 += gb, a1 += gb) {
         __m512i l0, h0, l1, h1, k0, j0, k1, j1, s0, s1;
@@ -1615,6 +1631,7 @@ olmoe__xtile_avx512(int q8, int ng, const uint8_t *a0, const uint8_t *a1, const 
         olmoe__xgroup_avx512(q8, a0, 0, &l0, &h0, &l1, &h1, &s0);
         olmoe__xgroup_avx512(q8, a1, 1, &k0, &j0, &k1, &j1, &s1);
         ws = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_mask_blend_epi16(0xCCCCCCCCu, s0, s1)));
+        OLMOE__UNROLL12
         for (t = 0; t < T; t++) {
             const uint8_t *p = xp[t] + (size_t)g * 384;
             const __m512i zz = _mm512_setzero_si512();
@@ -1650,8 +1667,8 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) void
 olmoe__xpair_avx512(int q8, int n, const uint8_t *a0, const uint8_t *a1, int i0, int i1, int T, const uint8_t *const *xq,
                     float *const *y, size_t xo) {
     int nb = n / 32, ng = nb / 8, t;
-    const uint8_t *xp[16];
-    __m512 acc[16];
+    const uint8_t *xp[12];
+    __m512 acc[12];
     for (t = 0; t < T; t++) xp[t] = xq[t] + xo;
     olmoe__xtile_avx512(q8, ng, a0, a1, xp, T, acc);
     for (t = 0; t < T; t++) {
@@ -1675,31 +1692,31 @@ typedef void (*olmoe__xpair_fn)(int n, const uint8_t *a0, const uint8_t *a1, int
     }
 #define OLMOE__XPAIRS(Q)                                                                               \
     OLMOE__XPAIR_T(Q, 1) OLMOE__XPAIR_T(Q, 2) OLMOE__XPAIR_T(Q, 3) OLMOE__XPAIR_T(Q, 4) OLMOE__XPAIR_T(Q, 5) \
-    OLMOE__XPAIR_T(Q, 6) OLMOE__XPAIR_T(Q, 7) OLMOE__XPAIR_T(Q, 8) OLMOE__XPAIR_T(Q, 16)                  \
-    static const olmoe__xpair_fn olmoe__xpair##Q##_avx512_t[17] = {                                    \
+    OLMOE__XPAIR_T(Q, 6) OLMOE__XPAIR_T(Q, 7) OLMOE__XPAIR_T(Q, 8) OLMOE__XPAIR_T(Q, 9) OLMOE__XPAIR_T(Q, 10) \
+    OLMOE__XPAIR_T(Q, 11) OLMOE__XPAIR_T(Q, 12)                                                       \
+    static const olmoe__xpair_fn olmoe__xpair##Q##_avx512_t[13] = {                                    \
         NULL, olmoe__xpair##Q##_1_avx512, olmoe__xpair##Q##_2_avx512, olmoe__xpair##Q##_3_avx512,       \
         olmoe__xpair##Q##_4_avx512, olmoe__xpair##Q##_5_avx512, olmoe__xpair##Q##_6_avx512,             \
-        olmoe__xpair##Q##_7_avx512, olmoe__xpair##Q##_8_avx512, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-        olmoe__xpair##Q##_16_avx512 };
+        olmoe__xpair##Q##_7_avx512, olmoe__xpair##Q##_8_avx512, olmoe__xpair##Q##_9_avx512,             \
+        olmoe__xpair##Q##_10_avx512, olmoe__xpair##Q##_11_avx512, olmoe__xpair##Q##_12_avx512 };
 OLMOE__XPAIRS(0)
 OLMOE__XPAIRS(1)
 /* Rows paired half the range apart (two sequential streams: adjacent rows interleaved read
    memory at about half speed on Zen 4); an odd last row pairs with itself. Per pair, the
-   tokens in tiles of 16, and what is left in one tile of up to 8 or two of up to 8 each. */
+   tokens in as few tiles of at most 12 as can hold them, of sizes that differ by at most 1
+   (at 16 a tile's accumulators no longer fit in the 32 registers). */
 OLMOE__AVX512 static void olmoe__mm_x_avx512(const olmoe__xpair_fn *fn, int n, int nr, const uint8_t *W, size_t ws, int nt,
                                              const uint8_t *const *xq, float *const *y) {
     size_t xo = olmoe__xp_offset(n);
-    int h = (nr + 1) / 2, i, t;
+    int h = (nr + 1) / 2, ntile = (nt + 11) / 12, i, t, k;
     for (i = 0; i < h; i++) {
         int i1 = i + h < nr ? i + h : i;
         const uint8_t *a0 = W + (size_t)i * ws, *a1 = W + (size_t)i1 * ws;
-        for (t = 0; t + 16 <= nt; t += 16) fn[16](n, a0, a1, i, i1, xq + t, y + t, xo);
-        if (nt - t > 8) {
-            int h2 = (nt - t + 1) / 2;
-            fn[h2](n, a0, a1, i, i1, xq + t, y + t, xo);
-            t += h2;
+        for (t = 0, k = 0; k < ntile; k++) {
+            int tt = nt / ntile + (k < nt % ntile);
+            fn[tt](n, a0, a1, i, i1, xq + t, y + t, xo);
+            t += tt;
         }
-        if (nt > t) fn[nt - t](n, a0, a1, i, i1, xq + t, y + t, xo);
     }
 }
 OLMOE__AVX512 static void olmoe__mm_q4_0_avx512(int n, int nr, const void *w, size_t ws, int nt,
@@ -1711,11 +1728,21 @@ OLMOE__AVX512 static void olmoe__mm_q8_0_avx512(int n, int nr, const void *w, si
     olmoe__mm_x_avx512(olmoe__xpair1_avx512_t, n, nr, (const uint8_t *)w, ws, nt, xq, y);
 }
 
+OLMOE__AVX512 static void olmoe__axpy_f32_avx512(int n, float a, const float *x, float *y) {
+    __m512 va = _mm512_set1_ps(a);
+    int i;
+    for (i = 0; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+    }
+}
+
 static const olmoe__kernels olmoe__kernels_avx512 = {
     OLMOE_KERNELS_AVX512, olmoe__dot_q8_0_avx512, olmoe__dot_q4_0_avx512, olmoe__dot_f32_avx512,
     olmoe__dot_f16_avx512, olmoe__dot_bf16_avx512, olmoe__dot_q6_K_avx512, olmoe__quant_q8_0_avx512
     OLMOE__DOTR(olmoe__dotr_q8_0_avx512, olmoe__dotr_q4_0_avx512),
-    olmoe__prep_q8_avx512, olmoe__mm_q4_0_avx512, olmoe__mm_q8_0_avx512
+    olmoe__prep_q8_avx512, olmoe__mm_q4_0_avx512, olmoe__mm_q8_0_avx512, olmoe__axpy_f32_avx512
 };
 
 #if !defined(__clang__)
@@ -1957,15 +1984,21 @@ static void olmoe__quant_q8_0_neon(const float *x, void *y, int n) {
     }
 }
 
+static void olmoe__axpy_f32_neon(int n, float a, const float *x, float *y) {
+    int i;
+    for (i = 0; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_n_f32(vld1q_f32(y + i), vld1q_f32(x + i), a));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
 static const olmoe__kernels olmoe__kernels_neon = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_neon, olmoe__dot_q4_0_neon, olmoe__dot_f32_neon,
     olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
-    OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon), NULL, NULL, NULL
+    OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon), NULL, NULL, NULL, olmoe__axpy_f32_neon
 };
 static const olmoe__kernels olmoe__kernels_neon_dot = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_dot, olmoe__dot_q4_0_dot, olmoe__dot_f32_neon,
     olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
-    OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot), NULL, NULL, NULL
+    OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot), NULL, NULL, NULL, olmoe__axpy_f32_neon
 };
 
 /* Whether the CPU has the dot-product instructions (FEAT_DotProd). */
@@ -5275,11 +5308,7 @@ static void olmoe__att_worker(void *arg, int ith, int nth) {
         }
         for (p = 0; p < n; p++) { sc[p] = expf(sc[p] - mx); sum += sc[p]; }
         for (i = 0; i < hd; i++) o[i] = 0.0f;
-        for (p = 0; p < n; p++) {
-            const float *vv = vc + (size_t)p * kvd + (size_t)kvh * hd;
-            float w = sc[p] / sum;
-            for (i = 0; i < hd; i++) o[i] += w * vv[i];
-        }
+        for (p = 0; p < n; p++) c->k->axpy_f32(hd, sc[p] / sum, vc + (size_t)p * kvd + (size_t)kvh * hd, o);
     }
 }
 

@@ -446,6 +446,26 @@ static void test_mm(const path *p) {
     }
 }
 
+/* axpy_f32 (attention's weighted V sum): within 1e-6 of the double sum, odd lengths, unaligned. */
+static void test_axpy(const path *p) {
+    static float x[300], y[300], y0[300];
+    int n, i, bad = 0;
+    char where[120] = "";
+    for (n = 1; n < 290; n += (n < 40 ? 1 : 37)) {
+        float a = rndf() * 2.0f, *X = x + n % 3, *Y = y + (n + 1) % 3;
+        for (i = 0; i < n; i++) { X[i] = rndn(); Y[i] = y0[i] = rndn(); }
+        Y[n] = 777.0f;
+        p->k->axpy_f32(n, a, X, Y);
+        for (i = 0; i < n; i++) {
+            double want = (double)y0[i] + (double)a * X[i];
+            if (fabs(Y[i] - want) > 1e-6 * (fabs(y0[i]) + fabs(a * X[i])) + 1e-30 && !bad++)
+                snprintf(where, sizeof where, "n=%d i=%d: %.9g vs %.9g", n, i, Y[i], want);
+        }
+        if (Y[n] != 777.0f && !bad++) snprintf(where, sizeof where, "n=%d wrote past the end", n);
+    }
+    CHECK(p->k->axpy_f32 && !bad, "%s: axpy_f32 within 1e-6 of y + a x %s", p->name, where);
+}
+
 static void test_dispatch(void) {
     const olmoe__kernels *a = olmoe__pick_kernels(OLMOE_KERNELS_AUTO);
     CHECK(a != NULL, "AUTO picks a table (id %d)", a ? a->id : -1);
@@ -562,6 +582,7 @@ int main(int argc, char **argv) {
         test_q6k(&paths[i]);
         test_dotr(&paths[i]);
         test_mm(&paths[i]);
+        test_axpy(&paths[i]);
     }
     if (do_bench) bench(paths, np);
     return t_finish();

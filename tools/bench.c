@@ -22,6 +22,12 @@
                          step reads at the mean decode position (f32 cache: 2 * n_layer * kv_dim * 4
                          bytes per cached position).
      roofline_tok_s      bandwidth_gbs * 1e9 / bytes_per_token; roofline_frac = decode / roofline.
+                         roofline_frac_bw_max uses the fastest sweep instead of the median (this VM's
+                         bandwidth swings between sweeps: the conservative figure).
+     prefill_gops        prefill_tok_s * 2 * prefill_macs_per_token (attention, router and expert
+                         matrices of one token; the head is left out) / 1e9, against int8_peak_gops:
+                         every thread running 12 chains of the widest int8 dot instruction at once
+                         (int8_peak_form), the best form; prefill_peak_frac = their ratio.
      rss_mb              VmRSS after decode (RssFile: mapped model pages; RssAnon: KV cache, scratch).
      *_cpu_frac          process CPU time / (wall time * THREADS) over the timed evals ("CPU x% of
                          N threads"): time the pool's threads spent spinning or working. Below ~0.95
@@ -222,6 +228,132 @@ static double bench_sweep(const uint8_t *p, size_t n, int nth, bench_read_fn fn,
 
 static volatile uint64_t bench_sink;  /* keeps the bandwidth sums alive */
 
+/* ---- int8 multiply-add peak -------------------------------------------------------------------
+   What the quantized matmuls are bounded by in prefill: 12 independent chains of the CPU's
+   widest int8 dot instruction (vpdpbusd on 512 and 256 bits where the CPU has AVX-512 VNNI,
+   vpmaddubsw + vpmaddwd + vpaddd on 256 bits with AVX2), each form timed on every thread at
+   once; the best form's total, in GOPS (one multiply-add = 2 ops). 0 where none is built. */
+typedef double (*bench_peak_fn)(long iters);
+#ifdef BENCH_X86
+#define BENCH_CHAINS(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7) OP(8) OP(9) OP(10) OP(11)
+#define BENCH_KEEP(V) __asm__ volatile("" : "+v"(V[0]), "+v"(V[1]), "+v"(V[2]), "+v"(V[3]), "+v"(V[4]), "+v"(V[5]), \
+                                          "+v"(V[6]), "+v"(V[7]), "+v"(V[8]), "+v"(V[9]), "+v"(V[10]), "+v"(V[11]))
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static double bench_peak_vnni512(long iters) {
+    __m512i a[12], b = _mm512_set1_epi8(3), c = _mm512_set1_epi8(5);
+    long i;
+    int k;
+    for (k = 0; k < 12; k++) a[k] = _mm512_set1_epi32(k);
+    for (i = 0; i < iters; i++) {
+#define BENCH_OP(k) a[k] = _mm512_dpbusd_epi32(a[k], b, c);
+        BENCH_CHAINS(BENCH_OP)
+#undef BENCH_OP
+        BENCH_KEEP(a);
+    }
+    for (k = 1; k < 12; k++) a[0] = _mm512_add_epi32(a[0], a[k]);
+    bench_sink += (uint64_t)_mm512_reduce_add_epi32(a[0]);
+    return 12.0 * 64 * 2 * (double)iters;
+}
+__attribute__((target("avx2,avx512f,avx512vl,avx512vnni"))) static double bench_peak_vnni256(long iters) {
+    __m256i a[12], b = _mm256_set1_epi8(3), c = _mm256_set1_epi8(5);
+    long i;
+    int k;
+    for (k = 0; k < 12; k++) a[k] = _mm256_set1_epi32(k);
+    for (i = 0; i < iters; i++) {
+#define BENCH_OP(k) a[k] = _mm256_dpbusd_epi32(a[k], b, c);
+        BENCH_CHAINS(BENCH_OP)
+#undef BENCH_OP
+        BENCH_KEEP(a);
+    }
+    for (k = 1; k < 12; k++) a[0] = _mm256_add_epi32(a[0], a[k]);
+    bench_sink += (uint64_t)_mm256_extract_epi32(a[0], 0);
+    return 12.0 * 32 * 2 * (double)iters;
+}
+__attribute__((target("avx2"))) static double bench_peak_avx2(long iters) {
+    __m256i a[12], b = _mm256_set1_epi8(3), c = _mm256_set1_epi8(5), one = _mm256_set1_epi16(1);
+    long i;
+    int k;
+    for (k = 0; k < 12; k++) a[k] = _mm256_set1_epi32(k);
+    for (i = 0; i < iters; i++) {
+#define BENCH_OP(k) a[k] = _mm256_add_epi32(a[k], _mm256_madd_epi16(_mm256_maddubs_epi16(b, c), one));
+        BENCH_CHAINS(BENCH_OP)
+#undef BENCH_OP
+        BENCH_KEEP(a);
+        __asm__ volatile("" : "+v"(b), "+v"(c));
+    }
+    for (k = 1; k < 12; k++) a[0] = _mm256_add_epi32(a[0], a[k]);
+    bench_sink += (uint64_t)_mm256_extract_epi32(a[0], 0);
+    return 12.0 * 32 * 2 * (double)iters;
+}
+#endif
+typedef struct bench_peak_arg { bench_peak_fn fn; long iters; double ops, t0, t1; } bench_peak_arg;
+static void *bench_peak_thread(void *v) {
+    bench_peak_arg *a = (bench_peak_arg *)v;
+    a->t0 = bench_now();
+    a->ops = a->fn(a->iters);
+    a->t1 = bench_now();
+    return NULL;
+}
+/* GOPS of one form on nth threads together (best of 3 runs of about 50 ms). */
+static double bench_peak_form(bench_peak_fn fn, int nth) {
+    bench_peak_arg a[64];
+    double best = 0;
+    long iters = 1000;
+    int i, run;
+    if (nth > 64) nth = 64;
+    for (;;) {   /* size the run: about 50 ms on one thread */
+        double t = bench_now();
+        fn(iters);
+        t = bench_now() - t;
+        if (t > 0.01 || iters > (1L << 30)) { iters = (long)(iters * (0.05 / (t > 1e-6 ? t : 1e-6))) + 1; break; }
+        iters *= 4;
+    }
+    for (run = 0; run < 3; run++) {
+        double t0 = 1e300, t1 = 0, ops = 0;
+#ifndef _WIN32
+        pthread_t th[64];
+        for (i = 1; i < nth; i++) { a[i].fn = fn; a[i].iters = iters; pthread_create(&th[i], NULL, bench_peak_thread, &a[i]); }
+#else
+        nth = 1;
+#endif
+        a[0].fn = fn; a[0].iters = iters;
+        bench_peak_thread(&a[0]);
+#ifndef _WIN32
+        for (i = 1; i < nth; i++) pthread_join(th[i], NULL);
+#endif
+        for (i = 0; i < nth; i++) { ops += a[i].ops; if (a[i].t0 < t0) t0 = a[i].t0; if (a[i].t1 > t1) t1 = a[i].t1; }
+        if (ops / (t1 - t0) / 1e9 > best) best = ops / (t1 - t0) / 1e9;
+    }
+    return best;
+}
+static double bench_int8_peak(int nth, const char **form) {
+    double best = 0;
+    *form = "none";
+#ifdef BENCH_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+        double g = bench_peak_form(bench_peak_vnni512, nth);
+        if (g > best) { best = g; *form = "vpdpbusd zmm"; }
+        g = bench_peak_form(bench_peak_vnni256, nth);
+        if (g > best) { best = g; *form = "vpdpbusd ymm"; }
+    }
+    if (__builtin_cpu_supports("avx2")) {
+        double g = bench_peak_form(bench_peak_avx2, nth);
+        if (g > best) { best = g; *form = "vpmaddubsw ymm"; }
+    }
+#else
+    (void)nth;
+#endif
+    return best;
+}
+
+/* Multiply-adds of the matrices one prompt token goes through (attention, router, experts;
+   the output head runs for the last token only and is left out). */
+static double bench_macs_per_token(const olmoe_config *cf) {
+    double d = cf->n_embd, qd = (double)cf->n_head * cf->head_dim, kvd = (double)cf->n_head_kv * cf->head_dim;
+    double per_layer = d * qd + 2 * d * kvd + qd * d + (double)cf->n_expert * d + (double)cf->n_expert_used * 3.0 * d * cf->n_ff;
+    return per_layer * cf->n_layer;
+}
+
 /* ---- helpers ---------------------------------------------------------------------------------- */
 static int32_t bench_argmax(const float *v, int n) {
     int i, b = 0;
@@ -287,6 +419,8 @@ int cmd_bench(int argc, char **argv) {
     double kv_cache_mb, mean_len;
     double pre_cpu = 0, pre_wall = 0, dec_cpu = 0, dec_wall = 0;
     double pre_med = 0, dec_med = 0, bw_med = 0, bwf_med = 0, roof = 0, frac = 0;
+    double macs = 0, pre_gops = 0, peak_gops = 0, frac_bwmax = 0;
+    const char *peak_form = "none";
     bench_read_fn rfn;
     uint8_t *bwbuf = NULL;
     size_t bwn = 0;
@@ -407,6 +541,12 @@ int cmd_bench(int argc, char **argv) {
         pre_med = bench_median(pre, reps);
         printf("prefill %d tokens: %.2f tok/s (median of %d; min %.2f, max %.2f); CPU %.0f%% of %d threads\n", P, pre_med, reps,
                bench_min(pre, reps), bench_max(pre, reps), 100 * pre_cpu / (pre_wall * threads), threads);
+        macs = bench_macs_per_token(cf);
+        pre_gops = pre_med * macs * 2 / 1e9;
+        peak_gops = bench_int8_peak(threads, &peak_form);
+        if (peak_gops > 0)
+            printf("prefill matmuls: %.0f GOPS (%.2f G multiply-adds a token) = %.0f%% of the int8 peak, %.0f GOPS on %d threads (%s)\n",
+                   pre_gops, macs / 1e9, 100 * pre_gops / peak_gops, peak_gops, threads, peak_form);
         fflush(stdout);
     }
 
@@ -480,11 +620,13 @@ int cmd_bench(int argc, char **argv) {
     if (bw_med > 0) {
         roof = bw_med * 1e9 / (double)(wbytes + kvbytes);
         frac = roof > 0 ? dec_med / roof : 0;
+        frac_bwmax = bench_max(bw, n_bw) > 0 ? dec_med / (bench_max(bw, n_bw) * 1e9 / (double)(wbytes + kvbytes)) : 0;
     }
     printf("bytes per token: %.1f MB weights + %.2f MB KV cache (f32, %.1f positions on average) = %.1f MB\n", wbytes / 1e6,
            kvbytes / 1e6, mean_len, (wbytes + kvbytes) / 1e6);
     if (bw_med > 0 && N > 0)
-        printf("decode %.2f tok/s = %.1f%% of the %.1f GB/s roofline (%.1f tok/s)\n", dec_med, 100 * frac, bw_med, roof);
+        printf("decode %.2f tok/s = %.1f%% of the %.1f GB/s roofline (%.1f tok/s); %.1f%% of the best sweep's %.1f GB/s\n", dec_med,
+               100 * frac, bw_med, roof, 100 * frac_bwmax, bench_max(bw, n_bw));
     printf("resident after decode: VmRSS %.0f MB (file-backed %.0f, anonymous %.0f; peak %.0f) vs file %.0f MB + KV cache %.1f MB\n",
            mem.rss, mem.file, mem.anon, mem.hwm, olmoe_model_file_size(m) / 1e6, kv_cache_mb);
     la1 = bench_loadavg();
@@ -510,7 +652,11 @@ int cmd_bench(int argc, char **argv) {
            bench_min(bw, n_bw), bench_max(bw, n_bw), bwf_med, do_bw ? bw_mb : 0, bw_name);
     printf(", \"rss_file_mb\": %.1f, \"rss_anon_mb\": %.1f, \"rss_peak_mb\": %.1f, \"kv_cache_mb\": %.2f, \"n_ctx\": %d",
            mem.file, mem.anon, mem.hwm, kv_cache_mb, n_ctx);
-    printf(", \"page_cache_read_gbs\": %.2f, \"loadavg_start\": %.2f, \"loadavg_end\": %.2f}\n", warm_gbs, la0, la1);
+    printf(", \"page_cache_read_gbs\": %.2f, \"loadavg_start\": %.2f, \"loadavg_end\": %.2f", warm_gbs, la0, la1);
+    printf(", \"roofline_frac_bw_max\": %.4f, \"prefill_macs_per_token\": %.0f, \"prefill_gops\": %.1f, \"int8_peak_gops\": %.1f, "
+           "\"prefill_peak_frac\": %.4f", frac_bwmax, macs, pre_gops, peak_gops, peak_gops > 0 ? pre_gops / peak_gops : 0.0);
+    bench_json_str(stdout, "int8_peak_form", peak_form);
+    printf("}\n");
     bench_sink = sink;
     olmoe_ctx_free(c);
     olmoe_model_free(m);

@@ -5361,7 +5361,7 @@ static void olmoe__route_select_worker(void *arg, int ith, int nth) {
 }
 
 /* Expert gate|up phase: work units are (used expert, ffn row) pairs, split evenly. */
-typedef struct olmoe__moe_job { olmoe_ctx *c; const olmoe__layer *L; int n_used, K; const int32_t *used; } olmoe__moe_job;
+typedef struct olmoe__moe_job { olmoe_ctx *c; const olmoe__layer *L; int n_used, K, n_tok; const int32_t *used; } olmoe__moe_job;
 
 static float olmoe__silu(float x) { return x / (1.0f + expf(-x)); }
 
@@ -5377,7 +5377,10 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
     int64_t u0, u1;
     float v[64 * 64];
     (void)ith;
-    while (olmoe__grab(&c->pool, (int64_t)j->n_used * F, olmoe__chunk((int64_t)j->n_used * F, nth, 4), &u0, &u1))
+    /* a batch's experts have unequal token counts: small grabs (one 64-row block) keep the
+       threads' shares even; one token's rows cost the same everywhere */
+    int64_t ch = j->n_tok > 1 ? 64 : olmoe__chunk((int64_t)j->n_used * F, nth, 4);
+    while (olmoe__grab(&c->pool, (int64_t)j->n_used * F, ch, &u0, &u1))
         while (u0 < u1) {
             /* rows r .. r + nr - 1 of one expert's gate and up matrices */
             int e = j->used[u0 / F], r = (int)(u0 % F), i, q;
@@ -5429,7 +5432,9 @@ static void olmoe__down_worker(void *arg, int ith, int nth) {
     size_t qs = olmoe__xq_size(c, F);
     int64_t r0, r1;
     (void)ith;
-    while (olmoe__grab(&c->pool, d, olmoe__chunk(d, nth, 4), &r0, &r1))
+    /* one token: two grabs per thread, so each expert's rows are read as long sequential streams
+       (16 grabs measured 20% slower for this phase); a batch: 32 rows a grab, for balance */
+    while (olmoe__grab(&c->pool, d, j->n_tok > 1 ? 32 : OLMOE__MAX(d / (2 * nth), 4), &r0, &r1))
     for (ui = 0; ui < j->n_used; ui++) {
         int e = j->used[ui], i;
         const uint8_t *dr = L->down_exps.data + ((uint64_t)e * d + (uint64_t)r0) * L->down_exps.row_bytes;
@@ -5515,7 +5520,7 @@ static void olmoe__moe(olmoe_ctx *c, const olmoe__layer *L, int n_tok) {
             c->route_fn(&ri, c->route_user);
         }
     }
-    mj.c = c; mj.L = L; mj.n_used = n_used; mj.K = K; mj.used = used;
+    mj.c = c; mj.L = L; mj.n_used = n_used; mj.K = K; mj.n_tok = n_tok; mj.used = used;
     olmoe__pool_run(&c->pool, olmoe__gateup_worker, &mj);
     /* quantize the expert hidden vectors of every (token, slot) */
     olmoe__quantize_batch(c, c->act, (size_t)cf->n_ff, c->actq, cf->n_ff, n_tok * Kmax);

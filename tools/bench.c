@@ -235,55 +235,33 @@ static volatile uint64_t bench_sink;  /* keeps the bandwidth sums alive */
    once; the best form's total, in GOPS (one multiply-add = 2 ops). 0 where none is built. */
 typedef double (*bench_peak_fn)(long iters);
 #ifdef BENCH_X86
-#define BENCH_CHAINS(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7) OP(8) OP(9) OP(10) OP(11)
 #define BENCH_KEEP(V) __asm__ volatile("" : "+v"(V[0]), "+v"(V[1]), "+v"(V[2]), "+v"(V[3]), "+v"(V[4]), "+v"(V[5]), \
                                           "+v"(V[6]), "+v"(V[7]), "+v"(V[8]), "+v"(V[9]), "+v"(V[10]), "+v"(V[11]))
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static double bench_peak_vnni512(long iters) {
-    __m512i a[12], b = _mm512_set1_epi8(3), c = _mm512_set1_epi8(5);
-    long i;
-    int k;
-    for (k = 0; k < 12; k++) a[k] = _mm512_set1_epi32(k);
-    for (i = 0; i < iters; i++) {
-#define BENCH_OP(k) a[k] = _mm512_dpbusd_epi32(a[k], b, c);
-        BENCH_CHAINS(BENCH_OP)
-#undef BENCH_OP
-        BENCH_KEEP(a);
+/* One form: 12 chains of ACC = OP(ACC) over vectors of VT (LANES int8 multiply-adds each). */
+#define BENCH_PEAK_FN(NAME, TARGET, VT, SET8, SET32, OP, ADD32, LOW32, LANES)                      \
+    __attribute__((target(TARGET))) static double NAME(long iters) {                               \
+        VT a[12], b = SET8(3), c = SET8(5);                                                         \
+        long i;                                                                                     \
+        int k;                                                                                      \
+        for (k = 0; k < 12; k++) a[k] = SET32(k);                                                   \
+        for (i = 0; i < iters; i++) {                                                               \
+            _Pragma("GCC unroll 12") for (k = 0; k < 12; k++) a[k] = OP(a[k], b, c);                \
+            BENCH_KEEP(a);                                                                          \
+            __asm__ volatile("" : "+v"(b), "+v"(c));                                                \
+        }                                                                                           \
+        for (k = 1; k < 12; k++) a[0] = ADD32(a[0], a[k]);                                          \
+        bench_sink += (uint64_t)(uint32_t)LOW32(a[0]);                                              \
+        return 12.0 * LANES * 2 * (double)iters;                                                    \
     }
-    for (k = 1; k < 12; k++) a[0] = _mm512_add_epi32(a[0], a[k]);
-    bench_sink += (uint64_t)_mm512_reduce_add_epi32(a[0]);
-    return 12.0 * 64 * 2 * (double)iters;
-}
-__attribute__((target("avx2,avx512f,avx512vl,avx512vnni"))) static double bench_peak_vnni256(long iters) {
-    __m256i a[12], b = _mm256_set1_epi8(3), c = _mm256_set1_epi8(5);
-    long i;
-    int k;
-    for (k = 0; k < 12; k++) a[k] = _mm256_set1_epi32(k);
-    for (i = 0; i < iters; i++) {
-#define BENCH_OP(k) a[k] = _mm256_dpbusd_epi32(a[k], b, c);
-        BENCH_CHAINS(BENCH_OP)
-#undef BENCH_OP
-        BENCH_KEEP(a);
-    }
-    for (k = 1; k < 12; k++) a[0] = _mm256_add_epi32(a[0], a[k]);
-    bench_sink += (uint64_t)_mm256_extract_epi32(a[0], 0);
-    return 12.0 * 32 * 2 * (double)iters;
-}
-__attribute__((target("avx2"))) static double bench_peak_avx2(long iters) {
-    __m256i a[12], b = _mm256_set1_epi8(3), c = _mm256_set1_epi8(5), one = _mm256_set1_epi16(1);
-    long i;
-    int k;
-    for (k = 0; k < 12; k++) a[k] = _mm256_set1_epi32(k);
-    for (i = 0; i < iters; i++) {
-#define BENCH_OP(k) a[k] = _mm256_add_epi32(a[k], _mm256_madd_epi16(_mm256_maddubs_epi16(b, c), one));
-        BENCH_CHAINS(BENCH_OP)
-#undef BENCH_OP
-        BENCH_KEEP(a);
-        __asm__ volatile("" : "+v"(b), "+v"(c));
-    }
-    for (k = 1; k < 12; k++) a[0] = _mm256_add_epi32(a[0], a[k]);
-    bench_sink += (uint64_t)_mm256_extract_epi32(a[0], 0);
-    return 12.0 * 32 * 2 * (double)iters;
-}
+#define BENCH_MADDUBS(a, b, c) _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(b, c), _mm256_set1_epi16(1)))
+#define BENCH_LOW256(v) _mm256_extract_epi32(v, 0)
+#define BENCH_LOW512(v) _mm512_reduce_add_epi32(v)
+BENCH_PEAK_FN(bench_peak_vnni512, "avx512f,avx512bw,avx512vnni", __m512i, _mm512_set1_epi8, _mm512_set1_epi32,
+              _mm512_dpbusd_epi32, _mm512_add_epi32, BENCH_LOW512, 64)
+BENCH_PEAK_FN(bench_peak_vnni256, "avx2,avx512f,avx512vl,avx512vnni", __m256i, _mm256_set1_epi8, _mm256_set1_epi32,
+              _mm256_dpbusd_epi32, _mm256_add_epi32, BENCH_LOW256, 32)
+BENCH_PEAK_FN(bench_peak_avx2, "avx2", __m256i, _mm256_set1_epi8, _mm256_set1_epi32, BENCH_MADDUBS, _mm256_add_epi32,
+              BENCH_LOW256, 32)
 #endif
 typedef struct bench_peak_arg { bench_peak_fn fn; long iters; double ops, t0, t1; } bench_peak_arg;
 static void *bench_peak_thread(void *v) {

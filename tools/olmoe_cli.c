@@ -79,6 +79,29 @@ static int cmd_info(int argc, char **argv) {
     uint64_t counts[64] = {0}, bytes[64] = {0};
     if (argc < 2) { fprintf(stderr, "usage: olmoe info MODEL.gguf\n"); return 2; }
     r = olmoe_model_load(argv[1], NULL, &m, err, sizeof err);
+    if (r == OLMOE_ERR_TENSOR_MISSING) {
+        /* a tokenizer-only file (convert --vocab-only: no tensors at all) describes its vocabulary;
+           a file with some of the weights missing stays an error */
+        olmoe_model_params mp = olmoe_model_default_params();
+        char err2[512];
+        mp.vocab_only = 1;
+        if (olmoe_model_load(argv[1], &mp, &m, err2, sizeof err2) == OLMOE_OK) {
+            if (olmoe_model_n_tensors(m) == 0) {
+                c = olmoe_model_config(m);
+                if (olmoe_model_meta_str(m, "general.name", name, sizeof name) < 0) strcpy(name, "(unnamed)");
+                printf("file: %s (%.1f MB)\n", argv[1], olmoe_model_file_size(m) / 1e6);
+                printf("name: %s\n", name);
+                printf("vocab-only: no tensors; it tokenizes but cannot run\n");
+                printf("vocab %d, bos %d, eos %d, pad %d\n", c->n_vocab, c->bos_id, c->eos_id, c->pad_id);
+                if (olmoe_model_meta_str(m, "tokenizer.ggml.model", name, sizeof name) >= 0) printf("tokenizer: %s", name);
+                if (olmoe_model_meta_str(m, "tokenizer.ggml.pre", name, sizeof name) >= 0) printf(", pre-tokenizer %s", name);
+                printf("\n");
+                olmoe_model_free(m);
+                return 0;
+            }
+            olmoe_model_free(m);
+        }
+    }
     if (r != OLMOE_OK) { fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), err); return 1; }
     c = olmoe_model_config(m);
     if (olmoe_model_meta_str(m, "general.name", name, sizeof name) < 0) strcpy(name, "(unnamed)");

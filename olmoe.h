@@ -173,6 +173,8 @@ typedef struct olmoe_ctx_params {
     int n_batch;    /* most tokens evaluated in one pass (longer evals are split); 0 = 256 */
     int n_threads;  /* 0 = all online cores */
     int kernels;    /* OLMOE_KERNELS_*; AUTO picks the best the CPU has */
+    int kv_type;    /* the K/V cache's element: OLMOE_TYPE_F32 (0, the default) or OLMOE_TYPE_F16 (half
+                       the memory and the bytes each decode step reads from it) */
 } olmoe_ctx_params;
 
 typedef struct olmoe_tensor_info {
@@ -222,6 +224,7 @@ OLMOE_API olmoe_result olmoe_ctx_truncate(olmoe_ctx *c, int n_keep);
 OLMOE_API const char *olmoe_ctx_last_error(const olmoe_ctx *c);
 OLMOE_API int  olmoe_ctx_kernels(const olmoe_ctx *c);     /* the OLMOE_KERNELS_* in use */
 OLMOE_API int  olmoe_ctx_n_threads(const olmoe_ctx *c);
+OLMOE_API int  olmoe_ctx_kv_type(const olmoe_ctx *c);     /* OLMOE_TYPE_F32 or OLMOE_TYPE_F16 */
 
 /* ---- experts: opt-out and routing trace ------------------------------------------------ */
 /* Expert opt-out for this context, in every layer: allowed[e] == 0 masks expert e. A masked
@@ -898,6 +901,8 @@ typedef struct olmoe__kernels {
     void (*prep_q8)(const void *xq, void *xp, int n);
     olmoe__mm_fn mm_q4_0, mm_q8_0;
     void (*axpy_f32)(int n, float a, const float *x, float *y);  /* y += a x (attention's V sum) */
+    void (*axpy_f16)(int n, float a, const uint16_t *x, float *y); /* the same, x in fp16 (f16 KV cache) */
+    void (*cvt_f16)(int n, const float *x, uint16_t *y);   /* fp32 -> fp16, as olmoe_fp32_to_fp16 */
 } olmoe__kernels;
 /* Where an activation's second layout starts (after its Q8_0 blocks, 64-byte aligned when the
    record is) and its size: 384 bytes per 8 blocks (see olmoe__prep_q8_avx512). */
@@ -994,10 +999,20 @@ static void olmoe__axpy_f32_scalar(int n, float a, const float *x, float *y) {
     for (i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+static void olmoe__axpy_f16_scalar(int n, float a, const uint16_t *x, float *y) {
+    int i;
+    for (i = 0; i < n; i++) y[i] += a * olmoe_fp16_to_fp32(x[i]);
+}
+static void olmoe__cvt_f16_scalar(int n, const float *x, uint16_t *y) {
+    int i;
+    for (i = 0; i < n; i++) y[i] = olmoe_fp32_to_fp16(x[i]);
+}
+
 static const olmoe__kernels olmoe__kernels_scalar = {
     OLMOE_KERNELS_SCALAR, olmoe__dot_q8_0_scalar, olmoe__dot_q4_0_scalar, olmoe__dot_f32_scalar,
     olmoe__dot_f16_scalar, olmoe__dot_bf16_scalar, olmoe__dot_q6_K_scalar, olmoe__quant_q8_0_scalar,
-    olmoe__dotr_q8_0_scalar, olmoe__dotr_q4_0_scalar, NULL, NULL, NULL, olmoe__axpy_f32_scalar
+    olmoe__dotr_q8_0_scalar, olmoe__dotr_q4_0_scalar, NULL, NULL, NULL, olmoe__axpy_f32_scalar,
+    olmoe__axpy_f16_scalar, olmoe__cvt_f16_scalar
 };
 
 /* >>kernels_simd: ISA paths (AVX2, AVX-512, NEON), each tagged with a target attribute and
@@ -1376,10 +1391,26 @@ OLMOE__AVX2 static void olmoe__axpy_f32_avx2(int n, float a, const float *x, flo
     for (; i < n; i++) y[i] += a * x[i];
 }
 
+/* F16C converts exactly (round to nearest even, subnormals, inf, NaN as the scalar functions). */
+OLMOE__AVX2 static void olmoe__axpy_f16_avx2(int n, float a, const uint16_t *x, float *y) {
+    __m256 va = _mm256_set1_ps(a);
+    int i;
+    for (i = 0; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * olmoe_fp16_to_fp32(x[i]);
+}
+OLMOE__AVX2 static void olmoe__cvt_f16_avx2(int n, const float *x, uint16_t *y) {
+    int i;
+    for (i = 0; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) y[i] = olmoe_fp32_to_fp16(x[i]);
+}
+
 static const olmoe__kernels olmoe__kernels_avx2 = {
     OLMOE_KERNELS_AVX2, olmoe__dot_q8_0_avx2, olmoe__dot_q4_0_avx2, olmoe__dot_f32_avx2,
     olmoe__dot_f16_avx2, olmoe__dot_bf16_avx2, olmoe__dot_q6_K_avx2, olmoe__quant_q8_0_avx2
-    OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2), NULL, NULL, NULL, olmoe__axpy_f32_avx2
+    OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2), NULL, NULL, NULL, olmoe__axpy_f32_avx2,
+    olmoe__axpy_f16_avx2, olmoe__cvt_f16_avx2
 };
 
 /* ---- AVX-512 F/BW/VL + VNNI ----------------------------------------------------------------
@@ -1738,11 +1769,30 @@ OLMOE__AVX512 static void olmoe__axpy_f32_avx512(int n, float a, const float *x,
     }
 }
 
+OLMOE__AVX512 static void olmoe__axpy_f16_avx512(int n, float a, const uint16_t *x, float *y) {
+    __m512 va = _mm512_set1_ps(a);
+    int i;
+    for (i = 0; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + i))), _mm512_loadu_ps(y + i)));
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i));
+        _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(va, v, _mm512_maskz_loadu_ps(m, y + i)));
+    }
+}
+OLMOE__AVX512 static void olmoe__cvt_f16_avx512(int n, const float *x, uint16_t *y) {
+    int i;
+    for (i = 0; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtps_ph(_mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) y[i] = olmoe_fp32_to_fp16(x[i]);
+}
+
 static const olmoe__kernels olmoe__kernels_avx512 = {
     OLMOE_KERNELS_AVX512, olmoe__dot_q8_0_avx512, olmoe__dot_q4_0_avx512, olmoe__dot_f32_avx512,
     olmoe__dot_f16_avx512, olmoe__dot_bf16_avx512, olmoe__dot_q6_K_avx512, olmoe__quant_q8_0_avx512
     OLMOE__DOTR(olmoe__dotr_q8_0_avx512, olmoe__dotr_q4_0_avx512),
-    olmoe__prep_q8_avx512, olmoe__mm_q4_0_avx512, olmoe__mm_q8_0_avx512, olmoe__axpy_f32_avx512
+    olmoe__prep_q8_avx512, olmoe__mm_q4_0_avx512, olmoe__mm_q8_0_avx512, olmoe__axpy_f32_avx512,
+    olmoe__axpy_f16_avx512, olmoe__cvt_f16_avx512
 };
 
 #if !defined(__clang__)
@@ -1990,15 +2040,29 @@ static void olmoe__axpy_f32_neon(int n, float a, const float *x, float *y) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
+static void olmoe__axpy_f16_neon(int n, float a, const uint16_t *x, float *y) {
+    int i;
+    for (i = 0; i + 4 <= n; i += 4)
+        vst1q_f32(y + i, vfmaq_n_f32(vld1q_f32(y + i), vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(x + i))), a));
+    for (; i < n; i++) y[i] += a * olmoe_fp16_to_fp32(x[i]);
+}
+static void olmoe__cvt_f16_neon(int n, const float *x, uint16_t *y) {
+    int i;
+    for (i = 0; i + 4 <= n; i += 4) vst1_u16(y + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
+    for (; i < n; i++) y[i] = olmoe_fp32_to_fp16(x[i]);
+}
+
 static const olmoe__kernels olmoe__kernels_neon = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_neon, olmoe__dot_q4_0_neon, olmoe__dot_f32_neon,
     olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
-    OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon), NULL, NULL, NULL, olmoe__axpy_f32_neon
+    OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon), NULL, NULL, NULL, olmoe__axpy_f32_neon,
+    olmoe__axpy_f16_neon, olmoe__cvt_f16_neon
 };
 static const olmoe__kernels olmoe__kernels_neon_dot = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_dot, olmoe__dot_q4_0_dot, olmoe__dot_f32_neon,
     olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
-    OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot), NULL, NULL, NULL, olmoe__axpy_f32_neon
+    OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot), NULL, NULL, NULL, olmoe__axpy_f32_neon,
+    olmoe__axpy_f16_neon, olmoe__cvt_f16_neon
 };
 
 /* Whether the CPU has the dot-product instructions (FEAT_DotProd). */
@@ -4892,7 +4956,8 @@ struct olmoe_ctx {
     olmoe__pool pool;
     int n_ctx, n_batch, pos;
     /* KV cache: [n_layer][n_ctx][kv_dim] */
-    float *k_cache, *v_cache;
+    void *k_cache, *v_cache;      /* f32 or, with kv_f16, fp16 elements */
+    int kv_f16;
     float *rope_cos, *rope_sin;   /* [n_ctx][head_dim/2] */
     /* scratch for n_batch tokens */
     float *x, *h, *qkv, *att, *tmp, *y;
@@ -4972,6 +5037,8 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     if (p.n_batch > p.n_ctx) p.n_batch = p.n_ctx;
     if (p.n_threads == 0) p.n_threads = olmoe__n_cpus();
     if (p.n_threads > 256) p.n_threads = 256;
+    if (p.kv_type != OLMOE_TYPE_F32 && p.kv_type != OLMOE_TYPE_F16)
+        return olmoe__fail(err, en, OLMOE_ERR_INVALID_ARG, "kv_type %d: the KV cache holds f32 (%d) or f16 (%d)", p.kv_type, OLMOE_TYPE_F32, OLMOE_TYPE_F16);
     c = (olmoe_ctx *)olmoe__calloc(1, sizeof(olmoe_ctx));
     if (!c) return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory");
     c->model = m;
@@ -4983,13 +5050,14 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     B = (size_t)p.n_batch; d = (size_t)cf->n_embd; qd = (size_t)cf->n_head * cf->head_dim;
     kvd = (size_t)cf->n_head_kv * cf->head_dim; F = (size_t)cf->n_ff; E = (size_t)cf->n_expert;
     K = (size_t)cf->n_expert_used; hd2 = (size_t)cf->head_dim / 2;
+    c->kv_f16 = p.kv_type == OLMOE_TYPE_F16;
     {
-        uint64_t kvbytes = (uint64_t)cf->n_layer * (uint64_t)p.n_ctx * kvd * 4;
-        if (kvbytes / ((uint64_t)cf->n_layer * kvd * 4) != (uint64_t)p.n_ctx || kvbytes > (uint64_t)SIZE_MAX / 2) {
+        uint64_t es = c->kv_f16 ? 2 : 4, kvbytes = (uint64_t)cf->n_layer * (uint64_t)p.n_ctx * kvd * es;
+        if (kvbytes / ((uint64_t)cf->n_layer * kvd * es) != (uint64_t)p.n_ctx || kvbytes > (uint64_t)SIZE_MAX / 2) {
             OLMOE_FREE(c); return olmoe__fail(err, en, OLMOE_ERR_OOM, "KV cache too large");
         }
-        c->k_cache = (float *)olmoe__aligned_alloc_z((size_t)kvbytes, 0);
-        c->v_cache = (float *)olmoe__aligned_alloc_z((size_t)kvbytes, 0);
+        c->k_cache = olmoe__aligned_alloc_z((size_t)kvbytes, 0);
+        c->v_cache = olmoe__aligned_alloc_z((size_t)kvbytes, 0);
     }
     c->rope_cos = (float *)olmoe__aligned_alloc((size_t)p.n_ctx * hd2 * 4);
     c->rope_sin = (float *)olmoe__aligned_alloc((size_t)p.n_ctx * hd2 * 4);
@@ -5046,6 +5114,7 @@ OLMOE_API int olmoe_ctx_n_ctx(const olmoe_ctx *c) { return c ? c->n_ctx : 0; }
 OLMOE_API const char *olmoe_ctx_last_error(const olmoe_ctx *c) { return c ? c->err : "context is NULL"; }
 OLMOE_API int olmoe_ctx_kernels(const olmoe_ctx *c) { return c ? c->k->id : 0; }
 OLMOE_API int olmoe_ctx_n_threads(const olmoe_ctx *c) { return c ? c->pool.n : 0; }
+OLMOE_API int olmoe_ctx_kv_type(const olmoe_ctx *c) { return c && c->kv_f16 ? OLMOE_TYPE_F16 : OLMOE_TYPE_F32; }
 
 OLMOE_API olmoe_result olmoe_ctx_truncate(olmoe_ctx *c, int n_keep) {
     if (!c) return OLMOE_ERR_INVALID_ARG;
@@ -5288,8 +5357,9 @@ static void olmoe__att_worker(void *arg, int ith, int nth) {
     const olmoe_config *cf = &c->model->cfg;
     int hd = cf->head_dim, H = cf->n_head, Hkv = cf->n_head_kv, grp = H / Hkv;
     size_t qd = (size_t)H * hd, kvd = (size_t)Hkv * hd, qkvd = qd + 2 * kvd;
-    const float *kc = c->k_cache + (size_t)j->layer * c->n_ctx * kvd;
-    const float *vc = c->v_cache + (size_t)j->layer * c->n_ctx * kvd;
+    size_t es = c->kv_f16 ? 2 : 4;   /* bytes per cached element */
+    const uint8_t *kc = (const uint8_t *)c->k_cache + (size_t)j->layer * c->n_ctx * kvd * es;
+    const uint8_t *vc = (const uint8_t *)c->v_cache + (size_t)j->layer * c->n_ctx * kvd * es;
     float *sc = c->scores + (size_t)ith * c->n_ctx;
     float scale = 1.0f / sqrtf((float)hd);
     int64_t u0, u1, u;
@@ -5301,14 +5371,18 @@ static void olmoe__att_worker(void *arg, int ith, int nth) {
         float *o = c->att + (size_t)t * qd + (size_t)h * hd;
         float mx = -INFINITY, sum = 0.0f;
         for (p = 0; p < n; p++) {
-            const float *kk = kc + (size_t)p * kvd + (size_t)kvh * hd;
-            float s = c->k->dot_f32(hd, kk, q) * scale;
+            const uint8_t *kk = kc + ((size_t)p * kvd + (size_t)kvh * hd) * es;
+            float s = (c->kv_f16 ? c->k->dot_f16(hd, kk, q) : c->k->dot_f32(hd, kk, q)) * scale;
             sc[p] = s;
             if (s > mx) mx = s;
         }
         for (p = 0; p < n; p++) { sc[p] = expf(sc[p] - mx); sum += sc[p]; }
         for (i = 0; i < hd; i++) o[i] = 0.0f;
-        for (p = 0; p < n; p++) c->k->axpy_f32(hd, sc[p] / sum, vc + (size_t)p * kvd + (size_t)kvh * hd, o);
+        for (p = 0; p < n; p++) {
+            const uint8_t *vv = vc + ((size_t)p * kvd + (size_t)kvh * hd) * es;
+            if (c->kv_f16) c->k->axpy_f16(hd, sc[p] / sum, (const uint16_t *)(const void *)vv, o);
+            else c->k->axpy_f32(hd, sc[p] / sum, (const float *)(const void *)vv, o);
+        }
     }
 }
 
@@ -5570,8 +5644,13 @@ static void olmoe__forward_batch(olmoe_ctx *c, const int32_t *tokens, int n_tok,
             olmoe__rmsnorm(k, k, L->k_norm, (int)kvd, eps);
             olmoe__rope(q, H, hd, c->rope_cos + (size_t)pos * hd2, c->rope_sin + (size_t)pos * hd2);
             olmoe__rope(k, Hkv, hd, c->rope_cos + (size_t)pos * hd2, c->rope_sin + (size_t)pos * hd2);
-            memcpy(c->k_cache + ((size_t)l * c->n_ctx + (size_t)pos) * kvd, k, kvd * 4);
-            memcpy(c->v_cache + ((size_t)l * c->n_ctx + (size_t)pos) * kvd, v, kvd * 4);
+            if (c->kv_f16) {
+                c->k->cvt_f16((int)kvd, k, (uint16_t *)c->k_cache + ((size_t)l * c->n_ctx + (size_t)pos) * kvd);
+                c->k->cvt_f16((int)kvd, v, (uint16_t *)c->v_cache + ((size_t)l * c->n_ctx + (size_t)pos) * kvd);
+            } else {
+                memcpy((float *)c->k_cache + ((size_t)l * c->n_ctx + (size_t)pos) * kvd, k, kvd * 4);
+                memcpy((float *)c->v_cache + ((size_t)l * c->n_ctx + (size_t)pos) * kvd, v, kvd * 4);
+            }
         }
         aj.c = c; aj.layer = l; aj.pos0 = c->pos; aj.n_tok = n_tok;
         olmoe__pool_run(&c->pool, olmoe__att_worker, &aj);

@@ -466,6 +466,47 @@ static void test_axpy(const path *p) {
     CHECK(p->k->axpy_f32 && !bad, "%s: axpy_f32 within 1e-6 of y + a x %s", p->name, where);
 }
 
+/* cvt_f16 writes exactly olmoe_fp32_to_fp16's bits (random values over the whole fp16 range and
+   beyond, ties, subnormals, zeros, infinities; NaN stays NaN); axpy_f16 within 1e-6 of y + a x. */
+static void test_f16_cache(const path *p) {
+    static float x[600], y[600], y0[600];
+    static uint16_t h[600], hw[600];
+    int n = 0, i, bad = 0, badn = 0, bada = 0;
+    char where[160] = "";
+    const float special[] = {0.0f, -0.0f, 65504.0f, 65520.0f, -65520.0f, 1e6f, 6.1035156e-05f, 5.9604645e-08f,
+                             2.9802322e-08f, 2.9802326e-08f, 1e-9f, 1.0009765625f, 1.00048828125f, 1.00146484375f};
+    for (i = 0; i < (int)(sizeof special / sizeof special[0]); i++) x[n++] = special[i];
+    x[n++] = INFINITY; x[n++] = -INFINITY;
+    while (n < 597) {
+        uint32_t bits = (uint32_t)rnd();
+        float f;
+        if (n % 3) bits = (bits & 0x807fffffu) | ((uint32_t)rndi(100, 150) << 23); /* around the fp16 range */
+        memcpy(&f, &bits, 4);
+        x[n++] = f;
+    }
+    x[n++] = NAN;
+    for (i = 0; i < n; i++) hw[i] = olmoe_fp32_to_fp16(x[i]);
+    p->k->cvt_f16(n, x, h);
+    for (i = 0; i < n; i++) {
+        if (isnan(x[i])) { if (!isnan(olmoe_fp16_to_fp32(h[i])) && !badn++) snprintf(where, sizeof where, "NaN -> %04x", h[i]); continue; }
+        if (h[i] != hw[i] && !bad++) snprintf(where, sizeof where, "%.9g -> %04x, want %04x", x[i], h[i], hw[i]);
+    }
+    CHECK(!bad && !badn, "%s: cvt_f16 equals olmoe_fp32_to_fp16 on %d values %s", p->name, n, where);
+    for (n = 1; n < 290; n += (n < 40 ? 1 : 37)) {
+        float a = rndf() * 2.0f;
+        for (i = 0; i < n; i++) { hw[i] = olmoe_fp32_to_fp16(rndn()); y[i] = y0[i] = rndn(); }
+        y[n] = 777.0f;
+        p->k->axpy_f16(n, a, hw + n % 2, y);
+        for (i = 0; i < n; i++) {
+            double xv = olmoe_fp16_to_fp32(hw[i + n % 2]), want = (double)y0[i] + (double)a * xv;
+            if (fabs(y[i] - want) > 1e-6 * (fabs(y0[i]) + fabs(a * xv)) + 1e-30 && !bada++)
+                snprintf(where, sizeof where, "n=%d i=%d: %.9g vs %.9g", n, i, y[i], want);
+        }
+        if (y[n] != 777.0f && !bada++) snprintf(where, sizeof where, "n=%d wrote past the end", n);
+    }
+    CHECK(!bada, "%s: axpy_f16 within 1e-6 of y + a x %s", p->name, bada ? where : "");
+}
+
 static void test_dispatch(void) {
     const olmoe__kernels *a = olmoe__pick_kernels(OLMOE_KERNELS_AUTO);
     CHECK(a != NULL, "AUTO picks a table (id %d)", a ? a->id : -1);
@@ -583,6 +624,7 @@ int main(int argc, char **argv) {
         test_dotr(&paths[i]);
         test_mm(&paths[i]);
         test_axpy(&paths[i]);
+        test_f16_cache(&paths[i]);
     }
     if (do_bench) bench(paths, np);
     return t_finish();

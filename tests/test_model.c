@@ -408,6 +408,65 @@ static void test_sampling(const char *fx) {
     olmoe_model_free(m);
 }
 
+/* The f16 KV cache: logits of the f32 weights against HF within a bound (f16 rounding of K and
+   V, measured ~1e-3), and its own exact invariants (one token at a time == whole sequence,
+   2 threads == 1); a kv_type other than f32/f16 is refused. */
+static olmoe_ctx *make_ctx_kv(const olmoe_model *m, int threads, int kv_type) {
+    olmoe_ctx_params cp = olmoe_ctx_default_params();
+    olmoe_ctx *c = NULL;
+    char err[256];
+    cp.n_ctx = 64;
+    cp.n_threads = threads;
+    cp.kv_type = kv_type;
+    if (olmoe_ctx_create(m, &cp, &c, err, sizeof err) != OLMOE_OK) printf("ctx_create: %s\n", err);
+    return c;
+}
+static void test_kv_f16(const char *fx, float bound) {
+    char path[1024], err[512];
+    int32_t tok[64];
+    int n, nref, V, i;
+    float *ref = NULL, *lg, *lg2, maxd = 0, maxd32 = 0;
+    size_t len;
+    char *s;
+    olmoe_model *m = NULL;
+    olmoe_ctx *c, *c2;
+    snprintf(path, sizeof path, "%s/%s/tokens.txt", data_dir, fx);
+    n = load_ids(path, tok, 64);
+    snprintf(path, sizeof path, "%s/%s/logits.txt", data_dir, fx);
+    s = t_read_file(path, &len);
+    nref = s ? t_parse_floats(s, &ref) : 0;
+    free(s);
+    snprintf(path, sizeof path, "%s/%s-f32.gguf", gguf_dir, fx);
+    if (n <= 0 || olmoe_model_load(path, NULL, &m, err, sizeof err) != OLMOE_OK) { CHECK(0, "%s kv f16: load", fx); free(ref); return; }
+    V = olmoe_model_config(m)->n_vocab;
+    lg = (float *)malloc(sizeof(float) * (size_t)n * V);
+    lg2 = (float *)malloc(sizeof(float) * (size_t)n * V);
+    c = make_ctx_kv(m, 1, OLMOE_TYPE_F16);
+    CHECK(c && olmoe_ctx_kv_type(c) == OLMOE_TYPE_F16 && nref == n * V && run_all(c, tok, n, lg, V), "%s kv f16: eval", fx);
+    if (c && nref == n * V) {
+        c2 = make_ctx_kv(m, 1, OLMOE_TYPE_F32);
+        if (c2 && run_all(c2, tok, n, lg2, V))
+            for (i = 0; i < n * V; i++) if (fabsf(lg[i] - lg2[i]) > maxd32) maxd32 = fabsf(lg[i] - lg2[i]);
+        olmoe_ctx_free(c2);
+        for (i = 0; i < n * V; i++) if (!(fabsf(lg[i] - ref[i]) <= maxd)) maxd = isnan(lg[i]) ? INFINITY : fabsf(lg[i] - ref[i]);
+        CHECK(maxd <= bound && maxd32 > 0, "%s kv f16: max|dlogit| vs HF %.3g (bound %.3g); vs the f32 cache %.3g", fx, maxd, bound, maxd32);
+        CHECK(run_incremental(c, tok, n, lg2, V) && memcmp(lg, lg2, sizeof(float) * (size_t)n * V) == 0,
+              "%s kv f16: token-by-token logits bit-identical to whole-sequence logits", fx);
+        c2 = make_ctx_kv(m, 2, OLMOE_TYPE_F16);
+        CHECK(c2 && run_all(c2, tok, n, lg2, V) && memcmp(lg, lg2, sizeof(float) * (size_t)n * V) == 0, "%s kv f16: 2 threads bit-identical to 1", fx);
+        olmoe_ctx_free(c2);
+    }
+    olmoe_ctx_free(c);
+    {
+        olmoe_ctx_params cp = olmoe_ctx_default_params();
+        olmoe_ctx *bad = NULL;
+        cp.kv_type = OLMOE_TYPE_Q8_0;
+        CHECK(olmoe_ctx_create(m, &cp, &bad, err, sizeof err) == OLMOE_ERR_INVALID_ARG && !bad, "kv_type q8_0 refused: %s", err);
+    }
+    olmoe_model_free(m);
+    free(lg); free(lg2); free(ref);
+}
+
 int main(int argc, char **argv) {
     int i;
     if (argc < 3) { fprintf(stderr, "usage: test_model DATA_DIR GGUF_DIR\n"); return 2; }
@@ -431,6 +490,7 @@ int main(int argc, char **argv) {
             olmoe_model_free(m);
         } else CHECK(0, "load %s: %s", path, err);
     }
+    for (i = 0; i < (int)(sizeof fixtures / sizeof fixtures[0]); i++) test_kv_f16(fixtures[i], 0.004f);
     test_routes("flex_b");
     test_score("olmoe_b");
     test_score("flex_b");

@@ -2,7 +2,7 @@
    one model on this machine, in one process.
 
      olmoe bench -m MODEL.gguf [-t THREADS] [-p 128] [-n 64] [-r 3] [--kernels auto|scalar|avx2|avx512|neon]
-                 [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw]
+                 [--kv f32|f16] [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw]
 
    Steps (page cache warm: the file is read through once first, then loaded once as a warm-up):
      load_first_token_s  olmoe_model_load + olmoe_ctx_create + eval of an 8-token prompt.
@@ -373,13 +373,13 @@ static void bench_json_str(FILE *o, const char *key, const char *s) {
 
 static void bench_usage(FILE *f) {
     fprintf(f, "usage: olmoe bench -m MODEL.gguf [-t THREADS] [-p 128] [-n 64] [-r 3] [--kernels auto|scalar|avx2|avx512|neon]\n"
-               "                   [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw]\n"
+               "                   [--kv f32|f16] [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw]\n"
                "prints human-readable lines, then one JSON object as the last line\n");
 }
 
 int cmd_bench(int argc, char **argv) {
     const char *model = NULL, *bw_name = "none";
-    int threads = 0, P = 128, N = 64, reps = 3, kernels = OLMOE_KERNELS_AUTO, bw_mb = 1024, bw_reps = 7;
+    int threads = 0, P = 128, N = 64, reps = 3, kernels = OLMOE_KERNELS_AUTO, kv_type = OLMOE_TYPE_F32, bw_mb = 1024, bw_reps = 7;
     int do_bw = 1, do_file_bw = 1, i, r, n_ctx, first_n = 8;
     char err[512], arch_s[16] = "?";
     const char *type_s = "?";
@@ -394,7 +394,7 @@ int cmd_bench(int argc, char **argv) {
     int32_t *ids = NULL, first_ids[8];
     bench_mem mem;
     uint64_t sink = 0, wbytes, kvbytes;
-    double kv_cache_mb, mean_len;
+    double kv_cache_mb, mean_len, kv_es;
     double pre_cpu = 0, pre_wall = 0, dec_cpu = 0, dec_wall = 0;
     double pre_med = 0, dec_med = 0, bw_med = 0, bwf_med = 0, roof = 0, frac = 0;
     double macs = 0, pre_gops = 0, peak_gops = 0, frac_bwmax = 0;
@@ -419,6 +419,8 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--no-file-bw")) do_file_bw = 0;
         else if (!strcmp(a, "--kernels") && has) {
             if ((kernels = cli_parse_kernels(argv[++i])) < 0) { fprintf(stderr, "bench: unknown kernel path %s\n", argv[i]); return 2; }
+        } else if (!strcmp(a, "--kv") && has) {
+            if ((kv_type = cli_parse_kv(argv[++i])) < 0) { fprintf(stderr, "bench: --kv takes f32 or f16, not %s\n", argv[i]); return 2; }
         } else { fprintf(stderr, "bench: unknown or incomplete option %s\n", a); bench_usage(stderr); return 2; }
     }
     if (!model || threads < 0 || P < 0 || N < 0 || reps < 1 || bw_mb < 1 || bw_reps < 1 || bw_reps > 64) { bench_usage(stderr); return 2; }
@@ -441,6 +443,7 @@ int cmd_bench(int argc, char **argv) {
         cp.n_batch = P > first_n ? P : first_n;
         cp.n_threads = threads;
         cp.kernels = kernels;
+        cp.kv_type = kv_type;
         res = olmoe_ctx_create(m, &cp, &c, err, sizeof err);
         if (res != OLMOE_OK) { fprintf(stderr, "bench: context (%s): %s\n", olmoe_result_str(res), err); olmoe_model_free(m); return 1; }
         for (i = 0; i < first_n; i++) first_ids[i] = (int32_t)((i * 2654435761u + 17u) % (unsigned)cf->n_vocab);
@@ -564,7 +567,8 @@ int cmd_bench(int argc, char **argv) {
     /* 4. resident memory after decode (the bandwidth buffer is freed first) */
     if (bwbuf) { bw_med = bench_median(bw, n_bw); free(bwbuf); bwbuf = NULL; }
     bench_read_mem(&mem);
-    kv_cache_mb = 2.0 * cf->n_layer * (double)n_ctx * cf->n_head_kv * cf->head_dim * 4 / 1e6;
+    kv_es = kv_type == OLMOE_TYPE_F16 ? 2 : 4;
+    kv_cache_mb = 2.0 * cf->n_layer * (double)n_ctx * cf->n_head_kv * cf->head_dim * kv_es / 1e6;
 
     /* 5. bandwidth over a mapping of the model file (page-cache pages, as the model reads them) */
 #ifndef _WIN32
@@ -594,14 +598,14 @@ int cmd_bench(int argc, char **argv) {
     /* 6. roofline */
     wbytes = olmoe_model_bytes_per_token(m);
     mean_len = N > 0 ? 1.0 + (N + 1) / 2.0 : 1.0;   /* decode token i (0-based) attends over i + 2 positions */
-    kvbytes = (uint64_t)(2.0 * cf->n_layer * mean_len * cf->n_head_kv * cf->head_dim * 4);
+    kvbytes = (uint64_t)(2.0 * cf->n_layer * mean_len * cf->n_head_kv * cf->head_dim * kv_es);
     if (bw_med > 0) {
         roof = bw_med * 1e9 / (double)(wbytes + kvbytes);
         frac = roof > 0 ? dec_med / roof : 0;
         frac_bwmax = bench_max(bw, n_bw) > 0 ? dec_med / (bench_max(bw, n_bw) * 1e9 / (double)(wbytes + kvbytes)) : 0;
     }
-    printf("bytes per token: %.1f MB weights + %.2f MB KV cache (f32, %.1f positions on average) = %.1f MB\n", wbytes / 1e6,
-           kvbytes / 1e6, mean_len, (wbytes + kvbytes) / 1e6);
+    printf("bytes per token: %.1f MB weights + %.2f MB KV cache (%s, %.1f positions on average) = %.1f MB\n", wbytes / 1e6,
+           kvbytes / 1e6, kv_es == 2 ? "f16" : "f32", mean_len, (wbytes + kvbytes) / 1e6);
     if (bw_med > 0 && N > 0)
         printf("decode %.2f tok/s = %.1f%% of the %.1f GB/s roofline (%.1f tok/s); %.1f%% of the best sweep's %.1f GB/s\n", dec_med,
                100 * frac, bw_med, roof, 100 * frac_bwmax, bench_max(bw, n_bw));
@@ -634,6 +638,7 @@ int cmd_bench(int argc, char **argv) {
     printf(", \"roofline_frac_bw_max\": %.4f, \"prefill_macs_per_token\": %.0f, \"prefill_gops\": %.1f, \"int8_peak_gops\": %.1f, "
            "\"prefill_peak_frac\": %.4f", frac_bwmax, macs, pre_gops, peak_gops, peak_gops > 0 ? pre_gops / peak_gops : 0.0);
     bench_json_str(stdout, "int8_peak_form", peak_form);
+    bench_json_str(stdout, "kv_type", kv_es == 2 ? "f16" : "f32");
     printf("}\n");
     bench_sink = sink;
     olmoe_ctx_free(c);

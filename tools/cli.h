@@ -16,6 +16,8 @@ int cmd_perplexity(int argc, char **argv);
 /* --kernels auto|scalar|avx2|avx512|neon <-> OLMOE_KERNELS_*; parse gives -1 for an unknown name. */
 int cli_parse_kernels(const char *s);
 const char *cli_kernels_name(int k);
+/* --kv f32|f16 -> OLMOE_TYPE_F32/F16 (the KV cache's element); -1 for another name. */
+int cli_parse_kv(const char *s);
 
 /* Parse "1,2,3" into ids; returns count or -1 on a malformed list. *out is malloc'd. */
 int cli_parse_ids(const char *s, int32_t **out);

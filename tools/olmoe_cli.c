@@ -51,6 +51,12 @@ int cli_parse_ids(const char *s, int32_t **out) {
     return n;
 }
 
+int cli_parse_kv(const char *s) {
+    if (!strcmp(s, "f32")) return OLMOE_TYPE_F32;
+    if (!strcmp(s, "f16")) return OLMOE_TYPE_F16;
+    return -1;
+}
+
 int cli_parse_kernels(const char *s) {
     if (!strcmp(s, "auto")) return OLMOE_KERNELS_AUTO;
     if (!strcmp(s, "scalar")) return OLMOE_KERNELS_SCALAR;
@@ -131,7 +137,7 @@ static int cmd_info(int argc, char **argv) {
 /* STABLE: one line per input position, n_vocab logits as space-separated %.7g. */
 static int cmd_logits(int argc, char **argv) {
     const char *model = NULL, *ids = NULL, *optout = NULL;
-    int threads = 0, kernels = OLMOE_KERNELS_AUTO, i, n, one_by_one = 0;
+    int threads = 0, kernels = OLMOE_KERNELS_AUTO, kv_type = OLMOE_TYPE_F32, i, n, one_by_one = 0;
     int32_t *tok = NULL;
     char err[512];
     olmoe_model *m;
@@ -145,9 +151,11 @@ static int cmd_logits(int argc, char **argv) {
         else if (!strcmp(argv[i], "--kernels") && i + 1 < argc) {
             kernels = cli_parse_kernels(argv[++i]);
             if (kernels < 0) { fprintf(stderr, "unknown kernel path %s\n", argv[i]); return 2; }
+        } else if (!strcmp(argv[i], "--kv") && i + 1 < argc) {
+            if ((kv_type = cli_parse_kv(argv[++i])) < 0) { fprintf(stderr, "logits: --kv takes f32 or f16, not %s\n", argv[i]); return 2; }
         } else if (!strcmp(argv[i], "--incremental")) one_by_one = 1;
         else if (!strcmp(argv[i], "--opt-out") && i + 1 < argc) optout = argv[++i];
-        else { fprintf(stderr, "logits: unknown option %s\nusage: olmoe logits -m MODEL.gguf -t ID,ID,... [--threads N] [--kernels K] [--incremental] [--opt-out LIST]\n", argv[i]); return 2; }
+        else { fprintf(stderr, "logits: unknown option %s\nusage: olmoe logits -m MODEL.gguf -t ID,ID,... [--threads N] [--kernels K] [--kv f32|f16] [--incremental] [--opt-out LIST]\n", argv[i]); return 2; }
     }
     if (!model || !ids) { fprintf(stderr, "usage: olmoe logits -m MODEL.gguf -t ID,ID,...\n"); return 2; }
     n = cli_parse_ids(ids, &tok);
@@ -158,6 +166,7 @@ static int cmd_logits(int argc, char **argv) {
     cp.n_ctx = n;
     cp.n_threads = threads;
     cp.kernels = kernels;
+    cp.kv_type = kv_type;
     r = olmoe_ctx_create(m, &cp, &ctx, err, sizeof err);
     if (r != OLMOE_OK) { fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), err); olmoe_model_free(m); free(tok); return 1; }
     if (optout && (r = olmoe_ctx_opt_out(ctx, optout)) != OLMOE_OK) {

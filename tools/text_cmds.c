@@ -11,7 +11,7 @@
 
 typedef struct common_opts {
     const char *model, *prompt, *file, *jsonl, *optout, *system;
-    int n_predict, threads, n_ctx, kernels, routes, ignore_eos, n_stop, verbose;
+    int n_predict, threads, n_ctx, kernels, kv_type, routes, ignore_eos, n_stop, verbose;
     const char *stop[8];
     olmoe_sampler_params sp;
 } common_opts;
@@ -45,6 +45,10 @@ static int parse_common(int argc, char **argv, common_opts *o, const char *cmd) 
             if (!NEXT) return -1;
             if ((o->kernels = cli_parse_kernels(v)) < 0) { fprintf(stderr, "%s: unknown kernel path %s\n", cmd, v); return -1; }
         }
+        else if (!strcmp(a, "--kv")) {
+            if (!NEXT) return -1;
+            if ((o->kv_type = cli_parse_kv(v)) < 0) { fprintf(stderr, "%s: --kv takes f32 or f16, not %s\n", cmd, v); return -1; }
+        }
         else if (!strcmp(a, "--routes")) o->routes = 1;
         else if (!strcmp(a, "--ignore-eos")) o->ignore_eos = 1;
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = 1;
@@ -64,6 +68,7 @@ static int open_model(const common_opts *o, olmoe_model **m, olmoe_ctx **c, int 
     if (cp.n_ctx > olmoe_model_config(*m)->n_ctx_train) cp.n_ctx = olmoe_model_config(*m)->n_ctx_train;
     cp.n_threads = o->threads;
     cp.kernels = o->kernels;
+    cp.kv_type = o->kv_type;
     r = olmoe_ctx_create(*m, &cp, c, err, sizeof err);
     if (r != OLMOE_OK) { fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), err); olmoe_model_free(*m); return 1; }
     if (o->optout && (r = olmoe_ctx_opt_out(*c, o->optout)) != OLMOE_OK) {
@@ -118,7 +123,8 @@ int cmd_run(int argc, char **argv) {
     int rcode;
     if (parse_common(argc, argv, &o, "run") != 0 || !o.prompt) {
         fprintf(stderr, "usage: olmoe run -m MODEL -p PROMPT [-n N] [-t THREADS] [-c CTX] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
-                        "       [--repeat-penalty R] [--repeat-last-n N] [--seed S] [--stop STR] [--ignore-eos] [--opt-out LIST] [--routes]\n");
+                        "       [--repeat-penalty R] [--repeat-last-n N] [--seed S] [--stop STR] [--ignore-eos] [--opt-out LIST] [--routes]\n"
+                        "       [--kernels auto|scalar|avx2|avx512|neon] [--kv f32|f16]\n");
         return 2;
     }
     if ((rcode = open_model(&o, &m, &c, 2048)) != 0) return rcode;

@@ -2,7 +2,7 @@
    one model on this machine, in one process.
 
      olmoe bench -m MODEL.gguf [-t THREADS] [-p 128] [-n 64] [-r 3] [--kernels auto|scalar|avx2|avx512|neon]
-                 [--kv f32|f16] [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw]
+                 [--kv f32|f16] [--depth D] [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw]
 
    Steps (page cache warm: the file is read through once first, then loaded once as a warm-up):
      load_first_token_s  olmoe_model_load + olmoe_ctx_create + eval of an 8-token prompt.
@@ -11,7 +11,8 @@
                          REPS after one warm-up rep.
      decode_tok_s        one start token, then N tokens evaluated one at a time, each the argmax of the
                          previous logits; median over REPS of N / (sum of the N eval times), after a
-                         short warm-up.
+                         short warm-up. With --depth D every rep starts after D cached tokens (a long
+                         conversation: the KV cache then adds its share of bytes per token).
      bandwidth_gbs       THREADS threads summing a BW_MB buffer of anonymous memory with the widest
                          loads the CPU has (AVX-512 / AVX2 / scalar), in 4 KiB pages like the file
                          mapping; median of ~BW_REPS sweeps taken before and between the decode
@@ -373,13 +374,13 @@ static void bench_json_str(FILE *o, const char *key, const char *s) {
 
 static void bench_usage(FILE *f) {
     fprintf(f, "usage: olmoe bench -m MODEL.gguf [-t THREADS] [-p 128] [-n 64] [-r 3] [--kernels auto|scalar|avx2|avx512|neon]\n"
-               "                   [--kv f32|f16] [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw]\n"
+               "                   [--kv f32|f16] [--depth D] [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw]\n"
                "prints human-readable lines, then one JSON object as the last line\n");
 }
 
 int cmd_bench(int argc, char **argv) {
     const char *model = NULL, *bw_name = "none";
-    int threads = 0, P = 128, N = 64, reps = 3, kernels = OLMOE_KERNELS_AUTO, kv_type = OLMOE_TYPE_F32, bw_mb = 1024, bw_reps = 7;
+    int threads = 0, P = 128, N = 64, reps = 3, kernels = OLMOE_KERNELS_AUTO, kv_type = OLMOE_TYPE_F32, depth = 0, bw_mb = 1024, bw_reps = 7;
     int do_bw = 1, do_file_bw = 1, i, r, n_ctx, first_n = 8;
     char err[512], arch_s[16] = "?";
     const char *type_s = "?";
@@ -419,17 +420,18 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--no-file-bw")) do_file_bw = 0;
         else if (!strcmp(a, "--kernels") && has) {
             if ((kernels = cli_parse_kernels(argv[++i])) < 0) { fprintf(stderr, "bench: unknown kernel path %s\n", argv[i]); return 2; }
-        } else if (!strcmp(a, "--kv") && has) {
+        } else if (!strcmp(a, "--depth") && has) depth = atoi(argv[++i]);
+        else if (!strcmp(a, "--kv") && has) {
             if ((kv_type = cli_parse_kv(argv[++i])) < 0) { fprintf(stderr, "bench: --kv takes f32 or f16, not %s\n", argv[i]); return 2; }
         } else { fprintf(stderr, "bench: unknown or incomplete option %s\n", a); bench_usage(stderr); return 2; }
     }
-    if (!model || threads < 0 || P < 0 || N < 0 || reps < 1 || bw_mb < 1 || bw_reps < 1 || bw_reps > 64) { bench_usage(stderr); return 2; }
+    if (!model || threads < 0 || P < 0 || N < 0 || depth < 0 || depth > (1 << 20) || reps < 1 || bw_mb < 1 || bw_reps < 1 || bw_reps > 64) { bench_usage(stderr); return 2; }
     la0 = bench_loadavg();
 
     /* 1. page cache warm: read the file, then one warm-up load + first token */
     warm_gbs = bench_warm_file(model);
     if (warm_gbs < 0) { fprintf(stderr, "bench: cannot read %s\n", model); return 1; }
-    n_ctx = N + 1;
+    n_ctx = depth + N + 1;
     if (P > n_ctx) n_ctx = P;
     if (first_n > n_ctx) n_ctx = first_n;
     for (r = 0; r < 2; r++) {
@@ -531,15 +533,24 @@ int cmd_bench(int argc, char **argv) {
         fflush(stdout);
     }
 
-    /* 3. decode: start token, then N greedy single-token evals */
+    /* 3. decode: start token, then N greedy single-token evals (after `depth` cached tokens) */
     if (N > 0) {
         int warm_n = N < 8 ? N : 8;
+        if (depth > 0) {   /* the context every rep starts from: depth tokens, evaluated once */
+            int32_t *dt = (int32_t *)malloc(sizeof(int32_t) * (size_t)depth);
+            if (!dt) { fprintf(stderr, "bench: out of memory\n"); goto fail; }
+            for (i = 0; i < depth; i++) dt[i] = (int32_t)(((uint32_t)i * 2654435761u + 7u) % (unsigned)cf->n_vocab);
+            olmoe_ctx_truncate(c, 0);
+            res = olmoe_ctx_eval(c, dt, depth, 0);
+            free(dt);
+            if (res != OLMOE_OK) goto eval_fail;
+        }
         for (r = -1; r < reps; r++) {
             int32_t tok = P > 0 ? ids[0] : 1;
             int nn = r < 0 ? warm_n : N;
             double tot = 0, cpu0, wall0;
             if (r >= 0) BENCH_BW_SAMPLE();
-            olmoe_ctx_truncate(c, 0);
+            olmoe_ctx_truncate(c, depth);
             if ((res = olmoe_ctx_eval(c, &tok, 1, 0)) != OLMOE_OK) goto eval_fail;
             cpu0 = bench_cpu();   /* CPU time over the whole rep: the per-thread clocks are only */
             wall0 = bench_now();  /* brought up to date at scheduler ticks */
@@ -597,7 +608,7 @@ int cmd_bench(int argc, char **argv) {
 
     /* 6. roofline */
     wbytes = olmoe_model_bytes_per_token(m);
-    mean_len = N > 0 ? 1.0 + (N + 1) / 2.0 : 1.0;   /* decode token i (0-based) attends over i + 2 positions */
+    mean_len = depth + (N > 0 ? 1.0 + (N + 1) / 2.0 : 1.0);   /* decode token i (0-based) attends over depth + i + 2 positions */
     kvbytes = (uint64_t)(2.0 * cf->n_layer * mean_len * cf->n_head_kv * cf->head_dim * kv_es);
     if (bw_med > 0) {
         roof = bw_med * 1e9 / (double)(wbytes + kvbytes);
@@ -639,6 +650,7 @@ int cmd_bench(int argc, char **argv) {
            "\"prefill_peak_frac\": %.4f", frac_bwmax, macs, pre_gops, peak_gops, peak_gops > 0 ? pre_gops / peak_gops : 0.0);
     bench_json_str(stdout, "int8_peak_form", peak_form);
     bench_json_str(stdout, "kv_type", kv_es == 2 ? "f16" : "f32");
+    printf(", \"decode_depth\": %d", depth);
     printf("}\n");
     bench_sink = sink;
     olmoe_ctx_free(c);

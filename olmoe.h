@@ -5319,8 +5319,8 @@ typedef struct olmoe__q_job { const olmoe_ctx *c; const float *x; size_t xs; uin
 static void olmoe__q_worker(void *arg, int ith, int nth) {
     olmoe__q_job *j = (olmoe__q_job *)arg;
     int64_t a, b, t;
-    (void)ith; (void)nth;
-    while (olmoe__grab((olmoe__pool *)&j->c->pool, j->n_tok, 1, &a, &b))
+    (void)ith;
+    while (olmoe__grab((olmoe__pool *)&j->c->pool, j->n_tok, olmoe__chunk(j->n_tok, nth, 1), &a, &b))
     for (t = a; t < b; t++) {
         uint8_t *q = j->q + (size_t)t * j->qs;
         j->c->k->quant_q8_0(j->x + (size_t)t * j->xs, q, j->n);

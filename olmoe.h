@@ -1732,14 +1732,82 @@ typedef void (*olmoe__xpair_fn)(int n, const uint8_t *a0, const uint8_t *a1, int
         olmoe__xpair##Q##_10_avx512, olmoe__xpair##Q##_11_avx512, olmoe__xpair##Q##_12_avx512 };
 OLMOE__XPAIRS(0)
 OLMOE__XPAIRS(1)
+/* One token (decode) over two pairs at once: the same operations per pair as a 1-token tile
+   (so the same bits), two independent chains in flight; 1.2x the speed of one pair. */
+OLMOE__AVX512 static inline __attribute__((always_inline)) void
+olmoe__xquad1_avx512(int q8, int n, const uint8_t *const *a, const int *ix, const uint8_t *xq, float *y, size_t xo) {
+    int nb = n / 32, ng = nb / 8, g, gb = q8 ? 272 : 144, k;
+    const uint8_t *xp = xq + xo;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    float r[8];
+    for (g = 0; g < ng; g++) {
+        const uint8_t *p = xp + (size_t)g * 384;
+        const __m512i zz = _mm512_setzero_si512();
+        size_t o = (size_t)g * (size_t)gb;
+        __m512i l0, h0, l1, h1, k0, j0, k1, j1, s0, s1, L0, H0, L1, H1, K0, J0, K1, J1, S0, S1;
+        __m512i yl0 = _mm512_loadu_si512(p), yh0 = _mm512_loadu_si512(p + 64);
+        __m512i yl1 = _mm512_loadu_si512(p + 128), yh1 = _mm512_loadu_si512(p + 192), c = _mm512_loadu_si512(p + 320);
+        __m512 dy = _mm512_loadu_ps((const float *)(p + 256)), ws, WS;
+        olmoe__xgroup_avx512(q8, a[0] + o, 0, &l0, &h0, &l1, &h1, &s0);
+        olmoe__xgroup_avx512(q8, a[1] + o, 1, &k0, &j0, &k1, &j1, &s1);
+        olmoe__xgroup_avx512(q8, a[2] + o, 0, &L0, &H0, &L1, &H1, &S0);
+        olmoe__xgroup_avx512(q8, a[3] + o, 1, &K0, &J0, &K1, &J1, &S1);
+        ws = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_mask_blend_epi16(0xCCCCCCCCu, s0, s1)));
+        WS = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_mask_blend_epi16(0xCCCCCCCCu, S0, S1)));
+        if (q8) c = _mm512_slli_epi32(c, 4);
+        {
+            __m512i v0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, l0, yl0), h0, yh0);
+            __m512i v1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, l1, yl1), h1, yh1);
+            __m512i v2 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, k0, yl0), j0, yh0);
+            __m512i v3 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, k1, yl1), j1, yh1);
+            __m512i V0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, L0, yl0), H0, yh0);
+            __m512i V1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, L1, yl1), H1, yh1);
+            __m512i V2 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, K0, yl0), J0, yh0);
+            __m512i V3 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, K1, yl1), J1, yh1);
+            acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(olmoe__sum4x4_avx512(v0, v1, v2, v3), c)), _mm512_mul_ps(ws, dy), acc0);
+            acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(olmoe__sum4x4_avx512(V0, V1, V2, V3), c)), _mm512_mul_ps(WS, dy), acc1);
+        }
+    }
+    _mm_storeu_ps(r, olmoe__xtile_sum_avx512(acc0));
+    _mm_storeu_ps(r + 4, olmoe__xtile_sum_avx512(acc1));
+    r[2] = r[4]; r[3] = r[5];
+    for (k = 0; k < 4; k++) {
+        if (ng * 8 < nb) r[k] += olmoe__xtail_avx512(q8, ng * 8, nb, a[k], xq);
+        y[ix[k]] = r[k];
+    }
+}
+OLMOE__AVX512 __attribute__((noinline)) static void olmoe__xquad1_q4_avx512(int n, const uint8_t *const *a, const int *ix, const uint8_t *xq, float *y, size_t xo) {
+    olmoe__xquad1_avx512(0, n, a, ix, xq, y, xo);
+}
+OLMOE__AVX512 __attribute__((noinline)) static void olmoe__xquad1_q8_avx512(int n, const uint8_t *const *a, const int *ix, const uint8_t *xq, float *y, size_t xo) {
+    olmoe__xquad1_avx512(1, n, a, ix, xq, y, xo);
+}
+typedef void (*olmoe__xquad1_fn)(int n, const uint8_t *const *a, const int *ix, const uint8_t *xq, float *y, size_t xo);
 /* Rows paired half the range apart (two sequential streams: adjacent rows interleaved read
    memory at about half speed on Zen 4); an odd last row pairs with itself. Per pair, the
    tokens in as few tiles of at most 12 as can hold them, of sizes that differ by at most 1
    (at 16 a tile's accumulators no longer fit in the 32 registers). */
-OLMOE__AVX512 static void olmoe__mm_x_avx512(const olmoe__xpair_fn *fn, int n, int nr, const uint8_t *W, size_t ws, int nt,
-                                             const uint8_t *const *xq, float *const *y) {
+OLMOE__AVX512 static void olmoe__mm_x_avx512(const olmoe__xpair_fn *fn, olmoe__xquad1_fn quad, int n, int nr, const uint8_t *W,
+                                             size_t ws, int nt, const uint8_t *const *xq, float *const *y) {
     size_t xo = olmoe__xp_offset(n);
     int h = (nr + 1) / 2, ntile = (nt + 11) / 12, i, t, k;
+    if (nt == 1 && nr >= 4) {
+        /* one token: two pairs at a time, rows a quarter of the range apart (four sequential
+           streams); the rows past 4 * (nr / 4) as pairs below */
+        int q = nr / 4;
+        for (i = 0; i < q; i++) {
+            const uint8_t *a[4];
+            int ix[4];
+            ix[0] = i; ix[1] = i + q; ix[2] = i + 2 * q; ix[3] = i + 3 * q;
+            for (k = 0; k < 4; k++) a[k] = W + (size_t)ix[k] * ws;
+            quad(n, a, ix, xq[0], y[0], xo);
+        }
+        for (i = 4 * q; i < nr; i += 2) {
+            int i1 = i + 1 < nr ? i + 1 : i;
+            fn[1](n, W + (size_t)i * ws, W + (size_t)i1 * ws, i, i1, xq, y, xo);
+        }
+        return;
+    }
     for (i = 0; i < h; i++) {
         int i1 = i + h < nr ? i + h : i;
         const uint8_t *a0 = W + (size_t)i * ws, *a1 = W + (size_t)i1 * ws;
@@ -1752,11 +1820,11 @@ OLMOE__AVX512 static void olmoe__mm_x_avx512(const olmoe__xpair_fn *fn, int n, i
 }
 OLMOE__AVX512 static void olmoe__mm_q4_0_avx512(int n, int nr, const void *w, size_t ws, int nt,
                                                 const uint8_t *const *xq, float *const *y) {
-    olmoe__mm_x_avx512(olmoe__xpair0_avx512_t, n, nr, (const uint8_t *)w, ws, nt, xq, y);
+    olmoe__mm_x_avx512(olmoe__xpair0_avx512_t, olmoe__xquad1_q4_avx512, n, nr, (const uint8_t *)w, ws, nt, xq, y);
 }
 OLMOE__AVX512 static void olmoe__mm_q8_0_avx512(int n, int nr, const void *w, size_t ws, int nt,
                                                 const uint8_t *const *xq, float *const *y) {
-    olmoe__mm_x_avx512(olmoe__xpair1_avx512_t, n, nr, (const uint8_t *)w, ws, nt, xq, y);
+    olmoe__mm_x_avx512(olmoe__xpair1_avx512_t, olmoe__xquad1_q8_avx512, n, nr, (const uint8_t *)w, ws, nt, xq, y);
 }
 
 OLMOE__AVX512 static void olmoe__axpy_f32_avx512(int n, float a, const float *x, float *y) {

@@ -1406,10 +1406,198 @@ OLMOE__AVX2 static void olmoe__cvt_f16_avx2(int n, const float *x, uint16_t *y) 
     for (; i < n; i++) y[i] = olmoe_fp32_to_fp16(x[i]);
 }
 
+/* ---- AVX2 rows x tokens kernels (decode and prefill) ----------------------------------------
+   maddubs multiplies an unsigned byte operand by a signed one and adds adjacent pairs into int16;
+   a block's products must reach an exact int32 sum before its scale. The layout puts 8 bytes of
+   each of 4 blocks in one vector ("quad" vector k holds elements 8k..8k+7 of each block in its
+   qwords), so the 4 vectors of a quad keep every int16 and int32 lane inside one block: their
+   Q4_0 maddubs results add up in int16 (4 x 2 x 15 x 128 < 2^15), one madd gives 2 int32
+   partials per block, and one shuffle-add of the two quads of an 8-block group gives the 8 block
+   sums in block order. Quad 0 holds blocks 0, 1 (low lane) and 4, 5 (high lane), quad 1 blocks
+   2, 3, 6, 7: then that shuffle-add leaves the sums in natural order.
+   The activation's second layout, per 8 blocks (320 of the 384 bytes):
+     0    quad 0 vectors k = 0..3 (32 bytes each: y_0[8k..8k+7] y_1[..] y_4[..] y_5[..])
+     128  quad 1 vectors (blocks 2, 3, 6, 7)
+     256  8 floats: the blocks' scales d_0..d_7
+     288  8 int32: 8 sum(y_b) (the -8 of Q4_0, subtracted from the exact sums)
+   A weight row's group is unpacked into the 8 quad vectors once and serves a tile of up to
+   OLMOE__XT4_AVX2 / OLMOE__XT8_AVX2 tokens (16 ymm registers: a Q4_0 group's 8 weight vectors and
+   the scales, the rest for tokens; a Q8_0 quad needs 8, so its quads go over the tile in turn).
+   Q8_0 weights take the single-token kernels' |w| x sign(y, w): one maddubs per vector (pairs
+   reach 2 x 128 x 127, so no int16 adds), exact for activations without -128 (quant_q8_0
+   never writes it). Each (row, token) accumulates its 8 block terms in the 8 fp32 lanes, one
+   group after another, then a fixed horizontal sum and the leftover blocks one at a time: the
+   same bits whatever the tile and the row's neighbours. */
+OLMOE__AVX2 static void olmoe__prep_q8_avx2(const void *xq, void *xp, int n) {
+    static const int quad[8] = {0, 1, 4, 5, 2, 3, 6, 7}; /* block of qword j of quad q: quad[4q + j] */
+    const uint8_t *b = (const uint8_t *)xq;
+    uint8_t *o = (uint8_t *)xp;
+    int g, q, j, k;
+    for (g = 0; g + 8 <= n / 32; g += 8, b += 272, o += 384) {
+        float d[8];
+        int32_t cs[8];
+        for (q = 0; q < 2; q++)
+            for (k = 0; k < 4; k++)
+                for (j = 0; j < 4; j++) memcpy(o + 128 * q + 32 * k + 8 * j, b + 34 * quad[4 * q + j] + 2 + 8 * k, 8);
+        for (k = 0; k < 8; k++) {
+            __m256i y = _mm256_loadu_si256((const __m256i *)(b + 34 * k + 2));
+            d[k] = olmoe__h2f_avx2(b + 34 * k);
+            cs[k] = 8 * olmoe__hsumi_avx2(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), y), _mm256_set1_epi16(1)));
+        }
+        memcpy(o + 256, d, 32);
+        memcpy(o + 288, cs, 32);
+    }
+}
+/* The fp16 scales of 8 blocks st bytes apart as floats in block order. */
+OLMOE__AVX2 static inline __m256 olmoe__scales8n_avx2(const uint8_t *p, int st) {
+    uint64_t d0 = olmoe__simd_ld16(p), d1 = olmoe__simd_ld16(p + st), d2 = olmoe__simd_ld16(p + 2 * st);
+    uint64_t d3 = olmoe__simd_ld16(p + 3 * st), d4 = olmoe__simd_ld16(p + 4 * st), d5 = olmoe__simd_ld16(p + 5 * st);
+    uint64_t d6 = olmoe__simd_ld16(p + 6 * st), d7 = olmoe__simd_ld16(p + 7 * st);
+    __asm__("" : "+r"(d0), "+r"(d1), "+r"(d2), "+r"(d3), "+r"(d4), "+r"(d5), "+r"(d6), "+r"(d7));
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)(d4 | d5 << 16 | d6 << 32 | d7 << 48),
+                                          (long long)(d0 | d1 << 16 | d2 << 32 | d3 << 48)));
+}
+/* One row's 8-block group as 8 quad vectors: Q4_0 as nibbles (vectors 0, 1 from the low
+   nibbles, 2, 3 from the high ones: elements 0..7, 8..15, 16..23, 24..31); Q8_0 as raw bytes
+   (w) and magnitudes (u). Blocks at 18 or 34 bytes; c0, c1 = first block of the quad's lanes. */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void
+olmoe__xquad_avx2(int q8, const uint8_t *a, int c0, int c1, __m256i *u, __m256i *w) {
+    if (!q8) {
+        const __m256i m4 = _mm256_set1_epi8(0x0F);
+        __m256i x = olmoe__ld2x16_avx2(a + 18 * c0 + 2, a + 18 * c1 + 2), y = olmoe__ld2x16_avx2(a + 18 * c0 + 20, a + 18 * c1 + 20);
+        __m256i v = _mm256_unpacklo_epi64(x, y), h = _mm256_unpackhi_epi64(x, y);
+        u[0] = _mm256_and_si256(v, m4); u[1] = _mm256_and_si256(h, m4);
+        u[2] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4); u[3] = _mm256_and_si256(_mm256_srli_epi16(h, 4), m4);
+    } else {
+        __m256i x = olmoe__ld2x16_avx2(a + 34 * c0 + 2, a + 34 * c1 + 2), y = olmoe__ld2x16_avx2(a + 34 * c0 + 36, a + 34 * c1 + 36);
+        __m256i x2 = olmoe__ld2x16_avx2(a + 34 * c0 + 18, a + 34 * c1 + 18), y2 = olmoe__ld2x16_avx2(a + 34 * c0 + 52, a + 34 * c1 + 52);
+        w[0] = _mm256_unpacklo_epi64(x, y); w[1] = _mm256_unpackhi_epi64(x, y);
+        w[2] = _mm256_unpacklo_epi64(x2, y2); w[3] = _mm256_unpackhi_epi64(x2, y2);
+        u[0] = _mm256_abs_epi8(w[0]); u[1] = _mm256_abs_epi8(w[1]); u[2] = _mm256_abs_epi8(w[2]); u[3] = _mm256_abs_epi8(w[3]);
+    }
+}
+/* A quad . the token's quad vectors at p: 8 int32, 2 partials per block. */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i
+olmoe__xdot_avx2(int q8, const __m256i *u, const __m256i *w, const uint8_t *p) {
+    const __m256i one = _mm256_set1_epi16(1);
+    __m256i y0 = _mm256_loadu_si256((const __m256i *)p), y1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+    __m256i y2 = _mm256_loadu_si256((const __m256i *)(p + 64)), y3 = _mm256_loadu_si256((const __m256i *)(p + 96));
+    if (!q8) {
+        __m256i s = _mm256_add_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(u[0], y0), _mm256_maddubs_epi16(u[1], y1)),
+                                     _mm256_add_epi16(_mm256_maddubs_epi16(u[2], y2), _mm256_maddubs_epi16(u[3], y3)));
+        return _mm256_madd_epi16(s, one);
+    }
+    return _mm256_add_epi32(
+        _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(u[0], _mm256_sign_epi8(y0, w[0])), one),
+                         _mm256_madd_epi16(_mm256_maddubs_epi16(u[1], _mm256_sign_epi8(y1, w[1])), one)),
+        _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(u[2], _mm256_sign_epi8(y2, w[2])), one),
+                         _mm256_madd_epi16(_mm256_maddubs_epi16(u[3], _mm256_sign_epi8(y3, w[3])), one)));
+}
+#ifndef OLMOE__UNROLL12
+#define OLMOE__UNROLL12 _Pragma("GCC unroll 12")
+#endif
+/* Row a (ng groups of 8 blocks) x T tokens (second layouts at xp[t]) into acc[t]. */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void
+olmoe__xtile_avx2(int q8, int ng, const uint8_t *a, const uint8_t *const *xp, int T, __m256 *acc) {
+    int g, t, gb = q8 ? 272 : 144;
+    OLMOE__UNROLL12
+    for (t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
+    for (g = 0; g < ng; g++, a += gb) {
+        __m256i u0[4], w0[4], u1[4], w1[4], m0[12];
+        __m256 ws = olmoe__scales8n_avx2(a, q8 ? 34 : 18);
+        /* Q8_0 needs 8 registers a quad (|w| and w): one quad over the tile, then the other */
+        olmoe__xquad_avx2(q8, a, 0, 4, u0, w0);
+        if (q8) {
+            OLMOE__UNROLL12
+            for (t = 0; t < T; t++) m0[t] = olmoe__xdot_avx2(q8, u0, w0, xp[t] + (size_t)g * 384);
+        }
+        olmoe__xquad_avx2(q8, a, 2, 6, u1, w1);
+        OLMOE__UNROLL12
+        for (t = 0; t < T; t++) {
+            const uint8_t *p = xp[t] + (size_t)g * 384;
+            __m256i m1 = olmoe__xdot_avx2(q8, u1, w1, p + 128);
+            if (!q8) m0[t] = olmoe__xdot_avx2(q8, u0, w0, p);
+            {
+            __m256i m0t = m0[t];
+            /* [b0 b0 b1 b1 | b4 b4 b5 b5], [b2 b2 b3 b3 | b6 b6 b7 b7] -> b0..b7 */
+            __m256i s = _mm256_add_epi32(
+                _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m0t), _mm256_castsi256_ps(m1), 0x88)),
+                _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m0t), _mm256_castsi256_ps(m1), 0xDD)));
+            if (!q8) s = _mm256_sub_epi32(s, _mm256_loadu_si256((const __m256i *)(p + 288)));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(ws, _mm256_loadu_ps((const float *)(p + 256))), acc[t]);
+            }
+        }
+    }
+}
+/* The blocks after the last full group, one at a time (as the single-row dots do). */
+OLMOE__AVX2 __attribute__((noinline)) static float olmoe__xtail_avx2(int q8, int i, int nb, const uint8_t *a, const uint8_t *b) {
+    float tail = 0.0f;
+    int wb = q8 ? 34 : 18;
+    for (a += (size_t)i * wb, b += (size_t)i * 34; i < nb; i++, a += wb, b += 34)
+        tail += (float)olmoe__hsumi_avx2(q8 ? olmoe__q8blk_avx2(a, b) : olmoe__q4blk_avx2(a, b)) * (olmoe__h2f_avx2(a) * olmoe__h2f_avx2(b));
+    return tail;
+}
+OLMOE__AVX2 static inline __attribute__((always_inline)) void
+olmoe__xrow_avx2(int q8, int n, const uint8_t *a, int i, int T, const uint8_t *const *xq, float *const *y, size_t xo) {
+    int nb = n / 32, ng = nb / 8, t;
+    const uint8_t *xp[12];
+    __m256 acc[12];
+    for (t = 0; t < T; t++) xp[t] = xq[t] + xo;
+    olmoe__xtile_avx2(q8, ng, a, xp, T, acc);
+    for (t = 0; t < T; t++) {
+        float r = olmoe__hsum_avx2(acc[t]);
+        if (ng * 8 < nb) r += olmoe__xtail_avx2(q8, ng * 8, nb, a, xq[t]);
+        y[t][i] = r;
+    }
+}
+/* One function per weight type and tile size, so each keeps its accumulators in registers. */
+/* Largest token tiles (Q4_0, Q8_0): 8 and 6 measured best on Zen 4 (the accumulators go to the
+   stack from about 6 tokens on, which costs less than unpacking the weights more often). */
+#define OLMOE__XT4_AVX2 8
+#define OLMOE__XT8_AVX2 6
+typedef void (*olmoe__xrow_fn)(int n, const uint8_t *a, int i, const uint8_t *const *xq, float *const *y, size_t xo);
+#define OLMOE__XROW_T(Q, T)                                                                            \
+    OLMOE__AVX2 __attribute__((noinline)) static void olmoe__xrow##Q##_##T##_avx2(                    \
+        int n, const uint8_t *a, int i, const uint8_t *const *xq, float *const *y, size_t xo) {      \
+        olmoe__xrow_avx2(Q, n, a, i, T, xq, y, xo);                                                   \
+    }
+#define OLMOE__XROWS(Q)                                                                                \
+    OLMOE__XROW_T(Q, 1) OLMOE__XROW_T(Q, 2) OLMOE__XROW_T(Q, 3) OLMOE__XROW_T(Q, 4) OLMOE__XROW_T(Q, 5) \
+    OLMOE__XROW_T(Q, 6) OLMOE__XROW_T(Q, 7) OLMOE__XROW_T(Q, 8) OLMOE__XROW_T(Q, 9) OLMOE__XROW_T(Q, 10) \
+    OLMOE__XROW_T(Q, 11) OLMOE__XROW_T(Q, 12)                                                         \
+    static const olmoe__xrow_fn olmoe__xrow##Q##_avx2_t[13] = {                                        \
+        NULL, olmoe__xrow##Q##_1_avx2, olmoe__xrow##Q##_2_avx2, olmoe__xrow##Q##_3_avx2,                \
+        olmoe__xrow##Q##_4_avx2, olmoe__xrow##Q##_5_avx2, olmoe__xrow##Q##_6_avx2,                      \
+        olmoe__xrow##Q##_7_avx2, olmoe__xrow##Q##_8_avx2, olmoe__xrow##Q##_9_avx2,                      \
+        olmoe__xrow##Q##_10_avx2, olmoe__xrow##Q##_11_avx2, olmoe__xrow##Q##_12_avx2 };
+OLMOE__XROWS(0)
+OLMOE__XROWS(1)
+/* Tokens in as few tiles of at most tmax as can hold them (sizes differing by at
+   most 1); per tile every row, so the tile's activations stay in L1 while the rows stream by. */
+OLMOE__AVX2 static void olmoe__mm_x_avx2(const olmoe__xrow_fn *fn, int tmax, int n, int nr, const uint8_t *W, size_t ws, int nt,
+                                         const uint8_t *const *xq, float *const *y) {
+    size_t xo = olmoe__xp_offset(n);
+    int ntile = (nt + tmax - 1) / tmax, i, t, k;
+    for (t = 0, k = 0; k < ntile; k++) {
+        int tt = nt / ntile + (k < nt % ntile);
+        for (i = 0; i < nr; i++) fn[tt](n, W + (size_t)i * ws, i, xq + t, y + t, xo);
+        t += tt;
+    }
+}
+OLMOE__AVX2 static void olmoe__mm_q4_0_avx2(int n, int nr, const void *w, size_t ws, int nt,
+                                            const uint8_t *const *xq, float *const *y) {
+    olmoe__mm_x_avx2(olmoe__xrow0_avx2_t, OLMOE__XT4_AVX2, n, nr, (const uint8_t *)w, ws, nt, xq, y);
+}
+OLMOE__AVX2 static void olmoe__mm_q8_0_avx2(int n, int nr, const void *w, size_t ws, int nt,
+                                            const uint8_t *const *xq, float *const *y) {
+    olmoe__mm_x_avx2(olmoe__xrow1_avx2_t, OLMOE__XT8_AVX2, n, nr, (const uint8_t *)w, ws, nt, xq, y);
+}
+
 static const olmoe__kernels olmoe__kernels_avx2 = {
     OLMOE_KERNELS_AVX2, olmoe__dot_q8_0_avx2, olmoe__dot_q4_0_avx2, olmoe__dot_f32_avx2,
     olmoe__dot_f16_avx2, olmoe__dot_bf16_avx2, olmoe__dot_q6_K_avx2, olmoe__quant_q8_0_avx2
-    OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2), NULL, NULL, NULL, olmoe__axpy_f32_avx2,
+    OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2),
+    olmoe__prep_q8_avx2, olmoe__mm_q4_0_avx2, olmoe__mm_q8_0_avx2, olmoe__axpy_f32_avx2,
     olmoe__axpy_f16_avx2, olmoe__cvt_f16_avx2
 };
 
@@ -1650,7 +1838,6 @@ olmoe__xgroup_avx512(int q8, const uint8_t *a, int second, __m512i *l0, __m512i 
 }
 /* Rows a0, a1 (ng groups of 8 blocks, Q4_0 or Q8_0) x T tokens (second layouts at xp[t]) into acc[t].
    The token loops are unrolled so that acc[] stays in registers (GCC does not unroll at -O2). */
-#define OLMOE__UNROLL12 _Pragma("GCC unroll 12")
 OLMOE__AVX512 static inline __attribute__((always_inline)) void
 olmoe__xtile_avx512(int q8, int ng, const uint8_t *a0, const uint8_t *a1, const uint8_t *const *xp, int T, __m512 *acc) {
     int g, t, gb = q8 ? 272 : 144;

@@ -70,14 +70,17 @@ static void tensor_stats(const olmoe_model *m, const char *name, double *mean, d
 /* The batched kernels against the one-token path, on shapes whose rows hold whole 8-block
    groups (the fixtures in tests/data are too small for that): logits of a 64-token batch equal
    those of the same tokens fed one at a time, and those of 1 and 3 threads, bit for bit; and the
-   scalar reference path agrees to within rounding. */
-static void check_exact(const olmoe_model *m, const char *preset, const char *type, const int32_t *toks, const float *ref) {
+   scalar reference path agrees to within rounding. kernels: the path (ref is its 2-thread batch);
+   every path is checked on its own (each has its own fp32 order), the scalar comparison once. */
+static void check_exact(const olmoe_model *m, const char *preset, const char *type, const int32_t *toks, const float *ref,
+                        int kernels, const char *kname) {
     const olmoe_config *cf = olmoe_model_config(m);
     olmoe_ctx_params cp = olmoe_ctx_default_params();
     olmoe_ctx *c;
     char err[256];
     int i, th, bad = 0, nv = cf->n_vocab;
     cp.n_ctx = 64;
+    cp.kernels = kernels;
     for (th = 1; th <= 3; th += 2) {
         cp.n_threads = th;
         if (olmoe_ctx_create(m, &cp, &c, err, sizeof err) != OLMOE_OK) { CHECK(0, "ctx: %s", err); return; }
@@ -85,15 +88,17 @@ static void check_exact(const olmoe_model *m, const char *preset, const char *ty
         if (th == 1) {
             for (i = 0; i < 64 && !bad; i++)
                 if (olmoe_ctx_eval(c, toks + i, 1, 0) != OLMOE_OK || memcmp(olmoe_ctx_logits(c, 0), ref + (size_t)i * nv, (size_t)nv * 4)) bad = i + 1;
-            CHECK(!bad, "%s %s: 64 tokens one at a time (1 thread) give the batch's logits bit for bit%s", preset, type, bad ? " (not at some token)" : "");
+            CHECK(!bad, "%s %s %s: 64 tokens one at a time (1 thread) give the batch's logits bit for bit%s", preset, type, kname,
+                  bad ? " (not at some token)" : "");
         } else {
             if (olmoe_ctx_eval(c, toks, 64, 1) != OLMOE_OK) bad = 1;
             for (i = 0; i < 64 && !bad; i++)
                 if (memcmp(olmoe_ctx_logits(c, i), ref + (size_t)i * nv, (size_t)nv * 4)) bad = i + 1;
-            CHECK(!bad, "%s %s: 3 threads give the 2-thread batch logits bit for bit", preset, type);
+            CHECK(!bad, "%s %s %s: 3 threads give the 2-thread batch logits bit for bit", preset, type, kname);
         }
         olmoe_ctx_free(c);
     }
+    if (kernels != OLMOE_KERNELS_AUTO) return;
     cp.n_threads = 2;
     cp.kernels = OLMOE_KERNELS_SCALAR;
     if (olmoe_ctx_create(m, &cp, &c, err, sizeof err) != OLMOE_OK) { CHECK(0, "ctx: %s", err); return; }
@@ -119,7 +124,7 @@ static void check_exact(const olmoe_model *m, const char *preset, const char *ty
 static void check_model(const char *preset, const char *type, int want_type) {
     char path[700], path2[700], err[512];
     olmoe_model *m = NULL;
-    olmoe_ctx *c = NULL;
+    olmoe_ctx *c = NULL, *c2 = NULL;
     olmoe_ctx_params cp;
     const olmoe_config *cf;
     double mean, sd;
@@ -171,7 +176,16 @@ static void check_model(const char *preset, const char *type, int want_type) {
         float *ref = (float *)malloc((size_t)64 * cf->n_vocab * 4);
         if (ref) {
             for (i = 0; i < 64; i++) memcpy(ref + (size_t)i * cf->n_vocab, olmoe_ctx_logits(c, i), (size_t)cf->n_vocab * 4);
-            check_exact(m, preset, type, toks, ref);
+            check_exact(m, preset, type, toks, ref, OLMOE_KERNELS_AUTO, "auto");
+            /* the AVX2 path where this CPU has it (on AVX-512 machines auto picks the other one) */
+            cp.kernels = OLMOE_KERNELS_AVX2;
+            if (olmoe_ctx_create(m, &cp, &c2, err, sizeof err) == OLMOE_OK) {
+                CHECK(olmoe_ctx_eval(c2, toks, 64, 1) == OLMOE_OK, "%s %s avx2: eval 64 tokens", preset, type);
+                for (i = 0; i < 64; i++) memcpy(ref + (size_t)i * cf->n_vocab, olmoe_ctx_logits(c2, i), (size_t)cf->n_vocab * 4);
+                olmoe_ctx_free(c2);
+                check_exact(m, preset, type, toks, ref, OLMOE_KERNELS_AVX2, "avx2");
+            } else printf("skip %s %s avx2: path not available\n", preset, type);
+            cp.kernels = OLMOE_KERNELS_AUTO;
             free(ref);
         }
     }

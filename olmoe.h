@@ -2012,12 +2012,14 @@ static void olmoe__prep_q8_neon(const void *xq, void *xp, int n) {
         memcpy(o + 256, d, sizeof d);
     }
 }
+#define OLMOE__UNROLL4 _Pragma("GCC unroll 4") /* so that the per-row arrays below stay in registers */
 /* The 4 rows' weights of one block (at byte off of each row) as signed int8 (w[2r], w[2r + 1]:
    elements 0..15 and 16..31 of row r) and their scales as floats. */
 static inline __attribute__((always_inline)) void olmoe__mmw_neon(int q8, const uint8_t *const *a, size_t off, int8x16_t *w,
                                                                   float32x4_t *wd) {
     int r;
     uint64_t v = 0;
+    OLMOE__UNROLL4
     for (r = 0; r < 4; r++) {
         const uint8_t *p = a[r] + off;
         if (q8) {
@@ -2053,6 +2055,7 @@ static inline __attribute__((always_inline)) int32x4_t olmoe__mms_neon(int q8, c
     if (!q8) {
         int16x8_t p[4];
         int r;
+        OLMOE__UNROLL4
         for (r = 0; r < 4; r++) {
             int16x8_t t = vmull_s8(vget_low_s8(w[2 * r]), vget_low_s8(xl));
             t = vmlal_high_s8(t, w[2 * r], xl);
@@ -2063,6 +2066,7 @@ static inline __attribute__((always_inline)) int32x4_t olmoe__mms_neon(int q8, c
     } else {
         int32x4_t s[4];
         int r;
+        OLMOE__UNROLL4
         for (r = 0; r < 4; r++) s[r] = olmoe__mla16_neon(olmoe__mla16_neon(vdupq_n_s32(0), w[2 * r], xl), w[2 * r + 1], xh);
         return vpaddq_s32(vpaddq_s32(s[0], s[1]), vpaddq_s32(s[2], s[3]));
     }
@@ -2070,8 +2074,13 @@ static inline __attribute__((always_inline)) int32x4_t olmoe__mms_neon(int q8, c
 #define OLMOE__MM_TMAX 8 /* tokens per tile: 8 accumulators + 8 weight vectors + temporaries fit the 32 registers */
 #define OLMOE__UNROLL8 _Pragma("GCC unroll 8")
 /* One block of 4 rows (at byte off) x T tokens. Token t's int8 values are at xq[t] + xoff; its
-   scale at xq[t] + doff, a float from the second layout or (raw) the fp16 of a Q8_0 block. */
-#define OLMOE__MM_NEON(SUF, ATTR, SUMS)                                                             \
+   scale at xq[t] + doff, a float from the second layout or (raw) the fp16 of a Q8_0 block.
+   The empty volatile asm is a scheduling barrier: without it GCC's pre-allocation scheduler
+   interleaves all T tokens' block sums, runs out of the 32 registers and keeps the accumulators
+   on the stack (a load and a store per token and block). Tokens go in pairs between barriers
+   (PAIRS), or one at a time for the plain NEON Q8_0 sums, which need more temporaries; an
+   out-of-order core still overlaps them. */
+#define OLMOE__MM_NEON(SUF, ATTR, SUMS, PAIRS)                                                      \
     ATTR static inline __attribute__((always_inline)) void olmoe__mmblk_##SUF(                     \
         int q8, const uint8_t *const *a, size_t off, int T, const uint8_t *const *xq, size_t xoff, size_t doff, \
         int raw, float32x4_t *acc) {                                                               \
@@ -2087,6 +2096,7 @@ static inline __attribute__((always_inline)) int32x4_t olmoe__mms_neon(int q8, c
             if (raw) xd = olmoe__h2f_neon(xq[t] + doff);                                           \
             else memcpy(&xd, xq[t] + doff, 4);                                                     \
             acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(s), vmulq_n_f32(wd, xd));                     \
+            if ((t & 1) || (q8 && !PAIRS)) __asm__ __volatile__("");                               \
         }                                                                                          \
     }                                                                                              \
     /* Rows a[0..3] x T tokens into y[t][i..i + nv - 1]. */                                        \
@@ -2113,8 +2123,8 @@ static inline __attribute__((always_inline)) int32x4_t olmoe__mms_neon(int q8, c
             }                                                                                      \
         }                                                                                          \
     }
-OLMOE__MM_NEON(neon, , olmoe__mms_neon)
-OLMOE__MM_NEON(dot, OLMOE__DOTPROD, olmoe__mms_dot)
+OLMOE__MM_NEON(neon, , olmoe__mms_neon, 0)
+OLMOE__MM_NEON(dot, OLMOE__DOTPROD, olmoe__mms_dot, 1)
 /* One function per kernel, weight type and tile size, so each keeps its accumulators in
    registers. */
 typedef void (*olmoe__mm4_fn)(int n, const uint8_t *const *a, const uint8_t *const *xq, float *const *y, int i, int nv);

@@ -1019,6 +1019,10 @@ static const olmoe__kernels olmoe__kernels_scalar = {
    dotr_q8_0/dotr_q4_0 do several rows at once; on x86 the Q4_0 one takes 4 rows a pass and
    shares the activation's loads, scales and -8 correction among them (1.6x the single-row
    speed in cache). Each row's result equals the single-row dot bit for bit.
+   The AVX-512 and both NEON tables also have rows x tokens kernels (prep_q8, mm_q4_0,
+   mm_q8_0: weights unpacked once and used for a tile of tokens; rows in pairs with 8-block
+   groups on AVX-512, rows by 4 in the lanes of one accumulator per token on NEON); a (row,
+   token) value is the same bit for bit whatever the tile, the thread or the neighbouring rows.
    Exactness (checked by tests/test_kernels.c against the scalar reference):
      * Q8_0 x Q8_0 and Q4_0 x Q8_0: each block's integer sum equals the scalar one exactly; the
        float result differs only by the order of the fp32 additions of the block terms. The x86

@@ -95,8 +95,8 @@ test-generate: $(BUILD)/test_generate $(BUILD)/fixtures/olmoe_c-f32.gguf
 	$(BUILD)/test_generate tests/data $(BUILD)/fixtures
 
 # NEON paths: cross-compiled for aarch64 and run under qemu-user (installs them if missing)
-test-neon:
-	tests/neon.sh
+test-neon: $(BUILD)/olmoe
+	tests/neon.sh $(BUILD)
 
 test-chat: $(BUILD)/test_chat
 	$(BUILD)/test_chat tests/data/chat

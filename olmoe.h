@@ -1034,6 +1034,10 @@ static const olmoe__kernels olmoe__kernels_scalar = {
    dotr_q8_0/dotr_q4_0 do several rows at once; on x86 the Q4_0 one takes 4 rows a pass and
    shares the activation's loads, scales and -8 correction among them (1.6x the single-row
    speed in cache). Each row's result equals the single-row dot bit for bit.
+   The AVX-512 and both NEON tables also have rows x tokens kernels (prep_q8, mm_q4_0,
+   mm_q8_0: weights unpacked once and used for a tile of tokens; rows in pairs with 8-block
+   groups on AVX-512, rows by 4 in the lanes of one accumulator per token on NEON); a (row,
+   token) value is the same bit for bit whatever the tile, the thread or the neighbouring rows.
    Exactness (checked by tests/test_kernels.c against the scalar reference):
      * Q8_0 x Q8_0 and Q4_0 x Q8_0: each block's integer sum equals the scalar one exactly; the
        float result differs only by the order of the fp32 additions of the block terms. The x86
@@ -2289,6 +2293,198 @@ static void olmoe__quant_q8_0_neon(const float *x, void *y, int n) {
     }
 }
 
+/* ---- NEON rows x tokens kernels (decode and prefill) ----------------------------------------
+   The activation's second layout, per 8 blocks (288 of the 384 bytes, made once per activation):
+     0    the 8 blocks' 32 int8 values back to back (block k at 32k)
+     256  their 8 scales as floats
+   so a token's block is two 16-byte loads and one float load, with no fp16 conversion per row.
+   The blocks after the last full group are read from the Q8_0 blocks themselves (the same
+   values, so the same bits).
+   Rows go by 4 and each lane of a token's fp32 accumulator belongs to one row: per block the 4
+   rows' weights are unpacked once (Q4_0 nibbles to signed -8..7) and serve every token of the
+   tile; per token the 4 rows' exact int32 block sums land in one vector [r0 r1 r2 r3] (pairwise
+   adds), which is scaled by (row scales * token scale) and fused-multiply-added into the
+   accumulator. So a (row, token) value is one fixed chain, block 0 to nb - 1, in its own lane:
+   the same bits whatever the tile size, the lane, or the rows beside it (a short last quad
+   repeats its last row). No horizontal sum is needed: the accumulator is the 4 outputs. */
+static void olmoe__prep_q8_neon(const void *xq, void *xp, int n) {
+    const uint8_t *b = (const uint8_t *)xq;
+    uint8_t *o = (uint8_t *)xp;
+    int g, k;
+    for (g = 0; g + 8 <= n / 32; g += 8, b += 272, o += 384) {
+        float d[8];
+        for (k = 0; k < 8; k++) {
+            vst1q_u8(o + 32 * k, vld1q_u8(b + 34 * k + 2));
+            vst1q_u8(o + 32 * k + 16, vld1q_u8(b + 34 * k + 18));
+            d[k] = olmoe__h2f_neon(b + 34 * k);
+        }
+        memcpy(o + 256, d, sizeof d);
+    }
+}
+#define OLMOE__UNROLL4 _Pragma("GCC unroll 4") /* so that the per-row arrays below stay in registers */
+/* The 4 rows' weights of one block (at byte off of each row) as signed int8 (w[2r], w[2r + 1]:
+   elements 0..15 and 16..31 of row r) and their scales as floats. */
+static inline __attribute__((always_inline)) void olmoe__mmw_neon(int q8, const uint8_t *const *a, size_t off, int8x16_t *w,
+                                                                  float32x4_t *wd) {
+    int r;
+    uint64_t v = 0;
+    OLMOE__UNROLL4
+    for (r = 0; r < 4; r++) {
+        const uint8_t *p = a[r] + off;
+        if (q8) {
+            w[2 * r] = vld1q_s8((const int8_t *)p + 2);
+            w[2 * r + 1] = vld1q_s8((const int8_t *)p + 18);
+        } else {
+            uint8x16_t q = vld1q_u8(p + 2);
+            w[2 * r] = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(0x0F))), vdupq_n_s8(8));
+            w[2 * r + 1] = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), vdupq_n_s8(8));
+        }
+        v |= (uint64_t)olmoe__simd_ld16(p) << (16 * r);
+    }
+    *wd = vcvt_f32_f16(vreinterpret_f16_u64(vcreate_u64(v)));
+}
+/* The 4 rows' exact block sums [r0 r1 r2 r3] with one token's block (xl, xh). sdot: 2 per row
+   into 4 partials, then pairwise adds. */
+OLMOE__DOTPROD static inline __attribute__((always_inline)) int32x4_t olmoe__mms_dot(int q8, const int8x16_t *w, int8x16_t xl,
+                                                                                     int8x16_t xh) {
+    int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0;
+    (void)q8;
+    OLMOE__SDOT(s0, w[0], xl); OLMOE__SDOT(s0, w[1], xh);
+    OLMOE__SDOT(s1, w[2], xl); OLMOE__SDOT(s1, w[3], xh);
+    OLMOE__SDOT(s2, w[4], xl); OLMOE__SDOT(s2, w[5], xh);
+    OLMOE__SDOT(s3, w[6], xl); OLMOE__SDOT(s3, w[7], xh);
+    return vpaddq_s32(vpaddq_s32(s0, s1), vpaddq_s32(s2, s3));
+}
+/* Plain NEON. Q4_0 weights are -8..7, so a product is at most 8 * 128 = 1024 in magnitude and
+   int16 lanes hold exact sums of up to 31 of them: vmull + 3 vmlal put 4 products in a lane,
+   two rounds of pairwise int16 adds 16 (at most 16384), and the widening pairwise add the 32 of
+   each row's block into one int32 lane. Q8_0 products reach 16384, so each is widened to int32
+   at once (vpadal), as in olmoe__mla16_neon. Exact for any int8 activation. */
+static inline __attribute__((always_inline)) int32x4_t olmoe__mms_neon(int q8, const int8x16_t *w, int8x16_t xl, int8x16_t xh) {
+    if (!q8) {
+        int16x8_t p[4];
+        int r;
+        OLMOE__UNROLL4
+        for (r = 0; r < 4; r++) {
+            int16x8_t t = vmull_s8(vget_low_s8(w[2 * r]), vget_low_s8(xl));
+            t = vmlal_high_s8(t, w[2 * r], xl);
+            t = vmlal_s8(t, vget_low_s8(w[2 * r + 1]), vget_low_s8(xh));
+            p[r] = vmlal_high_s8(t, w[2 * r + 1], xh);
+        }
+        return vpaddlq_s16(vpaddq_s16(vpaddq_s16(p[0], p[1]), vpaddq_s16(p[2], p[3])));
+    } else {
+        int32x4_t s[4];
+        int r;
+        OLMOE__UNROLL4
+        for (r = 0; r < 4; r++) s[r] = olmoe__mla16_neon(olmoe__mla16_neon(vdupq_n_s32(0), w[2 * r], xl), w[2 * r + 1], xh);
+        return vpaddq_s32(vpaddq_s32(s[0], s[1]), vpaddq_s32(s[2], s[3]));
+    }
+}
+#define OLMOE__MM_TMAX 8 /* tokens per tile: 8 accumulators + 8 weight vectors + temporaries fit the 32 registers */
+#define OLMOE__UNROLL8 _Pragma("GCC unroll 8")
+/* One block of 4 rows (at byte off) x T tokens. Token t's int8 values are at xq[t] + xoff; its
+   scale at xq[t] + doff, a float from the second layout or (raw) the fp16 of a Q8_0 block.
+   The empty volatile asm is a scheduling barrier: without it GCC's pre-allocation scheduler
+   interleaves all T tokens' block sums, runs out of the 32 registers and keeps the accumulators
+   on the stack (a load and a store per token and block). Tokens go in pairs between barriers
+   (PAIRS), or one at a time for the plain NEON Q8_0 sums, which need more temporaries; an
+   out-of-order core still overlaps them. */
+#define OLMOE__MM_NEON(SUF, ATTR, SUMS, PAIRS)                                                      \
+    ATTR static inline __attribute__((always_inline)) void olmoe__mmblk_##SUF(                     \
+        int q8, const uint8_t *const *a, size_t off, int T, const uint8_t *const *xq, size_t xoff, size_t doff, \
+        int raw, float32x4_t *acc) {                                                               \
+        int8x16_t w[8];                                                                            \
+        float32x4_t wd;                                                                            \
+        int t;                                                                                     \
+        olmoe__mmw_neon(q8, a, off, w, &wd);                                                       \
+        OLMOE__UNROLL8                                                                             \
+        for (t = 0; t < T; t++) {                                                                  \
+            const uint8_t *x = xq[t] + xoff;                                                       \
+            float xd;                                                                              \
+            int32x4_t s = SUMS(q8, w, vld1q_s8((const int8_t *)x), vld1q_s8((const int8_t *)x + 16)); \
+            if (raw) xd = olmoe__h2f_neon(xq[t] + doff);                                           \
+            else memcpy(&xd, xq[t] + doff, 4);                                                     \
+            acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(s), vmulq_n_f32(wd, xd));                     \
+            if ((t & 1) || (q8 && !PAIRS)) __asm__ __volatile__("");                               \
+        }                                                                                          \
+    }                                                                                              \
+    /* Rows a[0..3] x T tokens into y[t][i..i + nv - 1]. */                                        \
+    ATTR static inline __attribute__((always_inline)) void olmoe__mmtile_##SUF(                    \
+        int q8, int n, const uint8_t *const *a, int T, const uint8_t *const *xq, float *const *y, int i, int nv) { \
+        size_t xo = olmoe__xp_offset(n), wb = q8 ? 34 : 18;                                        \
+        int nb = n / 32, ng = nb / 8, b, t;                                                        \
+        float32x4_t acc[OLMOE__MM_TMAX];                                                           \
+        OLMOE__UNROLL8                                                                             \
+        for (t = 0; t < T; t++) acc[t] = vdupq_n_f32(0.0f);                                        \
+        for (b = 0; b < ng * 8; b++) {                                                             \
+            size_t gx = xo + (size_t)(b / 8) * 384;                                                \
+            olmoe__mmblk_##SUF(q8, a, (size_t)b * wb, T, xq, gx + 32 * (b % 8), gx + 256 + 4 * (b % 8), 0, acc); \
+        }                                                                                          \
+        for (; b < nb; b++)                                                                        \
+            olmoe__mmblk_##SUF(q8, a, (size_t)b * wb, T, xq, (size_t)b * 34 + 2, (size_t)b * 34, 1, acc); \
+        OLMOE__UNROLL8                                                                             \
+        for (t = 0; t < T; t++) {                                                                  \
+            if (nv == 4) vst1q_f32(y[t] + i, acc[t]);                                              \
+            else {                                                                                 \
+                float r[4];                                                                        \
+                vst1q_f32(r, acc[t]);                                                              \
+                memcpy(y[t] + i, r, (size_t)nv * 4);                                               \
+            }                                                                                      \
+        }                                                                                          \
+    }
+OLMOE__MM_NEON(neon, , olmoe__mms_neon, 0)
+OLMOE__MM_NEON(dot, OLMOE__DOTPROD, olmoe__mms_dot, 1)
+/* One function per kernel, weight type and tile size, so each keeps its accumulators in
+   registers. */
+typedef void (*olmoe__mm4_fn)(int n, const uint8_t *const *a, const uint8_t *const *xq, float *const *y, int i, int nv);
+#define OLMOE__MM4_T(SUF, ATTR, Q, T)                                                              \
+    ATTR __attribute__((noinline)) static void olmoe__mm4##Q##_##T##_##SUF(                        \
+        int n, const uint8_t *const *a, const uint8_t *const *xq, float *const *y, int i, int nv) { \
+        olmoe__mmtile_##SUF(Q, n, a, T, xq, y, i, nv);                                             \
+    }
+#define OLMOE__MM4S(SUF, ATTR, Q)                                                                  \
+    OLMOE__MM4_T(SUF, ATTR, Q, 1) OLMOE__MM4_T(SUF, ATTR, Q, 2) OLMOE__MM4_T(SUF, ATTR, Q, 3)       \
+    OLMOE__MM4_T(SUF, ATTR, Q, 4) OLMOE__MM4_T(SUF, ATTR, Q, 5) OLMOE__MM4_T(SUF, ATTR, Q, 6)       \
+    OLMOE__MM4_T(SUF, ATTR, Q, 7) OLMOE__MM4_T(SUF, ATTR, Q, 8)                                    \
+    static const olmoe__mm4_fn olmoe__mm4##Q##_##SUF##_t[OLMOE__MM_TMAX + 1] = {                   \
+        NULL, olmoe__mm4##Q##_1_##SUF, olmoe__mm4##Q##_2_##SUF, olmoe__mm4##Q##_3_##SUF,            \
+        olmoe__mm4##Q##_4_##SUF, olmoe__mm4##Q##_5_##SUF, olmoe__mm4##Q##_6_##SUF,                  \
+        olmoe__mm4##Q##_7_##SUF, olmoe__mm4##Q##_8_##SUF };
+OLMOE__MM4S(neon, , 0)
+OLMOE__MM4S(neon, , 1)
+OLMOE__MM4S(dot, OLMOE__DOTPROD, 0)
+OLMOE__MM4S(dot, OLMOE__DOTPROD, 1)
+/* Rows by 4 (a short last quad repeats its last row and stores only its own lanes); per quad,
+   the tokens in as few tiles of at most OLMOE__MM_TMAX as can hold them, of sizes that differ
+   by at most 1. The quad's rows (4 x 1152 bytes at n = 2048, Q4_0) stay in L1 across tiles. */
+static void olmoe__mm_x_neon(const olmoe__mm4_fn *fn, int n, int nr, const void *w, size_t ws, int nt,
+                             const uint8_t *const *xq, float *const *y) {
+    const uint8_t *W = (const uint8_t *)w;
+    int ntile = (nt + OLMOE__MM_TMAX - 1) / OLMOE__MM_TMAX, i, t, k, r;
+    for (i = 0; i < nr; i += 4) {
+        const uint8_t *a[4];
+        int nv = nr - i < 4 ? nr - i : 4;
+        for (r = 0; r < 4; r++) a[r] = W + (size_t)(i + (r < nv ? r : nv - 1)) * ws;
+        for (t = 0, k = 0; k < ntile; k++) {
+            int tt = nt / ntile + (k < nt % ntile);
+            fn[tt](n, a, xq + t, y + t, i, nv);
+            t += tt;
+        }
+    }
+}
+static void olmoe__mm_q4_0_neon(int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y) {
+    olmoe__mm_x_neon(olmoe__mm40_neon_t, n, nr, w, ws, nt, xq, y);
+}
+static void olmoe__mm_q8_0_neon(int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y) {
+    olmoe__mm_x_neon(olmoe__mm41_neon_t, n, nr, w, ws, nt, xq, y);
+}
+static void olmoe__mm_q4_0_dot(int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y) {
+    olmoe__mm_x_neon(olmoe__mm40_dot_t, n, nr, w, ws, nt, xq, y);
+}
+static void olmoe__mm_q8_0_dot(int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y) {
+    olmoe__mm_x_neon(olmoe__mm41_dot_t, n, nr, w, ws, nt, xq, y);
+}
+
 static void olmoe__axpy_f32_neon(int n, float a, const float *x, float *y) {
     int i;
     for (i = 0; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_n_f32(vld1q_f32(y + i), vld1q_f32(x + i), a));
@@ -2310,13 +2506,15 @@ static void olmoe__cvt_f16_neon(int n, const float *x, uint16_t *y) {
 static const olmoe__kernels olmoe__kernels_neon = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_neon, olmoe__dot_q4_0_neon, olmoe__dot_f32_neon,
     olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
-    OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon), NULL, NULL, NULL, olmoe__axpy_f32_neon,
+    OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon),
+    olmoe__prep_q8_neon, olmoe__mm_q4_0_neon, olmoe__mm_q8_0_neon, olmoe__axpy_f32_neon,
     olmoe__axpy_f16_neon, olmoe__cvt_f16_neon
 };
 static const olmoe__kernels olmoe__kernels_neon_dot = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_dot, olmoe__dot_q4_0_dot, olmoe__dot_f32_neon,
     olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
-    OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot), NULL, NULL, NULL, olmoe__axpy_f32_neon,
+    OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot),
+    olmoe__prep_q8_neon, olmoe__mm_q4_0_dot, olmoe__mm_q8_0_dot, olmoe__axpy_f32_neon,
     olmoe__axpy_f16_neon, olmoe__cvt_f16_neon
 };
 

@@ -2,7 +2,10 @@
 # NEON kernel tests on an x86 machine: cross-compiles tests/test_kernels.c (and with it the whole
 # olmoe.h implementation) for aarch64 and runs it under qemu-user twice: on a CPU with the
 # dot-product instructions (-cpu max: the sdot path) and on one without (cortex-a53: the plain
-# NEON path). Exits nonzero if a build or a test fails, or if a NEON path did not run.
+# NEON path). Then the same for tests/test_xmodel.c on small synthetic models (written by the x86
+# $BUILD/olmoe synth): logits bit for bit equal token by token and in one batch, with 1 and 3
+# threads. The header alone must also compile for aarch64 with -Werror at several -O levels.
+# Exits nonzero if a build or a test fails, or if a NEON path did not run.
 #
 # Needs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user; installs the missing ones
 # with apt-get when run as root (Debian/Ubuntu), and says so and fails when it cannot.
@@ -43,16 +46,52 @@ if ! command -v "$CC" >/dev/null 2>&1 || [ -z "$QEMU" ]; then
 fi
 
 mkdir -p "$BUILD"
-echo "neon.sh: $CC -std=c99 -Wall -Wextra -O2 -static tests/test_kernels.c -> $OUT"
-if ! "$CC" -std=c99 -Wall -Wextra -O2 -I. -static tests/test_kernels.c -o "$OUT" -lm -lpthread; then
+printf '#define OLMOE_IMPLEMENTATION\n#include "olmoe.h"\nint main(void){return 0;}\n' > "$BUILD/hdr_aarch64.c"
+for opt in -O0 -O2 -Os; do
+    if ! "$CC" -std=c99 -Wall -Wextra -Werror -pedantic $opt -I. -c "$BUILD/hdr_aarch64.c" -o "$BUILD/hdr_aarch64.o"; then
+        echo "neon.sh: the header does not compile cleanly for aarch64 ($CC -Werror $opt)" >&2
+        exit 1
+    fi
+done
+echo "neon.sh: $CC -std=c99 -Wall -Wextra -Werror -O2 -static tests/test_kernels.c -> $OUT"
+if ! "$CC" -std=c99 -Wall -Wextra -Werror -O2 -I. -static tests/test_kernels.c -o "$OUT" -lm -lpthread; then
     echo "neon.sh: the aarch64 build failed" >&2
     exit 1
 fi
+XOUT="$BUILD/test_xmodel_aarch64"
+if ! "$CC" -std=c99 -Wall -Wextra -Werror -O2 -I. -static tests/test_xmodel.c -o "$XOUT" -lm -lpthread; then
+    echo "neon.sh: the aarch64 build of tests/test_xmodel.c failed" >&2
+    exit 1
+fi
+# small models: q4_0 and q8_0, d 256 (one 8-block group), d 288 / ffn 320 (groups and leftover
+# blocks), flexolmo-mini q8_0 (d 512, ffn 1024)
+MD="$BUILD/xmodel"
+mkdir -p "$MD"
+if [ ! -x "$BUILD/olmoe" ]; then
+    echo "neon.sh: $BUILD/olmoe is missing (make $BUILD/olmoe first; make test-neon does)" >&2
+    exit 1
+fi
+models=()
+synth() { # NAME ARGS...
+    local f="$MD/$1.gguf"; shift
+    if ! "$BUILD/olmoe" synth "$f" "$@" >/dev/null; then
+        echo "neon.sh: olmoe synth $* failed" >&2
+        exit 1
+    fi
+    models+=("$f")
+}
+synth tiny-q4_0 --preset tiny --type q4_0
+synth odd-q4_0 --preset tiny --type q4_0 --hidden 288 --ffn 320
+synth odd-q8_0 --preset tiny --type q8_0 --hidden 288 --ffn 320
+synth flex-q8_0 --preset flexolmo-mini --type q8_0
 
 status=0
-# run CPU EXPECT: EXPECT is the line that shows which NEON path ran.
+# run CPU PATH: PATH (neon+dot or neon) is the NEON path that must run, rows x tokens kernels included.
 run() {
-    local cpu=$1 expect=$2 log
+    local cpu=$1 path=$2 log
+    local expect="^ok   $path: q8_0/q4_0 per-block"
+    local expmm="^ok   $path: mm_q4_0 values equal the row and token computed alone"
+    local expx="^ok   .*: kernel path $path runs the rows x tokens kernels"
     log=$("$QEMU" -cpu "$cpu" "$OUT" 2>&1)
     local rc=$?
     echo "== qemu-aarch64 -cpu $cpu"
@@ -63,16 +102,29 @@ run() {
     elif ! echo "$log" | grep -q "$expect"; then
         echo "neon.sh: -cpu $cpu did not run the expected path ($expect)" >&2
         status=1
+    elif ! echo "$log" | grep -q "$expmm"; then
+        echo "neon.sh: -cpu $cpu did not test the rows x tokens kernels" >&2
+        status=1
+    fi
+    log=$("$QEMU" -cpu "$cpu" "$XOUT" "${models[@]}" 2>&1)
+    rc=$?
+    echo "$log" | grep -v '^ok ' # failures and the summary
+    if [ $rc -ne 0 ]; then
+        echo "neon.sh: model-level tests failed on -cpu $cpu (exit $rc)" >&2
+        status=1
+    elif ! echo "$log" | grep -q "$expx"; then
+        echo "neon.sh: -cpu $cpu: the model-level tests did not run on the $path path" >&2
+        status=1
     fi
 }
-run max '^ok   neon+dot: q8_0/q4_0 per-block'
+run max neon+dot
 # the first of these CPUs that this qemu knows (none of them has dotprod)
 nodot=""
 for cpu in cortex-a53 cortex-a57 cortex-a72; do
     if "$QEMU" -cpu help 2>&1 | grep -qw "$cpu"; then nodot=$cpu; break; fi
 done
 if [ -n "$nodot" ]; then
-    run "$nodot" '^ok   neon: q8_0/q4_0 per-block'
+    run "$nodot" neon
 else
     echo "neon.sh: this qemu offers no CPU without dotprod; the plain NEON path ran only under -cpu max"
 fi

@@ -402,6 +402,8 @@ static void test_mm(const path *p) {
     if (!p->k->mm_q4_0 || !p->k->mm_q8_0 || !p->k->prep_q8) { printf("skip %s: mm_q4_0/mm_q8_0 (not in this path's kernel table)\n", p->name); return; }
     for (q8 = 0; q8 < 2; q8++) {
         int bad = 0, badx = 0, cases = 0, bi, ri, ti, wb = q8 ? 34 : 18, type = q8 ? OLMOE_TYPE_Q8_0 : OLMOE_TYPE_Q4_0;
+        /* quant_q8_0 never writes -128; the x86 Q8_0 kernels rely on it, the NEON ones take any int8 */
+        int ylo = q8 && p->k->id != OLMOE_KERNELS_NEON ? -127 : -128;
         char where[200] = "", wherex[200] = "";
         olmoe__mm_fn mm = q8 ? p->k->mm_q8_0 : p->k->mm_q4_0;
         for (bi = 0; bi < 8; bi++)
@@ -418,7 +420,7 @@ static void test_mm(const path *p) {
                     }
                     for (t = 0; t < nt; t++) {
                         uint8_t *q = X + (size_t)t * rec;
-                        fill_q8(q, nb, q8 ? -127 : -128, 127, 0); /* quant_q8_0 never writes -128 */
+                        fill_q8(q, nb, ylo, 127, 0);
                         p->k->prep_q8(q, q + olmoe__xp_offset(n), n);
                         xq[t] = q;
                         y[t] = ybuf[t];
@@ -441,7 +443,39 @@ static void test_mm(const path *p) {
                     }
                     cases++;
                 }
-        CHECK(!badx, "%s: mm_%s within 1e-6 of the exact sums (%d shapes, strided, unaligned) %s", p->name, q8 ? "q8_0" : "q4_0", cases, wherex);
+        if (p->k->id == OLMOE_KERNELS_NEON) {
+            /* extremes: every weight -128 (Q4_0: nibble 0, -8) and every activation -128, the
+               largest block sums (Q8_0: 32 x 16384), over a group and leftover blocks */
+            int nb = 9, n = 32 * nb, nr = 5, nt = 3, r, t, i;
+            size_t ws = (size_t)wb * nb, rec = olmoe__xp_offset(n) + olmoe__xp_size(n);
+            const uint8_t *xq[3];
+            float *y[3];
+            for (r = 0; r < nr * nb; r++) {
+                uint16_t d = olmoe_fp32_to_fp16(0.25f + 0.125f * (r % 5));
+                memcpy(w + (size_t)r * wb, &d, 2);
+                memset(w + (size_t)r * wb + 2, q8 ? 0x80 : 0x00, (size_t)wb - 2);
+            }
+            for (t = 0; t < nt; t++) {
+                uint8_t *q = xbuf + (size_t)t * rec;
+                for (i = 0; i < nb; i++) {
+                    uint16_t d = olmoe_fp32_to_fp16(0.5f + 0.25f * ((i + t) % 3));
+                    memcpy(q + 34 * i, &d, 2);
+                    memset(q + 34 * i + 2, 0x80, 32);
+                }
+                p->k->prep_q8(q, q + olmoe__xp_offset(n), n);
+                xq[t] = q;
+                y[t] = ybuf[t];
+            }
+            mm(n, nr, w, ws, nt, xq, y);
+            for (t = 0; t < nt; t++)
+                for (r = 0; r < nr; r++) {
+                    double mag, ref = qdot_ref(type, w + (size_t)r * ws, xq[t], nb, &mag);
+                    if (!close_enough(ybuf[t][r], ref, mag) && !badx++)
+                        snprintf(wherex, sizeof wherex, "extremes row %d token %d: %.9g vs %.9g", r, t, ybuf[t][r], ref);
+                }
+        }
+        CHECK(!badx, "%s: mm_%s within 1e-6 of the exact sums (%d shapes, strided, unaligned%s) %s", p->name, q8 ? "q8_0" : "q4_0", cases,
+              p->k->id == OLMOE_KERNELS_NEON ? ", -128 activations, extremes" : "", wherex);
         CHECK(!bad, "%s: mm_%s values equal the row and token computed alone, bit for bit %s", p->name, q8 ? "q8_0" : "q4_0", where);
     }
 }

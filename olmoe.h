@@ -1025,8 +1025,8 @@ static const olmoe__kernels olmoe__kernels_scalar = {
    clang; tested with GCC 12 and clang 14, C99 and C++11), so a plain `cc -O2` build runs
    anywhere and picks its path at run time. Paths:
      x86-64   AVX2 + FMA + F16C         maddubs int8 dots
-              AVX-512 F/BW/VL + VNNI    vpdpbusd int8 dots (256-bit vectors: on Zen 4 the 512-bit
-                                        ones are split in two anyway), 512-bit float dots
+              AVX-512 F/BW/VL + VNNI    vpdpbusd int8 dots (256-bit in the single-row dots, 512-bit
+                                        in the rows x tokens kernels), 512-bit float dots
      aarch64  NEON                      vmull/vpadal int8 dots (every ARMv8-A core)
               NEON + dotprod            sdot int8 dots (ARMv8.2-A and later)
    Q8_0/Q4_0 dots go 8 blocks (x86) or 4 blocks (NEON) per step: every block's int32 partials
@@ -1034,10 +1034,14 @@ static const olmoe__kernels olmoe__kernels_scalar = {
    dotr_q8_0/dotr_q4_0 do several rows at once; on x86 the Q4_0 one takes 4 rows a pass and
    shares the activation's loads, scales and -8 correction among them (1.6x the single-row
    speed in cache). Each row's result equals the single-row dot bit for bit.
-   The AVX-512 and both NEON tables also have rows x tokens kernels (prep_q8, mm_q4_0,
-   mm_q8_0: weights unpacked once and used for a tile of tokens; rows in pairs with 8-block
-   groups on AVX-512, rows by 4 in the lanes of one accumulator per token on NEON); a (row,
-   token) value is the same bit for bit whatever the tile, the thread or the neighbouring rows.
+   Every SIMD table also has rows x tokens kernels (prep_q8, mm_q4_0, mm_q8_0), which the model
+   uses for every Q4_0/Q8_0 matrix, prefill and decode: each path lays out the activation once
+   more for itself (prep_q8) and unpacks a weight group once for a tile of tokens. AVX-512: rows
+   in pairs, 512-bit vpdpbusd over 8-block groups, tiles of up to 12 tokens, one token as two
+   pairs at once; AVX2: one row, 8 bytes of 4 blocks per vector, tiles of up to 8 (Q4_0) or 6
+   (Q8_0) tokens; NEON: rows by 4 in the lanes of one accumulator per token, tiles of up to 8.
+   A (row, token) value is the same bit for bit whatever the tile, the thread or the
+   neighbouring rows, so tokens one at a time give the bits of a batch.
    Exactness (checked by tests/test_kernels.c against the scalar reference):
      * Q8_0 x Q8_0 and Q4_0 x Q8_0: each block's integer sum equals the scalar one exactly; the
        float result differs only by the order of the fp32 additions of the block terms. The x86
@@ -5408,7 +5412,8 @@ struct olmoe_ctx {
     const olmoe__kernels *k;
     olmoe__pool pool;
     int n_ctx, n_batch, pos;
-    /* KV cache: [n_layer][n_ctx][kv_dim] */
+    /* KV cache: [n_layer][n_head_kv][n_ctx][head_dim]: one head's positions are contiguous, so
+       attention streams them (by position they were 8 KiB apart: a TLB miss every other one) */
     void *k_cache, *v_cache;      /* f32 or, with kv_f16, fp16 elements */
     int kv_f16;
     float *rope_cos, *rope_sin;   /* [n_ctx][head_dim/2] */
@@ -5813,6 +5818,7 @@ static void olmoe__att_worker(void *arg, int ith, int nth) {
     size_t es = c->kv_f16 ? 2 : 4;   /* bytes per cached element */
     const uint8_t *kc = (const uint8_t *)c->k_cache + (size_t)j->layer * c->n_ctx * kvd * es;
     const uint8_t *vc = (const uint8_t *)c->v_cache + (size_t)j->layer * c->n_ctx * kvd * es;
+    size_t hs = (size_t)c->n_ctx * hd * es;   /* bytes of one head's cache in a layer */
     float *sc = c->scores + (size_t)ith * c->n_ctx;
     float scale = 1.0f / sqrtf((float)hd);
     int64_t u0, u1, u;
@@ -5824,7 +5830,7 @@ static void olmoe__att_worker(void *arg, int ith, int nth) {
         float *o = c->att + (size_t)t * qd + (size_t)h * hd;
         float mx = -INFINITY, sum = 0.0f;
         for (p = 0; p < n; p++) {
-            const uint8_t *kk = kc + ((size_t)p * kvd + (size_t)kvh * hd) * es;
+            const uint8_t *kk = kc + (size_t)kvh * hs + (size_t)p * hd * es;
             float s = (c->kv_f16 ? c->k->dot_f16(hd, kk, q) : c->k->dot_f32(hd, kk, q)) * scale;
             sc[p] = s;
             if (s > mx) mx = s;
@@ -5832,7 +5838,7 @@ static void olmoe__att_worker(void *arg, int ith, int nth) {
         for (p = 0; p < n; p++) { sc[p] = expf(sc[p] - mx); sum += sc[p]; }
         for (i = 0; i < hd; i++) o[i] = 0.0f;
         for (p = 0; p < n; p++) {
-            const uint8_t *vv = vc + ((size_t)p * kvd + (size_t)kvh * hd) * es;
+            const uint8_t *vv = vc + (size_t)kvh * hs + (size_t)p * hd * es;
             if (c->kv_f16) c->k->axpy_f16(hd, sc[p] / sum, (const uint16_t *)(const void *)vv, o);
             else c->k->axpy_f32(hd, sc[p] / sum, (const float *)(const void *)vv, o);
         }
@@ -6097,12 +6103,15 @@ static void olmoe__forward_batch(olmoe_ctx *c, const int32_t *tokens, int n_tok,
             olmoe__rmsnorm(k, k, L->k_norm, (int)kvd, eps);
             olmoe__rope(q, H, hd, c->rope_cos + (size_t)pos * hd2, c->rope_sin + (size_t)pos * hd2);
             olmoe__rope(k, Hkv, hd, c->rope_cos + (size_t)pos * hd2, c->rope_sin + (size_t)pos * hd2);
-            if (c->kv_f16) {
-                c->k->cvt_f16((int)kvd, k, (uint16_t *)c->k_cache + ((size_t)l * c->n_ctx + (size_t)pos) * kvd);
-                c->k->cvt_f16((int)kvd, v, (uint16_t *)c->v_cache + ((size_t)l * c->n_ctx + (size_t)pos) * kvd);
-            } else {
-                memcpy((float *)c->k_cache + ((size_t)l * c->n_ctx + (size_t)pos) * kvd, k, kvd * 4);
-                memcpy((float *)c->v_cache + ((size_t)l * c->n_ctx + (size_t)pos) * kvd, v, kvd * 4);
+            for (i = 0; i < Hkv; i++) {   /* head i's row at this position */
+                size_t o = (((size_t)l * Hkv + (size_t)i) * c->n_ctx + (size_t)pos) * hd;
+                if (c->kv_f16) {
+                    c->k->cvt_f16(hd, k + (size_t)i * hd, (uint16_t *)c->k_cache + o);
+                    c->k->cvt_f16(hd, v + (size_t)i * hd, (uint16_t *)c->v_cache + o);
+                } else {
+                    memcpy((float *)c->k_cache + o, k + (size_t)i * hd, (size_t)hd * 4);
+                    memcpy((float *)c->v_cache + o, v + (size_t)i * hd, (size_t)hd * 4);
+                }
             }
         }
         aj.c = c; aj.layer = l; aj.pos0 = c->pos; aj.n_tok = n_tok;

@@ -5,8 +5,8 @@
 
    1. matvec: one weight matrix (d = 2048 inputs per row) times one activation, per weight type
       (q4_0, q8_0 with Q8_0 activations; f16, bf16, f32, q6_K with f32 activations), as GB/s of
-      weight bytes, through olmoe__rows_dot (the library's row-block routine: 4 rows per dotr call
-      for q4_0/q8_0): L2-resident (256 KiB of rows, repeated), the same row by row through the
+      weight bytes, as the model runs it (q4_0/q8_0 through the path's rows x tokens kernel with one
+      token where it has one, else olmoe__rows_dot, 4 rows per dotr call): L2-resident (256 KiB of rows, repeated), the same row by row through the
       single-row dot ("L2 1-row"), DRAM (a DRAM_MB matrix, one thread) and DRAM with THREADS threads
       (rows split evenly). maxrel: largest difference from the scalar path over the first 64 rows,
       relative to the largest output (a sanity check, not a test).
@@ -116,11 +116,16 @@ typedef struct mv_job {
     const uint8_t *xq;
     float *y;
 } mv_job;
-static int one_row;   /* 1: row by row through dot(); 0: olmoe__rows_dot, the library's row-block routine */
+static int one_row;   /* 1: row by row through dot(); 0: as the model: the path's rows x tokens kernel
+                         (mm_q4_0/mm_q8_0) with one token where it has one, else olmoe__rows_dot */
 static void *mv_run(void *p) {
     mv_job *j = (mv_job *)p;
     int64_t r;
-    if (one_row)
+    olmoe__mm_fn mm = j->type == OLMOE_TYPE_Q4_0 ? j->k->mm_q4_0 : j->type == OLMOE_TYPE_Q8_0 ? j->k->mm_q8_0 : NULL;
+    if (!one_row && mm) {
+        float *yp = j->y + j->r0;
+        mm(j->n, (int)(j->r1 - j->r0), j->w + (uint64_t)j->r0 * j->rb, (size_t)j->rb, 1, &j->xq, &yp);
+    } else if (one_row)
         for (r = j->r0; r < j->r1; r++) j->y[r] = dot(j->k, j->type, j->w + (uint64_t)r * j->rb, j->n, j->x, j->xq);
     else
         olmoe__rows_dot(j->k, j->type, j->n, (size_t)j->rb, j->w + (uint64_t)j->r0 * j->rb, j->r1 - j->r0, j->x, j->xq, j->y + j->r0, 1);
@@ -227,7 +232,7 @@ int main(int argc, char **argv) {
     wcap = (size_t)dram_mb << 20;
     w = (uint8_t *)malloc(wcap + 4096);
     x = (float *)malloc((size_t)n * 64 * sizeof(float));
-    xq = (uint8_t *)malloc((size_t)n / 32 * 34 * 64);
+    xq = (uint8_t *)malloc(olmoe__xp_offset(n) + olmoe__xp_size(n) + (size_t)n / 32 * 34 * 64);
     y = (float *)malloc(sizeof(float) * (size_t)(wcap / 128 + 64));
     yref = (float *)malloc(sizeof(float) * 4096);
     if (!w || !x || !xq || !y || !yref) { fprintf(stderr, "out of memory\n"); return 1; }
@@ -247,6 +252,7 @@ int main(int argc, char **argv) {
             double tl2[9], td1[5], tdn[5], maxrel = 0, t1row;
             int nrep_l2 = quick ? 3 : 9, nrep_d = quick ? 3 : 5, it, inner;
             k->quant_q8_0(x, xq, n);
+            if (k->prep_q8) k->prep_q8(xq, xq + olmoe__xp_offset(n), n);
             /* correctness vs scalar on the first 64 rows */
             matvec(k, t, w, 64, n, x, xq, y, 1);
             if (pi == 0) memcpy(yref, y, 64 * sizeof(float));

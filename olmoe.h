@@ -5955,60 +5955,52 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
         }
 }
 
+/* Expert down projections, then the weighted sum of the K outputs, for a range of output rows
+   at a time (the sum needs only those rows of every expert's output: no phase of its own). */
 static void olmoe__down_worker(void *arg, int ith, int nth) {
     olmoe__moe_job *j = (olmoe__moe_job *)arg;
     olmoe_ctx *c = j->c;
     const olmoe_config *cf = &c->model->cfg;
     const olmoe__layer *L = j->L;
-    int F = cf->n_ff, d = cf->n_embd, ui;
+    int F = cf->n_ff, d = cf->n_embd, Kmax = cf->n_expert_used, ui, t, k;
     olmoe__mm_fn md = olmoe__mm_for(c, L->down_exps.type);
     size_t qs = olmoe__xq_size(c, F);
-    int64_t r0, r1;
+    int64_t r0, r1, r;
     (void)ith;
     /* one token: two grabs per thread, so each expert's rows are read as long sequential streams
        (16 grabs measured 20% slower for this phase); a batch: 32 rows a grab, for balance */
-    while (olmoe__grab(&c->pool, d, j->n_tok > 1 ? 32 : OLMOE__MAX(d / (2 * nth), 4), &r0, &r1))
-    for (ui = 0; ui < j->n_used; ui++) {
-        int e = j->used[ui], i;
-        const uint8_t *dr = L->down_exps.data + ((uint64_t)e * d + (uint64_t)r0) * L->down_exps.row_bytes;
-        if (md) {
-            const uint8_t *xq[64];
-            float *y[64];
-            int nt, t;
-            for (i = c->ex_start[e]; i < c->ex_start[e] + c->ex_count[e]; i += nt) {
-                nt = OLMOE__MIN(c->ex_start[e] + c->ex_count[e] - i, 64);
-                for (t = 0; t < nt; t++) {
-                    int ts = c->ex_rows[i + t];
-                    xq[t] = c->actq + (size_t)ts * qs;
-                    y[t] = c->dn + (size_t)ts * d + (size_t)r0;
+    while (olmoe__grab(&c->pool, d, j->n_tok > 1 ? 32 : OLMOE__MAX(d / (2 * nth), 4), &r0, &r1)) {
+        for (ui = 0; ui < j->n_used; ui++) {
+            int e = j->used[ui], i;
+            const uint8_t *dr = L->down_exps.data + ((uint64_t)e * d + (uint64_t)r0) * L->down_exps.row_bytes;
+            if (md) {
+                const uint8_t *xq[64];
+                float *y[64];
+                int nt;
+                for (i = c->ex_start[e]; i < c->ex_start[e] + c->ex_count[e]; i += nt) {
+                    nt = OLMOE__MIN(c->ex_start[e] + c->ex_count[e] - i, 64);
+                    for (t = 0; t < nt; t++) {
+                        int ts = c->ex_rows[i + t];
+                        xq[t] = c->actq + (size_t)ts * qs;
+                        y[t] = c->dn + (size_t)ts * d + (size_t)r0;
+                    }
+                    md(F, (int)(r1 - r0), dr, (size_t)L->down_exps.row_bytes, nt, xq, y);
                 }
-                md(F, (int)(r1 - r0), dr, (size_t)L->down_exps.row_bytes, nt, xq, y);
+            } else
+                for (i = c->ex_start[e]; i < c->ex_start[e] + c->ex_count[e]; i++) {
+                    int ts = c->ex_rows[i];
+                    olmoe__rows_dot(c->k, L->down_exps.type, F, (size_t)L->down_exps.row_bytes, dr, r1 - r0,
+                                    c->act + (size_t)ts * F, c->actq + (size_t)ts * qs, c->dn + (size_t)ts * d + (size_t)r0, 1);
+                }
+        }
+        for (t = 0; t < j->n_tok; t++)
+            for (r = r0; r < r1; r++) {
+                float sum = 0.0f;
+                for (k = 0; k < j->K; k++)
+                    sum += c->selw[(size_t)t * Kmax + k] * c->dn[((size_t)t * Kmax + k) * d + (size_t)r];
+                c->y[(size_t)t * d + (size_t)r] = sum;
             }
-            continue;
-        }
-        for (i = c->ex_start[e]; i < c->ex_start[e] + c->ex_count[e]; i++) {
-            int ts = c->ex_rows[i];
-            olmoe__rows_dot(c->k, L->down_exps.type, F, (size_t)L->down_exps.row_bytes, dr, r1 - r0,
-                            c->act + (size_t)ts * F, c->actq + (size_t)ts * qs, c->dn + (size_t)ts * d + (size_t)r0, 1);
-        }
     }
-}
-
-typedef struct olmoe__sum_job { olmoe_ctx *c; int n_tok, K; } olmoe__sum_job;
-static void olmoe__sum_worker(void *arg, int ith, int nth) {
-    olmoe__sum_job *j = (olmoe__sum_job *)arg;
-    olmoe_ctx *c = j->c;
-    int d = c->model->cfg.n_embd, Kmax = c->model->cfg.n_expert_used, t, k;
-    int64_t r0, r1, r;
-    (void)ith;
-    while (olmoe__grab(&c->pool, d, olmoe__chunk(d, nth, 16), &r0, &r1))
-    for (t = 0; t < j->n_tok; t++)
-        for (r = r0; r < r1; r++) {
-            float s = 0.0f;
-            for (k = 0; k < j->K; k++)
-                s += c->selw[(size_t)t * Kmax + k] * c->dn[((size_t)t * Kmax + k) * d + (size_t)r];
-            c->y[(size_t)t * d + (size_t)r] = s;
-        }
 }
 
 /* MoE block on c->h (n_tok tokens) -> c->y. */
@@ -6018,7 +6010,6 @@ static void olmoe__moe(olmoe_ctx *c, const olmoe__layer *L, int n_tok) {
     int32_t used[4096];
     olmoe__route_job rj;
     olmoe__moe_job mj;
-    olmoe__sum_job sj;
     for (e = 0; e < E; e++) K += c->expert_allowed[e] ? 1 : 0;
     K = OLMOE__MIN(K, Kmax);
     rj.c = c; rj.L = L; rj.x = c->h; rj.n_tok = n_tok; rj.K = K;
@@ -6058,8 +6049,6 @@ static void olmoe__moe(olmoe_ctx *c, const olmoe__layer *L, int n_tok) {
     /* quantize the expert hidden vectors of every (token, slot) */
     olmoe__quantize_batch(c, c->act, (size_t)cf->n_ff, c->actq, cf->n_ff, n_tok * Kmax);
     olmoe__pool_run(&c->pool, olmoe__down_worker, &mj);
-    sj.c = c; sj.n_tok = n_tok; sj.K = K;
-    olmoe__pool_run(&c->pool, olmoe__sum_worker, &sj);
 }
 
 static void olmoe__rope(float *v, int n_heads, int hd, const float *cs, const float *sn) {

@@ -28,13 +28,13 @@ def bucket(frames):
         if re.search(r"schedule|futex|sched_yield|do_sched_yield|pthread_cond", chain):
             return "pool wait/sync (kernel: yield, futex, switches)"
         return "kernel other"
-    if re.search(r"quant_q8_0|olmoe__q_worker|olmoe__quantize_batch", leaf):
+    if re.search(r"quant_q8_0|prep_q8|olmoe__q_worker|olmoe__quantize_batch", leaf):
         return "activation quantization (Q8_0)"
     if re.search(r"olmoe__route_", chain):
         return "router (logits, softmax, top-k)"
     if re.search(r"olmoe__att_worker", chain):
         return "attention (scores, softmax, V sum)"
-    if re.search(r"olmoe__dot|olmoe__rows_dot|olmoe__row_dot", leaf):
+    if re.search(r"olmoe__dot|olmoe__rows_dot|olmoe__row_dot|olmoe__mm_|olmoe__xpair|olmoe__xquad|olmoe__xrow|olmoe__xtile", leaf):
         for w, name in (("gateup_worker", "expert gate+up"), ("down_worker", "expert down"), ("mm_worker", "q/k/v/o + head")):
             if w in chain:
                 return "dot kernels: " + name

@@ -54,16 +54,18 @@ static int argmax(const float *v, int n) {
     return b;
 }
 
-static olmoe_ctx *make_ctx(const olmoe_model *m, int threads, int n_batch) {
+static olmoe_ctx *make_ctx_kv(const olmoe_model *m, int threads, int n_batch, int kv_type) {
     olmoe_ctx_params cp = olmoe_ctx_default_params();
     olmoe_ctx *c = NULL;
     char err[256];
     cp.n_ctx = 64;
     cp.n_threads = threads;
     cp.n_batch = n_batch;
+    cp.kv_type = kv_type;
     if (olmoe_ctx_create(m, &cp, &c, err, sizeof err) != OLMOE_OK) printf("ctx_create: %s\n", err);
     return c;
 }
+static olmoe_ctx *make_ctx(const olmoe_model *m, int threads, int n_batch) { return make_ctx_kv(m, threads, n_batch, OLMOE_TYPE_F32); }
 
 /* Full-sequence logits into out[n*V]. */
 static int run_all(olmoe_ctx *c, const int32_t *tok, int n, float *out, int V) {
@@ -411,16 +413,6 @@ static void test_sampling(const char *fx) {
 /* The f16 KV cache: logits of the f32 weights against HF within a bound (f16 rounding of K and
    V, measured ~1e-3), and its own exact invariants (one token at a time == whole sequence,
    2 threads == 1); a kv_type other than f32/f16 is refused. */
-static olmoe_ctx *make_ctx_kv(const olmoe_model *m, int threads, int kv_type) {
-    olmoe_ctx_params cp = olmoe_ctx_default_params();
-    olmoe_ctx *c = NULL;
-    char err[256];
-    cp.n_ctx = 64;
-    cp.n_threads = threads;
-    cp.kv_type = kv_type;
-    if (olmoe_ctx_create(m, &cp, &c, err, sizeof err) != OLMOE_OK) printf("ctx_create: %s\n", err);
-    return c;
-}
 static void test_kv_f16(const char *fx, float bound) {
     char path[1024], err[512];
     int32_t tok[64];
@@ -441,10 +433,10 @@ static void test_kv_f16(const char *fx, float bound) {
     V = olmoe_model_config(m)->n_vocab;
     lg = (float *)malloc(sizeof(float) * (size_t)n * V);
     lg2 = (float *)malloc(sizeof(float) * (size_t)n * V);
-    c = make_ctx_kv(m, 1, OLMOE_TYPE_F16);
+    c = make_ctx_kv(m, 1, 0, OLMOE_TYPE_F16);
     CHECK(c && olmoe_ctx_kv_type(c) == OLMOE_TYPE_F16 && nref == n * V && run_all(c, tok, n, lg, V), "%s kv f16: eval", fx);
     if (c && nref == n * V) {
-        c2 = make_ctx_kv(m, 1, OLMOE_TYPE_F32);
+        c2 = make_ctx_kv(m, 1, 0, OLMOE_TYPE_F32);
         if (c2 && run_all(c2, tok, n, lg2, V))
             for (i = 0; i < n * V; i++) if (fabsf(lg[i] - lg2[i]) > maxd32) maxd32 = fabsf(lg[i] - lg2[i]);
         olmoe_ctx_free(c2);
@@ -452,7 +444,7 @@ static void test_kv_f16(const char *fx, float bound) {
         CHECK(maxd <= bound && maxd32 > 0, "%s kv f16: max|dlogit| vs HF %.3g (bound %.3g); vs the f32 cache %.3g", fx, maxd, bound, maxd32);
         CHECK(run_incremental(c, tok, n, lg2, V) && memcmp(lg, lg2, sizeof(float) * (size_t)n * V) == 0,
               "%s kv f16: token-by-token logits bit-identical to whole-sequence logits", fx);
-        c2 = make_ctx_kv(m, 2, OLMOE_TYPE_F16);
+        c2 = make_ctx_kv(m, 2, 0, OLMOE_TYPE_F16);
         CHECK(c2 && run_all(c2, tok, n, lg2, V) && memcmp(lg, lg2, sizeof(float) * (size_t)n * V) == 0, "%s kv f16: 2 threads bit-identical to 1", fx);
         olmoe_ctx_free(c2);
     }

@@ -23,6 +23,22 @@ static inline void t_check(int ok, const char *fmt, ...) {
 }
 #define CHECK(cond, ...) t_check((cond) ? 1 : 0, __VA_ARGS__)
 
+#ifdef OLMOE_H_INCLUDED
+/* A context for the model tests (NULL, with the error printed, if it cannot be made). */
+static inline olmoe_ctx *t_ctx(const olmoe_model *m, int n_ctx, int threads, int n_batch, int kernels, int kv_type) {
+    olmoe_ctx_params cp = olmoe_ctx_default_params();
+    olmoe_ctx *c = NULL;
+    char err[256];
+    cp.n_ctx = n_ctx;
+    cp.n_threads = threads;
+    cp.n_batch = n_batch;
+    cp.kernels = kernels;
+    cp.kv_type = kv_type;
+    if (olmoe_ctx_create(m, &cp, &c, err, sizeof err) != OLMOE_OK) printf("ctx_create: %s\n", err);
+    return c;
+}
+#endif
+
 static inline int t_finish(void) {
     printf("%d passed, %d failed\n", t_pass, t_fail);
     return t_fail ? 1 : 0;

@@ -55,15 +55,7 @@ static int argmax(const float *v, int n) {
 }
 
 static olmoe_ctx *make_ctx_kv(const olmoe_model *m, int threads, int n_batch, int kv_type) {
-    olmoe_ctx_params cp = olmoe_ctx_default_params();
-    olmoe_ctx *c = NULL;
-    char err[256];
-    cp.n_ctx = 64;
-    cp.n_threads = threads;
-    cp.n_batch = n_batch;
-    cp.kv_type = kv_type;
-    if (olmoe_ctx_create(m, &cp, &c, err, sizeof err) != OLMOE_OK) printf("ctx_create: %s\n", err);
-    return c;
+    return t_ctx(m, 64, threads, n_batch, OLMOE_KERNELS_AUTO, kv_type);
 }
 static olmoe_ctx *make_ctx(const olmoe_model *m, int threads, int n_batch) { return make_ctx_kv(m, threads, n_batch, OLMOE_TYPE_F32); }
 

@@ -13,15 +13,7 @@
 enum { NTOK = 12 };
 
 static olmoe_ctx *make_ctx(const olmoe_model *m, int kernels, int threads, int n_batch) {
-    olmoe_ctx_params cp = olmoe_ctx_default_params();
-    olmoe_ctx *c = NULL;
-    char err[256];
-    cp.n_ctx = 32;
-    cp.n_threads = threads;
-    cp.n_batch = n_batch;
-    cp.kernels = kernels;
-    if (olmoe_ctx_create(m, &cp, &c, err, sizeof err) != OLMOE_OK) printf("ctx_create: %s\n", err);
-    return c;
+    return t_ctx(m, 32, threads, n_batch, kernels, OLMOE_TYPE_F32);
 }
 
 /* Logits of tok[0..n) into out[n * V]: as evaluations of `step` tokens each (logits for all). */

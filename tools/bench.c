@@ -230,39 +230,61 @@ static double bench_sweep(const uint8_t *p, size_t n, int nth, bench_read_fn fn,
 static volatile uint64_t bench_sink;  /* keeps the bandwidth sums alive */
 
 /* ---- int8 multiply-add peak -------------------------------------------------------------------
-   What the quantized matmuls are bounded by in prefill: 12 independent chains of the CPU's
-   widest int8 dot instruction (vpdpbusd on 512 and 256 bits where the CPU has AVX-512 VNNI,
-   vpmaddubsw + vpmaddwd + vpaddd on 256 bits with AVX2), each form timed on every thread at
+   What the quantized matmuls are bounded by in prefill: independent chains of the CPU's
+   widest int8 dot instruction (12 of vpdpbusd on 512 and 256 bits where the CPU has AVX-512
+   VNNI, 6 of vpmaddubsw + vpmaddwd + vpaddd on 256 bits with AVX2), each form timed on every thread at
    once; the best form's total, in GOPS (one multiply-add = 2 ops). 0 where none is built. */
 typedef double (*bench_peak_fn)(long iters);
 #ifdef BENCH_X86
-#define BENCH_KEEP(V) __asm__ volatile("" : "+v"(V[0]), "+v"(V[1]), "+v"(V[2]), "+v"(V[3]), "+v"(V[4]), "+v"(V[5]), \
-                                          "+v"(V[6]), "+v"(V[7]), "+v"(V[8]), "+v"(V[9]), "+v"(V[10]), "+v"(V[11]))
+/* The 12 chains live in named variables: an array stays on the stack, and storing and
+   reloading 12 vectors an iteration halves the measured rate. */
+#define BENCH_KEEP(V0, V1, V2, V3, V4, V5) __asm__ volatile("" : "+v"(V0), "+v"(V1), "+v"(V2), "+v"(V3), "+v"(V4), "+v"(V5))
 /* One form: 12 chains of ACC = OP(ACC) over vectors of VT (LANES int8 multiply-adds each). */
 #define BENCH_PEAK_FN(NAME, TARGET, VT, SET8, SET32, OP, ADD32, LOW32, LANES)                      \
     __attribute__((target(TARGET))) static double NAME(long iters) {                               \
-        VT a[12], b = SET8(3), c = SET8(5);                                                         \
+        VT b = SET8(3), c = SET8(5);                                                                \
+        VT a0 = SET32(0), a1 = SET32(1), a2 = SET32(2), a3 = SET32(3), a4 = SET32(4), a5 = SET32(5); \
+        VT a6 = SET32(6), a7 = SET32(7), a8 = SET32(8), a9 = SET32(9), a10 = SET32(10), a11 = SET32(11); \
         long i;                                                                                     \
-        int k;                                                                                      \
-        for (k = 0; k < 12; k++) a[k] = SET32(k);                                                   \
         for (i = 0; i < iters; i++) {                                                               \
-            _Pragma("GCC unroll 12") for (k = 0; k < 12; k++) a[k] = OP(a[k], b, c);                \
-            BENCH_KEEP(a);                                                                          \
+            a0 = OP(a0, b, c); a1 = OP(a1, b, c); a2 = OP(a2, b, c); a3 = OP(a3, b, c);             \
+            a4 = OP(a4, b, c); a5 = OP(a5, b, c); a6 = OP(a6, b, c); a7 = OP(a7, b, c);             \
+            a8 = OP(a8, b, c); a9 = OP(a9, b, c); a10 = OP(a10, b, c); a11 = OP(a11, b, c);         \
+            BENCH_KEEP(a0, a1, a2, a3, a4, a5);                                                     \
+            BENCH_KEEP(a6, a7, a8, a9, a10, a11);                                                   \
             __asm__ volatile("" : "+v"(b), "+v"(c));                                                \
         }                                                                                           \
-        for (k = 1; k < 12; k++) a[0] = ADD32(a[0], a[k]);                                          \
-        bench_sink += (uint64_t)(uint32_t)LOW32(a[0]);                                              \
+        a0 = ADD32(ADD32(ADD32(a0, a1), ADD32(a2, a3)), ADD32(ADD32(a4, a5), ADD32(a6, a7)));       \
+        a0 = ADD32(a0, ADD32(ADD32(a8, a9), ADD32(a10, a11)));                                      \
+        bench_sink += (uint64_t)(uint32_t)LOW32(a0);                                                \
         return 12.0 * LANES * 2 * (double)iters;                                                    \
     }
-#define BENCH_MADDUBS(a, b, c) _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(b, c), _mm256_set1_epi16(1)))
 #define BENCH_LOW256(v) _mm256_extract_epi32(v, 0)
 #define BENCH_LOW512(v) _mm512_reduce_add_epi32(v)
 BENCH_PEAK_FN(bench_peak_vnni512, "avx512f,avx512bw,avx512vnni", __m512i, _mm512_set1_epi8, _mm512_set1_epi32,
               _mm512_dpbusd_epi32, _mm512_add_epi32, BENCH_LOW512, 64)
 BENCH_PEAK_FN(bench_peak_vnni256, "avx2,avx512f,avx512vl,avx512vnni", __m256i, _mm256_set1_epi8, _mm256_set1_epi32,
               _mm256_dpbusd_epi32, _mm256_add_epi32, BENCH_LOW256, 32)
-BENCH_PEAK_FN(bench_peak_avx2, "avx2", __m256i, _mm256_set1_epi8, _mm256_set1_epi32, BENCH_MADDUBS, _mm256_add_epi32,
-              BENCH_LOW256, 32)
+/* AVX2 has no 3-operand int8 dot: acc += madd(maddubs(b_k, c), 1). Each of the 6 chains has its
+   own b_k (else the compiler computes one product for all); 16 ymm registers hold 6 + 6 + 2. */
+#define BENCH_MADDUBS(k) a##k = _mm256_add_epi32(a##k, _mm256_madd_epi16(_mm256_maddubs_epi16(b##k, c), one))
+__attribute__((target("avx2"))) static double bench_peak_avx2(long iters) {
+    __m256i c = _mm256_set1_epi8(5), one = _mm256_set1_epi16(1);
+    __m256i a0 = _mm256_set1_epi32(0), a1 = _mm256_set1_epi32(1), a2 = _mm256_set1_epi32(2);
+    __m256i a3 = _mm256_set1_epi32(3), a4 = _mm256_set1_epi32(4), a5 = _mm256_set1_epi32(5);
+    __m256i b0 = _mm256_set1_epi8(1), b1 = _mm256_set1_epi8(2), b2 = _mm256_set1_epi8(3);
+    __m256i b3 = _mm256_set1_epi8(4), b4 = _mm256_set1_epi8(6), b5 = _mm256_set1_epi8(7);
+    long i;
+    for (i = 0; i < iters; i++) {
+        BENCH_MADDUBS(0); BENCH_MADDUBS(1); BENCH_MADDUBS(2); BENCH_MADDUBS(3); BENCH_MADDUBS(4); BENCH_MADDUBS(5);
+        BENCH_KEEP(a0, a1, a2, a3, a4, a5);
+        BENCH_KEEP(b0, b1, b2, b3, b4, b5);
+        __asm__ volatile("" : "+v"(c), "+v"(one));
+    }
+    a0 = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3)), _mm256_add_epi32(a4, a5));
+    bench_sink += (uint64_t)(uint32_t)_mm256_extract_epi32(a0, 0);
+    return 6.0 * 32 * 2 * (double)iters;
+}
 #endif
 typedef struct bench_peak_arg { bench_peak_fn fn; long iters; double ops, t0, t1; } bench_peak_arg;
 static void *bench_peak_thread(void *v) {

@@ -1978,14 +1978,125 @@ OLMOE__AVX512 __attribute__((noinline)) static void olmoe__xquad1_q8_avx512(int 
     olmoe__xquad1_avx512(1, n, a, ix, xq, y, xo);
 }
 typedef void (*olmoe__xquad1_fn)(int n, const uint8_t *const *a, const int *ix, const uint8_t *xq, float *y, size_t xo);
+/* 16 rows x up to 16 tokens, the rows in the lanes (prefill). Per block the 16 rows' 32 weights
+   are transposed into 8 vectors whose lane r holds 4 weights of row r, once for all the tile's
+   tokens; a token's 4 matching activation bytes go in as a broadcast operand of vpdpbusd, so one
+   64-byte activation load no longer feeds only 2 rows. Within a block the weights go in the
+   element order of the second activation layout (4 dwords of first halves, then of second halves;
+   a Q4_0 byte's low nibble is an element of the first half, its high nibble the same element of
+   the second). The result is the pair kernels' bit for bit: each block's exact int32 sum is
+   scaled and added by the same fma into one of 8 accumulators by the block's place in its group
+   (kept in acc[], 8 vectors a token), and those 8 are added in xtile_sum's order. */
+#define OLMOE__X16_T 32
+/* 16 rows' 16 bytes from P (row r at P + r * WS) to C0..C3: lane 4l + m of Ck = dword k of row 4l + m */
+#define OLMOE__X16_L(P, WS, M)                                                                          \
+    _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(                                          \
+        _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)((P) + (size_t)(M) * (WS)))),          \
+        _mm_loadu_si128((const __m128i *)((P) + (size_t)(4 + (M)) * (WS))), 1),                         \
+        _mm_loadu_si128((const __m128i *)((P) + (size_t)(8 + (M)) * (WS))), 2),                         \
+        _mm_loadu_si128((const __m128i *)((P) + (size_t)(12 + (M)) * (WS))), 3)
+#define OLMOE__X16_T4(P, WS, C0, C1, C2, C3)                                                            \
+    do {                                                                                                \
+        __m512i a0_ = OLMOE__X16_L(P, WS, 0), a1_ = OLMOE__X16_L(P, WS, 1);                             \
+        __m512i a2_ = OLMOE__X16_L(P, WS, 2), a3_ = OLMOE__X16_L(P, WS, 3);                             \
+        __m512i t0_ = _mm512_unpacklo_epi32(a0_, a1_), t1_ = _mm512_unpackhi_epi32(a0_, a1_);          \
+        __m512i t2_ = _mm512_unpacklo_epi32(a2_, a3_), t3_ = _mm512_unpackhi_epi32(a2_, a3_);          \
+        C0 = _mm512_unpacklo_epi64(t0_, t2_); C1 = _mm512_unpackhi_epi64(t0_, t2_);                    \
+        C2 = _mm512_unpacklo_epi64(t1_, t3_); C3 = _mm512_unpackhi_epi64(t1_, t3_);                    \
+    } while (0)
+#ifndef OLMOE__X16_MIN
+#define OLMOE__X16_MIN 4   /* fewer tokens: the pair kernels */
+#endif
+/* One block of 16 rows (row r at B + r * ws): its weights in vpdpbusd's unsigned form in
+   W0..W7 and its 16 scales in SC (named variables: GCC keeps arrays of vectors in memory). */
+#define OLMOE__X16_PREP(Q8, B, WS, RIDX, W0, W1, W2, W3, W4, W5, W6, W7, SC)                            \
+    do {                                                                                                \
+        const __m512i m4_ = _mm512_set1_epi8(0x0F), x80_ = _mm512_set1_epi8((char)0x80);                \
+        SC = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(RIDX, (const void *)(B), 1))); \
+        OLMOE__X16_T4((B) + 2, WS, W0, W1, W2, W3);                                                     \
+        if (Q8) {                                                                                       \
+            OLMOE__X16_T4((B) + 18, WS, W4, W5, W6, W7);                                                \
+            W0 = _mm512_xor_si512(W0, x80_); W1 = _mm512_xor_si512(W1, x80_);                           \
+            W2 = _mm512_xor_si512(W2, x80_); W3 = _mm512_xor_si512(W3, x80_);                           \
+            W4 = _mm512_xor_si512(W4, x80_); W5 = _mm512_xor_si512(W5, x80_);                           \
+            W6 = _mm512_xor_si512(W6, x80_); W7 = _mm512_xor_si512(W7, x80_);                           \
+        } else {                                                                                        \
+            W4 = _mm512_and_si512(_mm512_srli_epi16(W0, 4), m4_); W0 = _mm512_and_si512(W0, m4_);       \
+            W5 = _mm512_and_si512(_mm512_srli_epi16(W1, 4), m4_); W1 = _mm512_and_si512(W1, m4_);       \
+            W6 = _mm512_and_si512(_mm512_srli_epi16(W2, 4), m4_); W2 = _mm512_and_si512(W2, m4_);       \
+            W7 = _mm512_and_si512(_mm512_srli_epi16(W3, 4), m4_); W3 = _mm512_and_si512(W3, m4_);       \
+        }                                                                                               \
+    } while (0)
+/* The next block's weights are unpacked before this block's tokens, so their loads and shuffles
+   overlap the dot products (a tile's token loop fills the reorder window). */
+OLMOE__AVX512 static inline __attribute__((always_inline)) void
+olmoe__x16_avx512(int q8, int n, const uint8_t *W, size_t ws, int r0, int T, const uint8_t *const *xq, float *const *y,
+                  size_t xo, __m512 *acc) {
+    int nb = n / 32, ng = nb / 8, b, t, i, bs = q8 ? 34 : 18;
+    const uint8_t *R = W + (size_t)r0 * ws;
+    const __m512i ridx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                           _mm512_set1_epi32((int)ws));
+    __m512i w0, w1, w2, w3, w4, w5, w6, w7, n0, n1, n2, n3, n4, n5, n6, n7;
+    __m512 sc, sn;
+    /* the next 16 rows (contiguous) go to L2 during this tile, a few lines a block: read here as
+       16 strided streams, they come from DRAM too slowly for the hardware prefetchers */
+    const char *pf = (const char *)(R + 16 * ws);
+    size_t pfl = (16 * ws + (size_t)64 * (size_t)(8 * ng) - 1) / ((size_t)64 * (size_t)(8 * ng)) * 64;
+    for (i = 0; i < 8 * T; i++) acc[i] = _mm512_setzero_ps();
+    OLMOE__X16_PREP(q8, R, ws, ridx, n0, n1, n2, n3, n4, n5, n6, n7, sn);
+    for (b = 0; b < 8 * ng; b++) {
+        int j = b & 7, lo = (j < 4 ? 0 : 128) + 16 * (j & 3), so = 256 + 16 * (j & 3) + 4 * (j >> 2);
+        size_t go = (size_t)(b >> 3) * 384, l;
+        for (l = 0; l < pfl; l += 64) _mm_prefetch(pf + (size_t)b * pfl + l, _MM_HINT_T1);
+        w0 = n0; w1 = n1; w2 = n2; w3 = n3; w4 = n4; w5 = n5; w6 = n6; w7 = n7; sc = sn;
+        OLMOE__X16_PREP(q8, R + (size_t)(b + 1 < 8 * ng ? b + 1 : b) * (size_t)bs, ws, ridx, n0, n1, n2, n3, n4, n5, n6, n7, sn);
+        for (t = 0; t < T; t++) {
+            const uint8_t *x = xq[t] + xo + go;
+            const int32_t *xl = (const int32_t *)(x + lo), *xh = (const int32_t *)(x + lo + 64);
+            __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w0, _mm512_set1_epi32(xl[0]));
+            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w4, _mm512_set1_epi32(xh[0]));
+            __m512i c = _mm512_set1_epi32(*(const int32_t *)(x + so + 64));
+            s0 = _mm512_dpbusd_epi32(s0, w1, _mm512_set1_epi32(xl[1]));
+            s1 = _mm512_dpbusd_epi32(s1, w5, _mm512_set1_epi32(xh[1]));
+            s0 = _mm512_dpbusd_epi32(s0, w2, _mm512_set1_epi32(xl[2]));
+            s1 = _mm512_dpbusd_epi32(s1, w6, _mm512_set1_epi32(xh[2]));
+            s0 = _mm512_dpbusd_epi32(s0, w3, _mm512_set1_epi32(xl[3]));
+            s1 = _mm512_dpbusd_epi32(s1, w7, _mm512_set1_epi32(xh[3]));
+            s0 = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), q8 ? _mm512_slli_epi32(c, 4) : c);
+            acc[8 * t + j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_mul_ps(sc, _mm512_set1_ps(*(const float *)(x + so))),
+                                             acc[8 * t + j]);
+        }
+    }
+    for (t = 0; t < T; t++) {
+        const __m512 *a = acc + 8 * t;
+        float r[16];
+        _mm512_storeu_ps(r, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a[0], a[4]), _mm512_add_ps(a[2], a[6])),
+                                          _mm512_add_ps(_mm512_add_ps(a[1], a[5]), _mm512_add_ps(a[3], a[7]))));
+        for (i = 0; i < 16; i++) {
+            if (ng * 8 < nb) r[i] += olmoe__xtail_avx512(q8, ng * 8, nb, R + (size_t)i * ws, xq[t]);
+            y[t][r0 + i] = r[i];
+        }
+    }
+}
+OLMOE__AVX512 __attribute__((noinline)) static void olmoe__x16_q4_avx512(int n, const uint8_t *W, size_t ws, int r0, int T,
+                                                                       const uint8_t *const *xq, float *const *y, size_t xo, __m512 *acc) {
+    olmoe__x16_avx512(0, n, W, ws, r0, T, xq, y, xo, acc);
+}
+OLMOE__AVX512 __attribute__((noinline)) static void olmoe__x16_q8_avx512(int n, const uint8_t *W, size_t ws, int r0, int T,
+                                                                       const uint8_t *const *xq, float *const *y, size_t xo, __m512 *acc) {
+    olmoe__x16_avx512(1, n, W, ws, r0, T, xq, y, xo, acc);
+}
+typedef void (*olmoe__x16_fn)(int n, const uint8_t *W, size_t ws, int r0, int T, const uint8_t *const *xq, float *const *y,
+                              size_t xo, __m512 *acc);
 /* Rows paired half the range apart (two sequential streams: adjacent rows interleaved read
    memory at about half speed on Zen 4); an odd last row pairs with itself. Per pair, the
    tokens in as few tiles of at most 12 as can hold them, of sizes that differ by at most 1
    (at 16 a tile's accumulators no longer fit in the 32 registers). */
-OLMOE__AVX512 static void olmoe__mm_x_avx512(const olmoe__xpair_fn *fn, olmoe__xquad1_fn quad, int n, int nr, const uint8_t *W,
-                                             size_t ws, int nt, const uint8_t *const *xq, float *const *y) {
+OLMOE__AVX512 static void olmoe__mm_x_avx512(const olmoe__xpair_fn *fn, olmoe__xquad1_fn quad, olmoe__x16_fn x16, int n,
+                                             int nr, const uint8_t *W, size_t ws, int nt, const uint8_t *const *xq,
+                                             float *const *y) {
     size_t xo = olmoe__xp_offset(n);
-    int h = (nr + 1) / 2, ntile = (nt + 11) / 12, i, t, k;
+    int h, ntile, i, t, k;
     if (nt == 1 && nr >= 4) {
         /* one token: two pairs at a time, rows a quarter of the range apart (four sequential
            streams); the rows past 4 * (nr / 4) as pairs below */
@@ -2003,6 +2114,32 @@ OLMOE__AVX512 static void olmoe__mm_x_avx512(const olmoe__xpair_fn *fn, olmoe__x
         }
         return;
     }
+    if (nt >= OLMOE__X16_MIN && nr >= 16 && n >= 256 && ws <= 0x7FFFFFF) {
+        /* 16 rows at a time, the tokens in as few tiles of at most 16 as hold them; the rows
+           past 16 * (nr / 16) as pairs below */
+        __m512 acc[8 * OLMOE__X16_T];
+        int nt16 = (nt + OLMOE__X16_T - 1) / OLMOE__X16_T;
+        for (i = 0; i + 16 <= nr; i += 16)
+            for (t = 0, k = 0; k < nt16; k++) {
+                int tt = nt / nt16 + (k < nt % nt16);
+                x16(n, W, ws, i, tt, xq + t, y + t, xo, acc);
+                t += tt;
+            }
+        W += (size_t)i * ws;
+        nr -= i;
+        if (!nr) return;
+        {
+            float *yy[OLMOE__X16_T];   /* the outputs of the remaining rows, from row 0 */
+            int done = i, c0, cn;
+            for (c0 = 0; c0 < nt; c0 += cn) {
+                cn = nt - c0 < OLMOE__X16_T ? nt - c0 : OLMOE__X16_T;
+                for (k = 0; k < cn; k++) yy[k] = y[c0 + k] + done;
+                olmoe__mm_x_avx512(fn, quad, x16, n, nr, W, ws, cn, xq + c0, yy);
+            }
+            return;
+        }
+    }
+    h = (nr + 1) / 2; ntile = (nt + 11) / 12;
     for (i = 0; i < h; i++) {
         int i1 = i + h < nr ? i + h : i;
         const uint8_t *a0 = W + (size_t)i * ws, *a1 = W + (size_t)i1 * ws;
@@ -2015,11 +2152,11 @@ OLMOE__AVX512 static void olmoe__mm_x_avx512(const olmoe__xpair_fn *fn, olmoe__x
 }
 OLMOE__AVX512 static void olmoe__mm_q4_0_avx512(int n, int nr, const void *w, size_t ws, int nt,
                                                 const uint8_t *const *xq, float *const *y) {
-    olmoe__mm_x_avx512(olmoe__xpair0_avx512_t, olmoe__xquad1_q4_avx512, n, nr, (const uint8_t *)w, ws, nt, xq, y);
+    olmoe__mm_x_avx512(olmoe__xpair0_avx512_t, olmoe__xquad1_q4_avx512, olmoe__x16_q4_avx512, n, nr, (const uint8_t *)w, ws, nt, xq, y);
 }
 OLMOE__AVX512 static void olmoe__mm_q8_0_avx512(int n, int nr, const void *w, size_t ws, int nt,
                                                 const uint8_t *const *xq, float *const *y) {
-    olmoe__mm_x_avx512(olmoe__xpair1_avx512_t, olmoe__xquad1_q8_avx512, n, nr, (const uint8_t *)w, ws, nt, xq, y);
+    olmoe__mm_x_avx512(olmoe__xpair1_avx512_t, olmoe__xquad1_q8_avx512, olmoe__x16_q8_avx512, n, nr, (const uint8_t *)w, ws, nt, xq, y);
 }
 
 OLMOE__AVX512 static void olmoe__axpy_f32_avx512(int n, float a, const float *x, float *y) {

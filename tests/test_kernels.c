@@ -392,9 +392,11 @@ static void test_dotr(const path *p) {
    nothing written outside the nr outputs of each token. */
 static void test_mm(const path *p) {
     static const int nbs[] = {1, 7, 8, 9, 16, 17, 64, 65};
-    static const int nrs[] = {1, 2, 3, 5, 8, 13};
+    /* 16 rows and more with 4 tokens and more take the AVX-512 16-row kernel, the rest of the
+       rows the pair kernels */
+    static const int nrs[] = {1, 2, 3, 5, 8, 13, 16, 35};
     static const int nts[] = {1, 3, 4, 5, 9, 16, 17, 21, 31};
-    enum { MAXNB = 65, MAXR = 13, MAXT = 31 };
+    enum { MAXNB = 65, MAXR = 35, MAXT = 31 };
     static uint8_t w[MAXR * (2 * MAXNB * 34 + 2) + 8];
     static uint8_t xbuf[MAXT * (MAXNB * 34 + 64 + MAXNB / 8 * 384 + 8) + 64];
     static float ybuf[MAXT][MAXR + 4];
@@ -407,7 +409,7 @@ static void test_mm(const path *p) {
         char where[200] = "", wherex[200] = "";
         olmoe__mm_fn mm = q8 ? p->k->mm_q8_0 : p->k->mm_q4_0;
         for (bi = 0; bi < 8; bi++)
-            for (ri = 0; ri < 6; ri++)
+            for (ri = 0; ri < 8; ri++)
                 for (ti = 0; ti < 9; ti++) {
                     int nb = nbs[bi], nr = nrs[ri], nt = nts[ti], n = 32 * nb, r, t;
                     size_t ws = (size_t)wb * nb * (1 + (bi + ri) % 2) + (size_t)(ri % 3 == 2 ? 2 : 0);

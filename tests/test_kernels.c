@@ -502,6 +502,47 @@ static void test_axpy(const path *p) {
     CHECK(p->k->axpy_f32 && !bad, "%s: axpy_f32 within 1e-6 of y + a x %s", p->name, where);
 }
 
+/* silu_mul and exp_sum within 1e-6 relative of the double-precision functions (g over
+   [-80, 80], the softmax inputs over [-87, 0], where the results are normal floats); an element's value the same bit for bit for
+   every n (the tails go through the same code); nothing written past n; exp_sum's sum within
+   1e-6 of the sum of its outputs. */
+static void test_silu_exp(const path *p) {
+    static float g[300], u[300], g0[300], e[300], e0[300], g1[300], e1[300];
+    int n, i, bad = 0, bade = 0, badn = 0;
+    char where[160] = "", wheree[160] = "";
+    for (i = 0; i < 290; i++) {
+        g0[i] = i < 9 ? (float)(i - 4) * 20.0f : rndf() * 80.0f;
+        if (i % 5 == 1) g0[i] *= 0.01f;
+        u[i] = rndn();
+        e0[i] = i < 3 ? (float)-i * 43.5f : -fabsf(rndf()) * 87.0f;
+    }
+    memcpy(g1, g0, sizeof g1); p->k->silu_mul(290, g1, u);
+    memcpy(e1, e0, sizeof e1); p->k->exp_sum(290, e1, 0.0f);
+    for (n = 1; n < 290; n += (n < 40 ? 1 : 37)) {
+        double sum = 0, want;
+        float s;
+        memcpy(g, g0, sizeof g); memcpy(e, e0, sizeof e);
+        p->k->silu_mul(n, g, u);
+        s = p->k->exp_sum(n, e, 0.0f);
+        for (i = 0; i < n; i++) {
+            double x = g0[i];
+            want = x / (1.0 + exp(-x)) * u[i];
+            if (fabs(g[i] - want) > 1e-6 * fabs(want) + 1e-37 && !bad++)
+                snprintf(where, sizeof where, "n=%d silu_mul(%.9g) * %.9g = %.9g vs %.9g", n, g0[i], u[i], g[i], want);
+            want = exp((double)e0[i]);
+            if (fabs(e[i] - want) > 1e-6 * want + 1e-37 && !bade++)
+                snprintf(wheree, sizeof wheree, "n=%d exp(%.9g) = %.9g vs %.9g", n, e0[i], e[i], want);
+            if ((memcmp(&g[i], &g1[i], 4) || memcmp(&e[i], &e1[i], 4)) && !badn++)
+                snprintf(where, sizeof where, "n=%d element %d differs from n=290", n, i);
+            sum += e[i];
+        }
+        if (fabs(s - sum) > 1e-6 * sum && !bade++) snprintf(wheree, sizeof wheree, "n=%d sum %.9g vs %.9g", n, s, sum);
+        if ((g[n] != g0[n] || e[n] != e0[n]) && !bad++) snprintf(where, sizeof where, "n=%d wrote past the end", n);
+    }
+    CHECK(p->k->silu_mul && !bad && !badn, "%s: silu_mul within 1e-6 of g / (1 + e^-g) u, the same bits for every n %s", p->name, where);
+    CHECK(p->k->exp_sum && !bade, "%s: exp_sum within 1e-6 of exp and of its outputs' sum %s", p->name, wheree);
+}
+
 /* cvt_f16 writes exactly olmoe_fp32_to_fp16's bits (random values over the whole fp16 range and
    beyond, ties, subnormals, zeros, infinities; NaN stays NaN); axpy_f16 within 1e-6 of y + a x. */
 static void test_f16_cache(const path *p) {
@@ -660,6 +701,7 @@ int main(int argc, char **argv) {
         test_dotr(&paths[i]);
         test_mm(&paths[i]);
         test_axpy(&paths[i]);
+        test_silu_exp(&paths[i]);
         test_f16_cache(&paths[i]);
     }
     if (do_bench) bench(paths, np);

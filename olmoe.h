@@ -2087,6 +2087,24 @@ typedef void (*olmoe__xquad1_fn)(int n, const uint8_t *const *a, const int *ix, 
             W7 = _mm512_and_si512(_mm512_srli_epi16(W3, 4), m4_); W3 = _mm512_and_si512(W3, m4_);       \
         }                                                                                               \
     } while (0)
+/* The tokens of one block: the 16 rows' exact int32 sums, scaled into acc[] (ACC0: the value added to). */
+#define OLMOE__X16_TOKENS(ACC0)                                                                         \
+    for (t = 0; t < T; t++) {                                                                           \
+        const uint8_t *x = xq[t] + xo + go;                                                             \
+        const int32_t *xl = (const int32_t *)(x + lo), *xh = (const int32_t *)(x + lo + 64);            \
+        __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w0, _mm512_set1_epi32(xl[0]));        \
+        __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w4, _mm512_set1_epi32(xh[0]));        \
+        __m512i c = _mm512_set1_epi32(*(const int32_t *)(x + so + 64));                                \
+        s0 = _mm512_dpbusd_epi32(s0, w1, _mm512_set1_epi32(xl[1]));                                     \
+        s1 = _mm512_dpbusd_epi32(s1, w5, _mm512_set1_epi32(xh[1]));                                     \
+        s0 = _mm512_dpbusd_epi32(s0, w2, _mm512_set1_epi32(xl[2]));                                     \
+        s1 = _mm512_dpbusd_epi32(s1, w6, _mm512_set1_epi32(xh[2]));                                     \
+        s0 = _mm512_dpbusd_epi32(s0, w3, _mm512_set1_epi32(xl[3]));                                     \
+        s1 = _mm512_dpbusd_epi32(s1, w7, _mm512_set1_epi32(xh[3]));                                     \
+        s0 = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), q8 ? _mm512_slli_epi32(c, 4) : c);              \
+        acc[8 * t + j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0),                                        \
+                                         _mm512_mul_ps(sc, _mm512_set1_ps(*(const float *)(x + so))), ACC0); \
+    }
 /* The next block's weights are unpacked before this block's tokens, so their loads and shuffles
    overlap the dot products (a tile's token loop fills the reorder window). */
 OLMOE__AVX512 static inline __attribute__((always_inline)) void
@@ -2102,7 +2120,6 @@ olmoe__x16_avx512(int q8, int n, const uint8_t *W, size_t ws, int r0, int T, con
        16 strided streams, they come from DRAM too slowly for the hardware prefetchers */
     const char *pf = (const char *)(R + 16 * ws);
     size_t pfl = (16 * ws + (size_t)64 * (size_t)(8 * ng) - 1) / ((size_t)64 * (size_t)(8 * ng)) * 64;
-    for (i = 0; i < 8 * T; i++) acc[i] = _mm512_setzero_ps();
     OLMOE__X16_PREP(q8, R, ws, ridx, n0, n1, n2, n3, n4, n5, n6, n7, sn);
     for (b = 0; b < 8 * ng; b++) {
         int j = b & 7, lo = (j < 4 ? 0 : 128) + 16 * (j & 3), so = 256 + 16 * (j & 3) + 4 * (j >> 2);
@@ -2110,21 +2127,11 @@ olmoe__x16_avx512(int q8, int n, const uint8_t *W, size_t ws, int r0, int T, con
         for (l = 0; l < pfl; l += 64) _mm_prefetch(pf + (size_t)b * pfl + l, _MM_HINT_T1);
         w0 = n0; w1 = n1; w2 = n2; w3 = n3; w4 = n4; w5 = n5; w6 = n6; w7 = n7; sc = sn;
         OLMOE__X16_PREP(q8, R + (size_t)(b + 1 < 8 * ng ? b + 1 : b) * (size_t)bs, ws, ridx, n0, n1, n2, n3, n4, n5, n6, n7, sn);
-        for (t = 0; t < T; t++) {
-            const uint8_t *x = xq[t] + xo + go;
-            const int32_t *xl = (const int32_t *)(x + lo), *xh = (const int32_t *)(x + lo + 64);
-            __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w0, _mm512_set1_epi32(xl[0]));
-            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w4, _mm512_set1_epi32(xh[0]));
-            __m512i c = _mm512_set1_epi32(*(const int32_t *)(x + so + 64));
-            s0 = _mm512_dpbusd_epi32(s0, w1, _mm512_set1_epi32(xl[1]));
-            s1 = _mm512_dpbusd_epi32(s1, w5, _mm512_set1_epi32(xh[1]));
-            s0 = _mm512_dpbusd_epi32(s0, w2, _mm512_set1_epi32(xl[2]));
-            s1 = _mm512_dpbusd_epi32(s1, w6, _mm512_set1_epi32(xh[2]));
-            s0 = _mm512_dpbusd_epi32(s0, w3, _mm512_set1_epi32(xl[3]));
-            s1 = _mm512_dpbusd_epi32(s1, w7, _mm512_set1_epi32(xh[3]));
-            s0 = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), q8 ? _mm512_slli_epi32(c, 4) : c);
-            acc[8 * t + j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_mul_ps(sc, _mm512_set1_ps(*(const float *)(x + so))),
-                                             acc[8 * t + j]);
+        /* the first group's fma adds to a zero register (the same bits as a zeroed acc[]) */
+        if (b < 8) {
+            OLMOE__X16_TOKENS(_mm512_setzero_ps());
+        } else {
+            OLMOE__X16_TOKENS(acc[8 * t + j]);
         }
     }
     for (t = 0; t < T; t++) {
@@ -6187,53 +6194,75 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
         }
 }
 
-/* Expert down projections, then the weighted sum of the K outputs, for a range of output rows
-   at a time (the sum needs only those rows of every expert's output: no phase of its own). */
+/* The weighted sum of the K outputs for rows r0 .. r1 - 1 of every token: in slot order, one
+   axpy each (the same order and bits for a token alone and in a batch). */
+static void olmoe__wsum_rows(olmoe_ctx *c, const olmoe__moe_job *j, int64_t r0, int64_t r1) {
+    int d = c->model->cfg.n_embd, Kmax = c->model->cfg.n_expert_used, t, k;
+    int64_t r;
+    for (t = 0; t < j->n_tok; t++) {
+        float *yt = c->y + (size_t)t * d + (size_t)r0;
+        for (r = 0; r < r1 - r0; r++) yt[r] = 0.0f;
+        for (k = 0; k < j->K; k++)
+            c->k->axpy_f32((int)(r1 - r0), c->selw[(size_t)t * Kmax + k], c->dn + ((size_t)t * Kmax + k) * d + (size_t)r0, yt);
+    }
+}
+/* Rows r0 .. r1 - 1 of expert e's down projection for all its tokens. */
+static void olmoe__down_rows(olmoe_ctx *c, const olmoe__layer *L, int e, int64_t r0, int64_t r1) {
+    const olmoe_config *cf = &c->model->cfg;
+    int F = cf->n_ff, d = cf->n_embd, i, t;
+    olmoe__mm_fn md = olmoe__mm_for(c, L->down_exps.type);
+    size_t qs = olmoe__xq_size(c, F);
+    const uint8_t *dr = L->down_exps.data + ((uint64_t)e * d + (uint64_t)r0) * L->down_exps.row_bytes;
+    if (md) {
+        const uint8_t *xq[64];
+        float *y[64];
+        int nt;
+        for (i = c->ex_start[e]; i < c->ex_start[e] + c->ex_count[e]; i += nt) {
+            nt = OLMOE__MIN(c->ex_start[e] + c->ex_count[e] - i, 64);
+            for (t = 0; t < nt; t++) {
+                int ts = c->ex_rows[i + t];
+                xq[t] = c->actq + (size_t)ts * qs;
+                y[t] = c->dn + (size_t)ts * d + (size_t)r0;
+            }
+            md(F, (int)(r1 - r0), dr, (size_t)L->down_exps.row_bytes, nt, xq, y);
+        }
+    } else
+        for (i = c->ex_start[e]; i < c->ex_start[e] + c->ex_count[e]; i++) {
+            int ts = c->ex_rows[i];
+            olmoe__rows_dot(c->k, L->down_exps.type, F, (size_t)L->down_exps.row_bytes, dr, r1 - r0,
+                            c->act + (size_t)ts * F, c->actq + (size_t)ts * qs, c->dn + (size_t)ts * d + (size_t)r0, 1);
+        }
+}
+/* Expert down projections. One token: each grab is a range of output rows over all K experts,
+   then the weighted sum of those rows (the sum needs only them: no phase of its own); two
+   grabs per thread, so each expert's rows are read as long sequential streams (16 grabs
+   measured 20% slower for this phase). A batch: grabs of 128 rows of one expert (grabs over all
+   experts are too coarse to end the phase evenly), the sum in olmoe__wsum_worker after. */
 static void olmoe__down_worker(void *arg, int ith, int nth) {
     olmoe__moe_job *j = (olmoe__moe_job *)arg;
     olmoe_ctx *c = j->c;
-    const olmoe_config *cf = &c->model->cfg;
-    const olmoe__layer *L = j->L;
-    int F = cf->n_ff, d = cf->n_embd, Kmax = cf->n_expert_used, ui, t, k;
-    olmoe__mm_fn md = olmoe__mm_for(c, L->down_exps.type);
-    size_t qs = olmoe__xq_size(c, F);
-    int64_t r0, r1, r;
+    int d = c->model->cfg.n_embd, ui;
+    int64_t r0, r1;
     (void)ith;
-    /* one token: two grabs per thread, so each expert's rows are read as long sequential streams
-       (16 grabs measured 20% slower for this phase); a batch: 128 rows a grab (the kernels
-       prefetch the next 16 rows, so a grab's first rows come in cold) */
-    while (olmoe__grab(&c->pool, d, j->n_tok > 1 ? 128 : OLMOE__MAX(d / (2 * nth), 4), &r0, &r1)) {
-        for (ui = 0; ui < j->n_used; ui++) {
-            int e = j->used[ui], i;
-            const uint8_t *dr = L->down_exps.data + ((uint64_t)e * d + (uint64_t)r0) * L->down_exps.row_bytes;
-            if (md) {
-                const uint8_t *xq[64];
-                float *y[64];
-                int nt;
-                for (i = c->ex_start[e]; i < c->ex_start[e] + c->ex_count[e]; i += nt) {
-                    nt = OLMOE__MIN(c->ex_start[e] + c->ex_count[e] - i, 64);
-                    for (t = 0; t < nt; t++) {
-                        int ts = c->ex_rows[i + t];
-                        xq[t] = c->actq + (size_t)ts * qs;
-                        y[t] = c->dn + (size_t)ts * d + (size_t)r0;
-                    }
-                    md(F, (int)(r1 - r0), dr, (size_t)L->down_exps.row_bytes, nt, xq, y);
-                }
-            } else
-                for (i = c->ex_start[e]; i < c->ex_start[e] + c->ex_count[e]; i++) {
-                    int ts = c->ex_rows[i];
-                    olmoe__rows_dot(c->k, L->down_exps.type, F, (size_t)L->down_exps.row_bytes, dr, r1 - r0,
-                                    c->act + (size_t)ts * F, c->actq + (size_t)ts * qs, c->dn + (size_t)ts * d + (size_t)r0, 1);
-                }
-        }
-        for (t = 0; t < j->n_tok; t++) {
-            /* the K outputs in slot order, one axpy each (the same order for a token alone) */
-            float *yt = c->y + (size_t)t * d + (size_t)r0;
-            for (r = 0; r < r1 - r0; r++) yt[r] = 0.0f;
-            for (k = 0; k < j->K; k++)
-                c->k->axpy_f32((int)(r1 - r0), c->selw[(size_t)t * Kmax + k], c->dn + ((size_t)t * Kmax + k) * d + (size_t)r0, yt);
-        }
+    if (j->n_tok > 1) {
+        while (olmoe__grab(&c->pool, (int64_t)j->n_used * d, 128, &r0, &r1))
+            while (r0 < r1) {
+                int64_t e0 = r0 / d, end = OLMOE__MIN(r1, (e0 + 1) * d);
+                olmoe__down_rows(c, j->L, j->used[e0], r0 - e0 * d, end - e0 * d);
+                r0 = end;
+            }
+        return;
     }
+    while (olmoe__grab(&c->pool, d, OLMOE__MAX(d / (2 * nth), 4), &r0, &r1)) {
+        for (ui = 0; ui < j->n_used; ui++) olmoe__down_rows(c, j->L, j->used[ui], r0, r1);
+        olmoe__wsum_rows(c, j, r0, r1);
+    }
+}
+static void olmoe__wsum_worker(void *arg, int ith, int nth) {
+    olmoe__moe_job *j = (olmoe__moe_job *)arg;
+    int64_t r0, r1;
+    (void)ith; (void)nth;
+    while (olmoe__grab(&j->c->pool, j->c->model->cfg.n_embd, 64, &r0, &r1)) olmoe__wsum_rows(j->c, j, r0, r1);
 }
 
 /* MoE block on c->h (n_tok tokens) -> c->y. */
@@ -6282,6 +6311,7 @@ static void olmoe__moe(olmoe_ctx *c, const olmoe__layer *L, int n_tok) {
     /* quantize the expert hidden vectors of every (token, slot) */
     olmoe__quantize_batch(c, c->act, (size_t)cf->n_ff, c->actq, cf->n_ff, n_tok * Kmax);
     olmoe__pool_run(&c->pool, olmoe__down_worker, &mj);
+    if (n_tok > 1) olmoe__pool_run(&c->pool, olmoe__wsum_worker, &mj);
 }
 
 static void olmoe__rope(float *v, int n_heads, int hd, const float *cs, const float *sn) {

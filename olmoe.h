@@ -1053,9 +1053,11 @@ static const olmoe__kernels olmoe__kernels_scalar = {
    speed in cache). Each row's result equals the single-row dot bit for bit.
    Every SIMD table also has rows x tokens kernels (prep_q8, mm_q4_0, mm_q8_0), which the model
    uses for every Q4_0/Q8_0 matrix, prefill and decode: each path lays out the activation once
-   more for itself (prep_q8) and unpacks a weight group once for a tile of tokens. AVX-512: rows
-   in pairs, 512-bit vpdpbusd over 8-block groups, tiles of up to 12 tokens, one token as two
-   pairs at once; AVX2: one row, 8 bytes of 4 blocks per vector, tiles of up to 8 (Q4_0) or 6
+   more for itself (prep_q8) and unpacks a weight group once for a tile of tokens. AVX-512: from
+   4 tokens on, 16 rows in the lanes (weights transposed once a block for up to 32 tokens, each
+   token's activation bytes as broadcast operands); fewer tokens and the rows past 16 * (nr / 16):
+   rows in pairs, 512-bit vpdpbusd over 8-block groups, tiles of up to 12 tokens, one token as
+   two pairs at once; AVX2: one row, 8 bytes of 4 blocks per vector, tiles of up to 8 (Q4_0) or 6
    (Q8_0) tokens; NEON: rows by 4 in the lanes of one accumulator per token, tiles of up to 8.
    A (row, token) value is the same bit for bit whatever the tile, the thread or the
    neighbouring rows, so tokens one at a time give the bits of a batch.
@@ -6137,6 +6139,15 @@ static void olmoe__route_select_worker(void *arg, int ith, int nth) {
 typedef struct olmoe__moe_job { olmoe_ctx *c; const olmoe__layer *L; int n_used, K, n_tok; const int32_t *used; } olmoe__moe_job;
 
 
+/* Asks for n bytes at p to be brought into the L2 cache (a hint; no effect where unsupported). */
+static void olmoe__prefetch(const void *p, size_t n) {
+#if defined(__GNUC__) || defined(__clang__)
+    size_t i;
+    for (i = 0; i < n; i += 64) __builtin_prefetch((const char *)p + i, 0, 2);
+#else
+    (void)p; (void)n;
+#endif
+}
 static void olmoe__gateup_worker(void *arg, int ith, int nth) {
     olmoe__moe_job *j = (olmoe__moe_job *)arg;
     olmoe_ctx *c = j->c;
@@ -6174,6 +6185,9 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
                         vv[t] = v + (size_t)t * 64;
                     }
                     if (nr > 64) vv[0] = v;
+                    /* the kernels prefetch the 16 rows after each 16 they read: the gate rows
+                       after these, but the up call's first 16 come in cold without this */
+                    if (nt > 1) olmoe__prefetch(ur, (size_t)OLMOE__MIN(nr, 16) * L->up_exps.row_bytes);
                     mg(d, nr, gr, (size_t)L->gate_exps.row_bytes, nt, xq, g);
                     mu(d, nr, ur, (size_t)L->up_exps.row_bytes, nt, xq, vv);
                     for (t = 0; t < nt; t++) c->k->silu_mul(nr, g[t], vv[t]);
@@ -6236,8 +6250,9 @@ static void olmoe__down_rows(olmoe_ctx *c, const olmoe__layer *L, int e, int64_t
 /* Expert down projections. One token: each grab is a range of output rows over all K experts,
    then the weighted sum of those rows (the sum needs only them: no phase of its own); two
    grabs per thread, so each expert's rows are read as long sequential streams (16 grabs
-   measured 20% slower for this phase). A batch: grabs of 128 rows of one expert (grabs over all
-   experts are too coarse to end the phase evenly), the sum in olmoe__wsum_worker after. */
+   measured 20% slower for this phase). A batch: grabs of 256 rows of one expert (grabs over all
+   experts are too coarse to end the phase evenly; a grab's first rows come in cold), the sum in
+   olmoe__wsum_worker after. */
 static void olmoe__down_worker(void *arg, int ith, int nth) {
     olmoe__moe_job *j = (olmoe__moe_job *)arg;
     olmoe_ctx *c = j->c;
@@ -6245,7 +6260,7 @@ static void olmoe__down_worker(void *arg, int ith, int nth) {
     int64_t r0, r1;
     (void)ith;
     if (j->n_tok > 1) {
-        while (olmoe__grab(&c->pool, (int64_t)j->n_used * d, 128, &r0, &r1))
+        while (olmoe__grab(&c->pool, (int64_t)j->n_used * d, 256, &r0, &r1))
             while (r0 < r1) {
                 int64_t e0 = r0 / d, end = OLMOE__MIN(r1, (e0 + 1) * d);
                 olmoe__down_rows(c, j->L, j->used[e0], r0 - e0 * d, end - e0 * d);

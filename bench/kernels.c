@@ -319,7 +319,7 @@ int main(int argc, char **argv) {
         if (posix_memalign(&pv, 64, rec * T) != 0) return 1;
         xr = (uint8_t *)pv;
         printf("\nmatmul (prefill): %d tokens x %d rows x %d, as olmoe__mm_worker: blocks of 64 rows x every token, through the\n"
-               "rows x tokens kernels (mm_q4_0/mm_q8_0, tiles of up to 12 tokens) where the path has them, else olmoe__rows_dot\n"
+               "rows x tokens kernels (mm_q4_0/mm_q8_0) where the path has them, else olmoe__rows_dot\n"
                "token by token; 1 thread (GFLOP/s, 2 per multiply-add; the int8 peak of one core is in `olmoe bench`)\n", T, R, n);
         for (i = 0; i < T; i++) {
             paths[0]->quant_q8_0(x + (size_t)i * n, xr + (size_t)i * rec, n);

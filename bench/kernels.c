@@ -11,7 +11,7 @@
       (rows split evenly). maxrel: largest difference from the scalar path over the first 64 rows,
       relative to the largest output (a sanity check, not a test).
    2. act-quant: the Q8_0 activation quantizer on 2048 floats (ns per call).
-   3. matmul: prefill-style, 64 tokens x 1024 rows x 2048, in olmoe__mm_worker's order (blocks of 64
+   3. matmul: prefill-style, 64 and 16 tokens x 1024 rows x 2048, in olmoe__mm_worker's order (blocks of 64
       rows, every token over a block through olmoe__rows_dot) as GFLOP/s (2 flops per multiply-add),
       one thread.
    4. routing: router matvec (the path's dot_f32 over E rows of d = 2048) + softmax over all E +
@@ -205,7 +205,7 @@ int main(int argc, char **argv) {
     static const int types[] = {OLMOE_TYPE_Q4_0, OLMOE_TYPE_Q8_0, OLMOE_TYPE_F16, OLMOE_TYPE_BF16, OLMOE_TYPE_F32, OLMOE_TYPE_Q6_K};
     static const int wants[] = {OLMOE_KERNELS_SCALAR, OLMOE_KERNELS_AVX2, OLMOE_KERNELS_AVX512, OLMOE_KERNELS_NEON};
     const olmoe__kernels *paths[4];
-    int n_paths = 0, quick = 0, nth = 2, dram_mb = 256, i, ti, pi, r;
+    int n_paths = 0, quick = 0, nth = 2, dram_mb = 256, i, ti, pi, r, mt;
     const int n = 2048;
     float *x, *y, *yref;
     uint8_t *xq, *w;
@@ -308,9 +308,10 @@ int main(int argc, char **argv) {
         printf("  %-7s %8.1f ns\n", path_name(paths[pi]->id), median(tt, 9) * 1e9);
     }
 
-    /* ---- 3. prefill-style matmul ---- */
-    {
-        const int T = 64, R = 1024;
+    /* ---- 3. prefill-style matmul: 64 tokens (a dense matrix's tile), 16 (an expert's share of a
+       128-token prompt with 8 of 64 experts) ---- */
+    for (mt = 0; mt < 2; mt++) {
+        const int T = mt ? 16 : 64, R = 1024;
         size_t rec = olmoe__xp_offset(n) + olmoe__xp_size(n);
         uint8_t *xr = NULL;
         const uint8_t *xqp[64];
@@ -360,6 +361,7 @@ int main(int argc, char **argv) {
             }
             printf("\n");
         }
+        free(pv);
     }
 
     /* ---- 4. routing ---- */

@@ -1411,20 +1411,26 @@ OLMOE__AVX2 static void olmoe__quant_q8_0_avx2(const float *x, void *y, int n) {
     }
 }
 
-/* exp(x) for x in [-87.3, 88]: n = round(x log2 e), r = x - n ln 2 (two parts), Cephes' expf
-   polynomial for e^r, times 2^n through the exponent bits (the clamp keeps n in [-126, 127]). */
+/* e^(x - n ln 2) for the clamped x and n = round(x log2 e), on W-bit vectors (W = 256 or 512):
+   ln 2 in two parts, then Cephes' expf polynomial. */
+#define OLMOE__EXP_POLY(W, x, n, r, p)                                                                    \
+    do {                                                                                                \
+        r = _mm##W##_fnmadd_ps(n, _mm##W##_set1_ps(0.693359375f), x);                                   \
+        r = _mm##W##_fnmadd_ps(n, _mm##W##_set1_ps(-2.12194440e-4f), r);                                \
+        p = _mm##W##_fmadd_ps(_mm##W##_set1_ps(1.9875691500e-4f), r, _mm##W##_set1_ps(1.3981999507e-3f)); \
+        p = _mm##W##_fmadd_ps(p, r, _mm##W##_set1_ps(8.3334519073e-3f));                                \
+        p = _mm##W##_fmadd_ps(p, r, _mm##W##_set1_ps(4.1665795894e-2f));                                \
+        p = _mm##W##_fmadd_ps(p, r, _mm##W##_set1_ps(1.6666665459e-1f));                                \
+        p = _mm##W##_fmadd_ps(p, r, _mm##W##_set1_ps(5.0000001201e-1f));                                \
+        p = _mm##W##_add_ps(_mm##W##_fmadd_ps(p, _mm##W##_mul_ps(r, r), r), _mm##W##_set1_ps(1.0f));    \
+    } while (0)
+/* exp(x) for x in [-87.3, 88]: the polynomial for e^r, r = x - n ln 2, times 2^n through the
+   exponent bits (the clamp keeps n in [-126, 127]). */
 OLMOE__AVX2 static inline __m256 olmoe__exp_avx2(__m256 x) {
     __m256 n, r, p;
     x = _mm256_max_ps(_mm256_set1_ps(-87.3f), _mm256_min_ps(_mm256_set1_ps(88.0f), x));
     n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504089f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    p = _mm256_fmadd_ps(_mm256_set1_ps(1.9875691500e-4f), r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+    OLMOE__EXP_POLY(256, x, n, r, p);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)));
 }
 /* The tails go through the same vector code (a masked load and store), so an element's bits do
@@ -2233,14 +2239,7 @@ OLMOE__AVX512 static inline __m512 olmoe__exp_avx512(__m512 x) {
     __m512 n, r, p;
     x = _mm512_max_ps(_mm512_set1_ps(-87.3f), _mm512_min_ps(_mm512_set1_ps(88.0f), x));
     n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504089f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    p = _mm512_fmadd_ps(_mm512_set1_ps(1.9875691500e-4f), r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    OLMOE__EXP_POLY(512, x, n, r, p);
     return _mm512_scalef_ps(p, n);
 }
 OLMOE__AVX512 static void olmoe__silu_mul_avx512(int n, float *g, const float *u) {

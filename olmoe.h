@@ -2190,7 +2190,7 @@ OLMOE__AVX512 static void olmoe__mm_x_avx512(const olmoe__xpair_fn *fn, olmoe__x
         return;
     }
     if (nt >= OLMOE__X16_MIN && nr >= 16 && n >= 256 && ws <= 0x7FFFFFF) {
-        /* 16 rows at a time, the tokens in as few tiles of at most 16 as hold them; the rows
+        /* 16 rows at a time, the tokens in as few tiles of at most 32 as hold them; the rows
            past 16 * (nr / 16) as pairs below */
         __m512 acc[8 * OLMOE__X16_T];
         int nt16 = (nt + OLMOE__X16_T - 1) / OLMOE__X16_T;

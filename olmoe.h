@@ -1111,6 +1111,12 @@ static float olmoe__simd_tail_bf16(const uint8_t *w, const float *x, int i, int 
 
 #define OLMOE__AVX2 __attribute__((target("avx2,fma,f16c")))
 #define OLMOE__AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+/* The rows x tokens kernels come in one function per tile size (so each keeps its accumulators in
+   registers): M(Q, T) defines P##Q##_##T##S for T = 1..12, and OLMOE__TILE_TABLE lists them by T. */
+#define OLMOE__TILES12(M, Q) M(Q, 1) M(Q, 2) M(Q, 3) M(Q, 4) M(Q, 5) M(Q, 6) M(Q, 7) M(Q, 8) M(Q, 9) M(Q, 10) M(Q, 11) M(Q, 12)
+#define OLMOE__TILE_TABLE(P, Q, S)                                                                      \
+    { NULL, P##Q##_1##S, P##Q##_2##S, P##Q##_3##S, P##Q##_4##S, P##Q##_5##S, P##Q##_6##S, P##Q##_7##S,   \
+      P##Q##_8##S, P##Q##_9##S, P##Q##_10##S, P##Q##_11##S, P##Q##_12##S }
 
 /* ---- AVX2 + FMA + F16C ---------------------------------------------------------------------- */
 OLMOE__AVX2 static inline float olmoe__hsum_avx2(__m256 v) {
@@ -1638,14 +1644,8 @@ typedef void (*olmoe__xrow_fn)(int n, const uint8_t *a, int i, const uint8_t *co
         olmoe__xrow_avx2(Q, n, a, i, T, xq, y, xo);                                                   \
     }
 #define OLMOE__XROWS(Q)                                                                                \
-    OLMOE__XROW_T(Q, 1) OLMOE__XROW_T(Q, 2) OLMOE__XROW_T(Q, 3) OLMOE__XROW_T(Q, 4) OLMOE__XROW_T(Q, 5) \
-    OLMOE__XROW_T(Q, 6) OLMOE__XROW_T(Q, 7) OLMOE__XROW_T(Q, 8) OLMOE__XROW_T(Q, 9) OLMOE__XROW_T(Q, 10) \
-    OLMOE__XROW_T(Q, 11) OLMOE__XROW_T(Q, 12)                                                         \
-    static const olmoe__xrow_fn olmoe__xrow##Q##_avx2_t[13] = {                                        \
-        NULL, olmoe__xrow##Q##_1_avx2, olmoe__xrow##Q##_2_avx2, olmoe__xrow##Q##_3_avx2,                \
-        olmoe__xrow##Q##_4_avx2, olmoe__xrow##Q##_5_avx2, olmoe__xrow##Q##_6_avx2,                      \
-        olmoe__xrow##Q##_7_avx2, olmoe__xrow##Q##_8_avx2, olmoe__xrow##Q##_9_avx2,                      \
-        olmoe__xrow##Q##_10_avx2, olmoe__xrow##Q##_11_avx2, olmoe__xrow##Q##_12_avx2 };
+    OLMOE__TILES12(OLMOE__XROW_T, Q)                                                                  \
+    static const olmoe__xrow_fn olmoe__xrow##Q##_avx2_t[13] = OLMOE__TILE_TABLE(olmoe__xrow, Q, _avx2);
 OLMOE__XROWS(0)
 OLMOE__XROWS(1)
 /* Tokens in as few tiles of at most tmax as can hold them (sizes differing by at
@@ -1985,14 +1985,8 @@ typedef void (*olmoe__xpair_fn)(int n, const uint8_t *a0, const uint8_t *a1, int
         olmoe__xpair_avx512(Q, n, a0, a1, i0, i1, T, xq, y, xo);                                      \
     }
 #define OLMOE__XPAIRS(Q)                                                                               \
-    OLMOE__XPAIR_T(Q, 1) OLMOE__XPAIR_T(Q, 2) OLMOE__XPAIR_T(Q, 3) OLMOE__XPAIR_T(Q, 4) OLMOE__XPAIR_T(Q, 5) \
-    OLMOE__XPAIR_T(Q, 6) OLMOE__XPAIR_T(Q, 7) OLMOE__XPAIR_T(Q, 8) OLMOE__XPAIR_T(Q, 9) OLMOE__XPAIR_T(Q, 10) \
-    OLMOE__XPAIR_T(Q, 11) OLMOE__XPAIR_T(Q, 12)                                                       \
-    static const olmoe__xpair_fn olmoe__xpair##Q##_avx512_t[13] = {                                    \
-        NULL, olmoe__xpair##Q##_1_avx512, olmoe__xpair##Q##_2_avx512, olmoe__xpair##Q##_3_avx512,       \
-        olmoe__xpair##Q##_4_avx512, olmoe__xpair##Q##_5_avx512, olmoe__xpair##Q##_6_avx512,             \
-        olmoe__xpair##Q##_7_avx512, olmoe__xpair##Q##_8_avx512, olmoe__xpair##Q##_9_avx512,             \
-        olmoe__xpair##Q##_10_avx512, olmoe__xpair##Q##_11_avx512, olmoe__xpair##Q##_12_avx512 };
+    OLMOE__TILES12(OLMOE__XPAIR_T, Q)                                                                 \
+    static const olmoe__xpair_fn olmoe__xpair##Q##_avx512_t[13] = OLMOE__TILE_TABLE(olmoe__xpair, Q, _avx512);
 OLMOE__XPAIRS(0)
 OLMOE__XPAIRS(1)
 /* One token (decode) over two pairs at once: the same operations per pair as a 1-token tile

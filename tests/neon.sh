@@ -86,36 +86,38 @@ synth odd-q8_0 --preset tiny --type q8_0 --hidden 288 --ffn 320
 synth flex-q8_0 --preset flexolmo-mini --type q8_0
 
 status=0
+# check CPU WHAT RC LOG [PATTERN MESSAGE]...: the run's exit status, then each PATTERN in its log.
+check() {
+    local cpu=$1 what=$2 rc=$3 log=$4
+    shift 4
+    echo "$log" | grep -v '^ok ' # failures, skips and the summary
+    if [ "$rc" -ne 0 ]; then
+        echo "neon.sh: $what failed on -cpu $cpu (exit $rc)" >&2
+        status=1
+        return
+    fi
+    while [ $# -gt 0 ]; do
+        if ! echo "$log" | grep -q "$1"; then
+            echo "neon.sh: -cpu $cpu: $2" >&2
+            status=1
+            return
+        fi
+        shift 2
+    done
+}
 # run CPU PATH: PATH (neon+dot or neon) is the NEON path that must run, rows x tokens kernels included.
 run() {
-    local cpu=$1 path=$2 log
-    local expect="^ok   $path: q8_0/q4_0 per-block"
-    local expmm="^ok   $path: mm_q4_0 values equal the row and token computed alone"
-    local expx="^ok   .*: kernel path $path runs the rows x tokens kernels"
+    local cpu=$1 path=$2 log rc
     log=$("$QEMU" -cpu "$cpu" "$OUT" 2>&1)
-    local rc=$?
+    rc=$?
     echo "== qemu-aarch64 -cpu $cpu"
-    echo "$log" | grep -v '^ok ' # failures, skips and the summary
-    if [ $rc -ne 0 ]; then
-        echo "neon.sh: tests failed on -cpu $cpu (exit $rc)" >&2
-        status=1
-    elif ! echo "$log" | grep -q "$expect"; then
-        echo "neon.sh: -cpu $cpu did not run the expected path ($expect)" >&2
-        status=1
-    elif ! echo "$log" | grep -q "$expmm"; then
-        echo "neon.sh: -cpu $cpu did not test the rows x tokens kernels" >&2
-        status=1
-    fi
+    check "$cpu" tests "$rc" "$log" \
+        "^ok   $path: q8_0/q4_0 per-block" "did not run the expected path ($path)" \
+        "^ok   $path: mm_q4_0 values equal the row and token computed alone" "did not test the rows x tokens kernels"
     log=$("$QEMU" -cpu "$cpu" "$XOUT" "${models[@]}" 2>&1)
     rc=$?
-    echo "$log" | grep -v '^ok ' # failures and the summary
-    if [ $rc -ne 0 ]; then
-        echo "neon.sh: model-level tests failed on -cpu $cpu (exit $rc)" >&2
-        status=1
-    elif ! echo "$log" | grep -q "$expx"; then
-        echo "neon.sh: -cpu $cpu: the model-level tests did not run on the $path path" >&2
-        status=1
-    fi
+    check "$cpu" "model-level tests" "$rc" "$log" \
+        "^ok   .*: kernel path $path runs the rows x tokens kernels" "the model-level tests did not run on the $path path"
 }
 run max neon+dot
 # the first of these CPUs that this qemu knows (none of them has dotprod)

@@ -1152,18 +1152,22 @@ OLMOE__AVX2 static inline __m256i olmoe__sum4x4_avx2(__m256i v0, __m256i v1, __m
 OLMOE__AVX2 static inline __m256i olmoe__fold2_avx2(__m256i p0, __m256i p1) {
     return _mm256_add_epi32(_mm256_permute2x128_si256(p0, p1, 0x20), _mm256_permute2x128_si256(p0, p1, 0x31));
 }
-/* The fp16 scales of 8 blocks st bytes apart, as floats in pair order, packed in two 64-bit
-   integers (the empty asm keeps compilers from turning this into slower vector shuffles). */
-OLMOE__AVX2 static inline __m256 olmoe__scales8p_avx2(const uint8_t *p, int st) {
+/* The fp16 scales of 8 blocks st bytes apart as floats: in block order, or (pairs) in pair order
+   0 2 4 6 1 3 5 7; packed in two 64-bit integers (the empty asm keeps compilers from turning
+   this into slower vector shuffles). */
+OLMOE__AVX2 static inline __m256 olmoe__scales8_avx2(const uint8_t *p, int st, int pairs) {
     uint64_t d0 = olmoe__simd_ld16(p), d1 = olmoe__simd_ld16(p + st), d2 = olmoe__simd_ld16(p + 2 * st);
     uint64_t d3 = olmoe__simd_ld16(p + 3 * st), d4 = olmoe__simd_ld16(p + 4 * st), d5 = olmoe__simd_ld16(p + 5 * st);
     uint64_t d6 = olmoe__simd_ld16(p + 6 * st), d7 = olmoe__simd_ld16(p + 7 * st);
     __asm__("" : "+r"(d0), "+r"(d1), "+r"(d2), "+r"(d3), "+r"(d4), "+r"(d5), "+r"(d6), "+r"(d7));
-    return _mm256_cvtph_ps(_mm_set_epi64x((long long)(d1 | d3 << 16 | d5 << 32 | d7 << 48),
-                                          (long long)(d0 | d2 << 16 | d4 << 32 | d6 << 48)));
+    if (pairs)
+        return _mm256_cvtph_ps(_mm_set_epi64x((long long)(d1 | d3 << 16 | d5 << 32 | d7 << 48),
+                                              (long long)(d0 | d2 << 16 | d4 << 32 | d6 << 48)));
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)(d4 | d5 << 16 | d6 << 32 | d7 << 48),
+                                          (long long)(d0 | d1 << 16 | d2 << 32 | d3 << 48)));
 }
-OLMOE__AVX2 static inline __m256 olmoe__sw4_avx2(const uint8_t *p) { return olmoe__scales8p_avx2(p, 18); }
-OLMOE__AVX2 static inline __m256 olmoe__sq8_avx2(const uint8_t *p) { return olmoe__scales8p_avx2(p, 34); }
+OLMOE__AVX2 static inline __m256 olmoe__sw4_avx2(const uint8_t *p) { return olmoe__scales8_avx2(p, 18, 1); }
+OLMOE__AVX2 static inline __m256 olmoe__sq8_avx2(const uint8_t *p) { return olmoe__scales8_avx2(p, 34, 1); }
 
 /* Q8_0 block . Q8_0 block as 8 int32 partials: |w| (unsigned) x sign(y, w); maddubs pairs stay
    inside int16 (2 * 128 * 127); exact for y != -128. */
@@ -1530,15 +1534,6 @@ OLMOE__AVX2 static void olmoe__prep_q8_avx2(const void *xq, void *xp, int n) {
         memcpy(o + 288, cs, 32);
     }
 }
-/* The fp16 scales of 8 blocks st bytes apart as floats in block order. */
-OLMOE__AVX2 static inline __m256 olmoe__scales8n_avx2(const uint8_t *p, int st) {
-    uint64_t d0 = olmoe__simd_ld16(p), d1 = olmoe__simd_ld16(p + st), d2 = olmoe__simd_ld16(p + 2 * st);
-    uint64_t d3 = olmoe__simd_ld16(p + 3 * st), d4 = olmoe__simd_ld16(p + 4 * st), d5 = olmoe__simd_ld16(p + 5 * st);
-    uint64_t d6 = olmoe__simd_ld16(p + 6 * st), d7 = olmoe__simd_ld16(p + 7 * st);
-    __asm__("" : "+r"(d0), "+r"(d1), "+r"(d2), "+r"(d3), "+r"(d4), "+r"(d5), "+r"(d6), "+r"(d7));
-    return _mm256_cvtph_ps(_mm_set_epi64x((long long)(d4 | d5 << 16 | d6 << 32 | d7 << 48),
-                                          (long long)(d0 | d1 << 16 | d2 << 32 | d3 << 48)));
-}
 /* One row's 8-block group as 8 quad vectors: Q4_0 as nibbles (vectors 0, 1 from the low
    nibbles, 2, 3 from the high ones: elements 0..7, 8..15, 16..23, 24..31); Q8_0 as raw bytes
    (w) and magnitudes (u). Blocks at 18 or 34 bytes; c0, c1 = first block of the quad's lanes. */
@@ -1586,7 +1581,7 @@ olmoe__xtile_avx2(int q8, int ng, const uint8_t *a, const uint8_t *const *xp, in
     for (t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
     for (g = 0; g < ng; g++, a += gb) {
         __m256i u0[4], w0[4], u1[4], w1[4], m0[12];
-        __m256 ws = olmoe__scales8n_avx2(a, q8 ? 34 : 18);
+        __m256 ws = olmoe__scales8_avx2(a, q8 ? 34 : 18, 0);
         /* Q8_0 needs 8 registers a quad (|w| and w): one quad over the tile, then the other */
         olmoe__xquad_avx2(q8, a, 0, 4, u0, w0);
         if (q8) {

@@ -1884,11 +1884,16 @@ static const int16_t olmoe__q8x_idx[6][32] = {
 };
 /* One row's 8-block group as 4 vectors (blocks 0..3 first and second parts, blocks 4..7 the
    same) for vpdpbusd's unsigned operand, and its 8 scales placed for slot `second` of a pair. */
+/* A value the compiler must keep in a register: a vector read by two permutes is otherwise
+   loaded twice (each permute overwrites one table, so GCC re-reads memory rather than copy), and
+   unaligned 64-byte loads are what the decode kernel runs short of (9% in L2). */
+#define OLMOE__INREG(v) __asm__("" : "+v"(v))
 OLMOE__AVX512 static inline __attribute__((always_inline)) void
 olmoe__xgroup_avx512(int q8, const uint8_t *a, int second, __m512i *l0, __m512i *h0, __m512i *l1, __m512i *h1, __m512i *sc) {
     if (!q8) {
         const __m512i m4 = _mm512_set1_epi8(0x0F);
         __m512i z0 = _mm512_loadu_si512(a), z1 = _mm512_loadu_si512(a + 64), z2 = _mm512_loadu_si512(a + 80);
+        OLMOE__INREG(z0); OLMOE__INREG(z1); OLMOE__INREG(z2);
         __m512i q0 = _mm512_permutex2var_epi16(z0, _mm512_loadu_si512(olmoe__q4x_idx[0]), z1);
         __m512i q1 = _mm512_permutex2var_epi16(z1, _mm512_loadu_si512(olmoe__q4x_idx[1]), z2);
         *sc = _mm512_permutex2var_epi16(z0, _mm512_loadu_si512(olmoe__q4x_idx[2 + second]), z1);
@@ -1899,6 +1904,7 @@ olmoe__xgroup_avx512(int q8, const uint8_t *a, int second, __m512i *l0, __m512i 
         const __m512i iA = _mm512_loadu_si512(olmoe__q8x_idx[0]), iB = _mm512_loadu_si512(olmoe__q8x_idx[1]);
         __m512i z0 = _mm512_loadu_si512(a), z1 = _mm512_loadu_si512(a + 64);
         __m512i e0 = _mm512_loadu_si512(a + 136), e1 = _mm512_loadu_si512(a + 200);
+        OLMOE__INREG(z0); OLMOE__INREG(z1); OLMOE__INREG(e0); OLMOE__INREG(e1);
         *l0 = _mm512_xor_si512(_mm512_permutex2var_epi16(z0, iA, z1), x80);
         *h0 = _mm512_xor_si512(_mm512_permutex2var_epi16(_mm512_loadu_si512(a + 8), iB, _mm512_loadu_si512(a + 72)), x80);
         *l1 = _mm512_xor_si512(_mm512_permutex2var_epi16(e0, iA, e1), x80);

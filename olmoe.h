@@ -5947,10 +5947,17 @@ static void olmoe__rows_dot(const olmoe__kernels *k, int type, int n, size_t rb,
 }
 
 static void olmoe__rmsnorm(float *o, const float *x, const float *w, int n, float eps) {
-    double ss = 0.0;
+    /* four running sums (one chain of dependent double adds was 2.4 us per 2048 values, in
+       the serial part of every layer), added in a fixed order */
+    double ss, s4[4] = {0.0, 0.0, 0.0, 0.0};
     float s;
     int i;
-    for (i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    for (i = 0; i + 4 <= n; i += 4) {
+        s4[0] += (double)x[i] * x[i]; s4[1] += (double)x[i + 1] * x[i + 1];
+        s4[2] += (double)x[i + 2] * x[i + 2]; s4[3] += (double)x[i + 3] * x[i + 3];
+    }
+    for (; i < n; i++) s4[0] += (double)x[i] * x[i];
+    ss = (s4[0] + s4[1]) + (s4[2] + s4[3]);
     s = (float)(1.0 / sqrt(ss / n + (double)eps));
     for (i = 0; i < n; i++) o[i] = w[i] * (x[i] * s);
 }

@@ -13,7 +13,7 @@ HDR     := olmoe.h
 TOOL_SRCS := $(filter-out tools/impl.c,$(wildcard tools/*.c))
 TOOL_OBJS := $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(TOOL_SRCS)) $(BUILD)/tools/impl.o
 
-.PHONY: all test run clean examples test-bundled test-openmp test-model test-openmp test-loader test-header test-chat test-json test-kernels test-neon
+.PHONY: all test run clean examples test-bundled test-openmp test-model test-openmp test-loader test-header test-chat test-json test-kernels test-neon test-xmodel test-clang
 all: $(BUILD)/olmoe examples
 
 $(BUILD)/tools/%.o: tools/%.c $(HDR) $(wildcard tools/*.h)
@@ -81,6 +81,31 @@ test-tokenizer-full:
 test-kernels: $(BUILD)/test_kernels
 	$(BUILD)/test_kernels
 
+# model-level exactness on every kernel path this CPU has: small synthetic q4_0/q8_0 models (one
+# 8-block group; groups plus leftover blocks; a FlexOlmo) and f32/f16/bf16 fixtures
+XMODELS := $(BUILD)/xmodel/tiny-q4_0.gguf $(BUILD)/xmodel/odd-q4_0.gguf $(BUILD)/xmodel/odd-q8_0.gguf $(BUILD)/xmodel/flex-q8_0.gguf
+XFIX    := $(BUILD)/fixtures/olmoe_a-f32.gguf $(BUILD)/fixtures/olmoe_a-f16.gguf $(BUILD)/fixtures/olmoe_a-bf16.gguf $(BUILD)/fixtures/flex_b-f16.gguf
+$(BUILD)/xmodel/tiny-q4_0.gguf: $(BUILD)/olmoe
+	@mkdir -p $(dir $@)
+	@$(BUILD)/olmoe synth $@ --preset tiny --type q4_0 > /dev/null
+$(BUILD)/xmodel/odd-%.gguf: $(BUILD)/olmoe
+	@mkdir -p $(dir $@)
+	@$(BUILD)/olmoe synth $@ --preset tiny --type $* --hidden 288 --ffn 320 > /dev/null
+$(BUILD)/xmodel/flex-q8_0.gguf: $(BUILD)/olmoe
+	@mkdir -p $(dir $@)
+	@$(BUILD)/olmoe synth $@ --preset flexolmo-mini --type q8_0 > /dev/null
+test-xmodel: $(BUILD)/test_xmodel $(XMODELS) $(XFIX)
+	$(BUILD)/test_xmodel $(XMODELS) $(XFIX)
+
+# the determinism tests built with clang too (it contracts a * b + c into fma where gcc's C99
+# mode does not, so a kernel whose tail rounds differently from its body shows up under one)
+$(BUILD)/clang/test_%: tests/test_%.c $(HDR) tests/test.h
+	@mkdir -p $(dir $@)
+	clang $(BASE) -O2 -o $@ $< $(LDLIBS)
+test-clang: $(BUILD)/clang/test_model $(BUILD)/clang/test_xmodel $(FIX_GGUF) $(BUILD)/fixtures/flex_a-named.gguf $(XMODELS) $(XFIX)
+	$(BUILD)/clang/test_model tests/data $(BUILD)/fixtures
+	$(BUILD)/clang/test_xmodel $(XMODELS) $(XFIX)
+
 # the OLMOE_OPENMP build of the pool gives the same logits (the model test, threads 1-3 included)
 $(BUILD)/test_model_omp: tests/test_model.c $(HDR) tests/test.h
 	$(CC) $(BASE) $(CFLAGS) -fopenmp -DOLMOE_OPENMP -o $@ $< $(LDLIBS)
@@ -113,7 +138,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-convert test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-bundled test-model test-openmp
+test: all test-header test-json test-convert test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-bundled test-model test-openmp test-xmodel test-clang
 	@echo "all test suites passed"
 
 # the main job: stream a continuation from the small OLMoE trained by this project (models/README.md)

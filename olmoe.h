@@ -48,13 +48,21 @@
        _SHAPE, ...) and never reads outside the mapping. An out-of-range token id gives
        OLMOE_ERR_TOKEN and leaves the context unchanged. A batch that does not fit the remaining
        context gives OLMOE_ERR_CONTEXT_FULL and leaves the context unchanged.
-     * Determinism. Every output element is reduced in a fixed order by one thread, so logits do
-       not depend on the thread count; evaluating a sequence token by token gives the same logits
-       as evaluating it at once.
+     * Determinism. Every output element is reduced in a fixed order by one thread, so within one
+       kernel path (ctx params .kernels: scalar, avx2, avx512, neon) logits do not depend on the
+       thread count, the batch size or split, or a row's neighbours, for every weight type;
+       evaluating a sequence token by token gives the same logits as evaluating it at once. Two
+       paths (or two compilers) may differ in the last bits, so a sampled continuation can too.
+     * Files. olmoe_model_load refuses anything but a regular file (a FIFO, directory or device)
+       with OLMOE_ERR_IO before it could block. olmoe_model_load_memory uses the caller's bytes in
+       place, so they must outlive the model and start at a 4-byte-aligned address (malloc's are;
+       f32/f16/bf16 tensors are read in place); a buffer that leaves a tensor misaligned is refused
+       with OLMOE_ERR_ALIGNMENT, never read unaligned.
 
    API INDEX (declarations below, each with its contract)
      load        olmoe_model_load / _load_memory / _free, olmoe_model_config, olmoe_model_tensor,
-                 olmoe_model_meta_str, olmoe_model_bytes_per_token
+                 olmoe_model_find_tensor, olmoe_model_meta_str, olmoe_model_bytes_per_token
+     kernels     olmoe_kernels_available / _name, olmoe_ctx_kernels
      evaluate    olmoe_ctx_create / _free / _eval / _logits / _truncate / _pos / _tokens
      experts     olmoe_ctx_opt_out, olmoe_ctx_set_expert_mask, olmoe_model_expert_index / _name,
                  olmoe_ctx_set_route_callback (routing trace)
@@ -184,6 +192,8 @@ typedef struct olmoe_tensor_info {
     int64_t ne[4];      /* ne[0] innermost */
     uint64_t offset;    /* byte offset in the file */
     uint64_t nbytes;
+    const void *data;   /* the tensor's bytes in the mapping (read-only, valid while the model lives;
+                           NULL in a vocab-only model): what an accelerator back end uploads */
 } olmoe_tensor_info;
 
 /* ---- lifecycle and load ------------------------------------------------------------------- */
@@ -201,6 +211,8 @@ OLMOE_API void olmoe_model_free(olmoe_model *m);
 OLMOE_API const olmoe_config *olmoe_model_config(const olmoe_model *m);
 OLMOE_API int  olmoe_model_n_tensors(const olmoe_model *m);
 OLMOE_API olmoe_result olmoe_model_tensor(const olmoe_model *m, int i, olmoe_tensor_info *out);
+/* The index of the tensor named `name` (llama.cpp's names, e.g. "blk.0.ffn_gate_exps.weight"), or -1. */
+OLMOE_API int  olmoe_model_find_tensor(const olmoe_model *m, const char *name);
 /* A string metadata value (e.g. "general.name"), NUL-terminated copy into buf; returns length or -1. */
 OLMOE_API int  olmoe_model_meta_str(const olmoe_model *m, const char *key, char *buf, size_t n);
 OLMOE_API uint64_t olmoe_model_file_size(const olmoe_model *m);
@@ -223,6 +235,11 @@ OLMOE_API int  olmoe_ctx_n_ctx(const olmoe_ctx *c);
 OLMOE_API olmoe_result olmoe_ctx_truncate(olmoe_ctx *c, int n_keep);
 OLMOE_API const char *olmoe_ctx_last_error(const olmoe_ctx *c);
 OLMOE_API int  olmoe_ctx_kernels(const olmoe_ctx *c);     /* the OLMOE_KERNELS_* in use */
+/* Whether this CPU and build can run kernel path k (OLMOE_KERNELS_*; AUTO and SCALAR always can),
+   and its name ("auto", "scalar", "avx2", "avx512", "neon"; NULL for an unknown k). Each path
+   gives the same bits whatever the thread count and batch split; two paths differ in the last bits. */
+OLMOE_API int  olmoe_kernels_available(int k);
+OLMOE_API const char *olmoe_kernels_name(int k);
 OLMOE_API int  olmoe_ctx_n_threads(const olmoe_ctx *c);
 OLMOE_API int  olmoe_ctx_kv_type(const olmoe_ctx *c);     /* OLMOE_TYPE_F32 or OLMOE_TYPE_F16 */
 
@@ -440,6 +457,7 @@ OLMOE_API int olmoe_detok_flush(olmoe_detok *d, char *out, size_t cap);
 #include <float.h>
 #include <limits.h>
 #include <assert.h>
+#include <errno.h>
 
 #if defined(OLMOE_MALLOC) != defined(OLMOE_FREE)
 #error "define both OLMOE_MALLOC and OLMOE_FREE, or neither"
@@ -587,11 +605,14 @@ static olmoe_result olmoe__map_file(const char *path, olmoe__map *m, char *err, 
     {
         struct stat st;
         void *p;
-        int fd = open(path, O_RDONLY);
-        if (fd < 0) return olmoe__fail(err, en, OLMOE_ERR_IO, "%s: cannot open", path);
+        /* O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer before fstat can
+           refuse it; on a regular file the flag changes nothing */
+        int fd = open(path, O_RDONLY | O_NONBLOCK);
+        if (fd < 0) return olmoe__fail(err, en, OLMOE_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
         if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
             close(fd);
-            return olmoe__fail(err, en, OLMOE_ERR_IO, "%s: not a regular file", path);
+            return olmoe__fail(err, en, OLMOE_ERR_IO, "%s: not a regular file (%s)", path,
+                               S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or special file");
         }
         if (st.st_size == 0) {
             close(fd);
@@ -1470,11 +1491,18 @@ OLMOE__AVX2 static float olmoe__exp_sum_avx2(int n, float *x, float mx) {
     return _mm_cvtss_f32(h);
 }
 
+/* axpy is element-wise, and callers split one vector into row ranges that depend on the thread
+   count (the one-token down projection): so the tail is one fused multiply-add per element too,
+   through a masked load and store, and an element's bits never depend on where its range starts
+   or ends. (A separate multiply and add in the tail broke token-by-token == batch on AVX2.) */
 OLMOE__AVX2 static void olmoe__axpy_f32_avx2(int n, float a, const float *x, float *y) {
     __m256 va = _mm256_set1_ps(a);
     int i;
     for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
+    if (i < n) {
+        __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        _mm256_maskstore_ps(y + i, m, _mm256_fmadd_ps(va, _mm256_maskload_ps(x + i, m), _mm256_maskload_ps(y + i, m)));
+    }
 }
 
 /* F16C converts exactly (round to nearest even, subnormals, inf, NaN as the scalar functions). */
@@ -1483,7 +1511,12 @@ OLMOE__AVX2 static void olmoe__axpy_f16_avx2(int n, float a, const uint16_t *x, 
     int i;
     for (i = 0; i + 8 <= n; i += 8)
         _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * olmoe_fp16_to_fp32(x[i]);
+    if (i < n) {
+        uint16_t t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        memcpy(t, x + i, (size_t)(n - i) * sizeof(uint16_t));
+        _mm256_maskstore_ps(y + i, m, _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)t)), _mm256_maskload_ps(y + i, m)));
+    }
 }
 OLMOE__AVX2 static void olmoe__cvt_f16_avx2(int n, const float *x, uint16_t *y) {
     int i;
@@ -2726,17 +2759,19 @@ static void olmoe__mm_q8_0_dot(int n, int nr, const void *w, size_t ws, int nt, 
     olmoe__mm_x_neon(olmoe__mm41_dot_t, n, nr, w, ws, nt, xq, y);
 }
 
+/* The tails fuse the multiply-add as the vector body does (fmaf is one fmadd on AArch64), so an
+   element's bits do not depend on where the caller's row range ends (see olmoe__axpy_f32_avx2). */
 static void olmoe__axpy_f32_neon(int n, float a, const float *x, float *y) {
     int i;
     for (i = 0; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_n_f32(vld1q_f32(y + i), vld1q_f32(x + i), a));
-    for (; i < n; i++) y[i] += a * x[i];
+    for (; i < n; i++) y[i] = fmaf(a, x[i], y[i]);
 }
 
 static void olmoe__axpy_f16_neon(int n, float a, const uint16_t *x, float *y) {
     int i;
     for (i = 0; i + 4 <= n; i += 4)
         vst1q_f32(y + i, vfmaq_n_f32(vld1q_f32(y + i), vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(x + i))), a));
-    for (; i < n; i++) y[i] += a * olmoe_fp16_to_fp32(x[i]);
+    for (; i < n; i++) y[i] = fmaf(a, olmoe_fp16_to_fp32(x[i]), y[i]);
 }
 static void olmoe__cvt_f16_neon(int n, const float *x, uint16_t *y) {
     int i;
@@ -3555,11 +3590,42 @@ OLMOE_API olmoe_model_params olmoe_model_default_params(void) {
     return p;
 }
 
+static const olmoe__kv *olmoe__expert_names(const olmoe_model *m);
+static const char *olmoe__kv_arr_str(const olmoe__kv *kv, uint64_t i, uint64_t *len);
+
+/* {arch}.expert_names, when present, names every expert once: opt-out lists are matched by name,
+   so a duplicate would mask only its first expert, a name starting with a digit would be read as
+   an index, and one with a comma would split. */
+static olmoe_result olmoe__check_expert_names(const olmoe_model *m, char *err, size_t en) {
+    char key[64];
+    const olmoe__kv *kv;
+    uint64_t i, j, li, lj;
+    snprintf(key, sizeof key, "%s.expert_names", m->cfg.arch == OLMOE_ARCH_OLMOE ? "olmoe" : "flex_olmo");
+    if (!olmoe__gguf_find(&m->gguf, key)) return OLMOE_OK;
+    kv = olmoe__expert_names(m);
+    if (!kv) return olmoe__fail(err, en, OLMOE_ERR_KEY_TYPE, "%s must be an array of %d strings (one per expert)", key, m->cfg.n_expert);
+    for (i = 0; i < kv->arr_n; i++) {
+        const char *a = olmoe__kv_arr_str(kv, i, &li);
+        if (li == 0 || li > 127 || (a[0] >= '0' && a[0] <= '9') || memchr(a, ',', (size_t)li) || memchr(a, 0, (size_t)li))
+            return olmoe__fail(err, en, OLMOE_ERR_BAD_VALUE, "%s[%llu] '%.*s': a name is 1-127 bytes, without commas, and does not start with a digit",
+                               key, (unsigned long long)i, (int)OLMOE__MIN(li, 64), a);
+        for (j = 0; j < i; j++) {
+            const char *b = olmoe__kv_arr_str(kv, j, &lj);
+            if (li == lj && !memcmp(a, b, (size_t)li))
+                return olmoe__fail(err, en, OLMOE_ERR_DUPLICATE, "%s: '%.*s' names experts %llu and %llu", key, (int)li, a,
+                                   (unsigned long long)j, (unsigned long long)i);
+        }
+    }
+    return OLMOE_OK;
+}
+
 static olmoe_result olmoe__model_finish(olmoe_model *m, const olmoe_model_params *params, char *err, size_t en) {
     olmoe_model_params p = params ? *params : olmoe_model_default_params();
     olmoe_result r = olmoe__gguf_parse(m->map.data, m->map.size, &m->gguf, err, en);
     if (r != OLMOE_OK) return r;
-    return olmoe__model_bind(m, &p, err, en);
+    r = olmoe__model_bind(m, &p, err, en);
+    if (r != OLMOE_OK) return r;
+    return m->cfg.n_expert > 0 ? olmoe__check_expert_names(m, err, en) : OLMOE_OK;
 }
 
 OLMOE_API olmoe_result olmoe_model_load_memory(const void *data, size_t size, const olmoe_model_params *params,
@@ -3627,7 +3693,16 @@ OLMOE_API olmoe_result olmoe_model_tensor(const olmoe_model *m, int i, olmoe_ten
     for (d = 0; d < 4; d++) out->ne[d] = d < t->n_dims ? t->ne[d] : 1;
     out->offset = m->gguf.data_offset + t->offset;
     out->nbytes = t->nbytes;
+    out->data = t->data;
     return OLMOE_OK;
+}
+
+OLMOE_API int olmoe_model_find_tensor(const olmoe_model *m, const char *name) {
+    uint64_t i;
+    if (!m || !name) return -1;
+    for (i = 0; i < m->gguf.n_tensors; i++)
+        if (!strcmp(m->gguf.tensors[i].name, name)) return (int)i;
+    return -1;
 }
 
 OLMOE_API int olmoe_model_meta_str(const olmoe_model *m, const char *key, char *buf, size_t n) {
@@ -5738,7 +5813,11 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     if (!c) return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory");
     c->model = m;
     c->k = olmoe__pick_kernels(p.kernels);
-    if (!c->k) { OLMOE_FREE(c); return olmoe__fail(err, en, OLMOE_ERR_UNSUPPORTED, "kernel path %d is not available on this CPU or build", p.kernels); }
+    if (!c->k) {
+        OLMOE_FREE(c);
+        return olmoe__fail(err, en, OLMOE_ERR_UNSUPPORTED, "kernel path %s (%d) is not available on this CPU or build",
+                           olmoe_kernels_name(p.kernels) ? olmoe_kernels_name(p.kernels) : "unknown", p.kernels);
+    }
     c->n_ctx = p.n_ctx;
     c->n_batch = p.n_batch;
     c->xprep = c->k->mm_q4_0 && c->k->mm_q8_0 && c->k->prep_q8 && m->any_quant;
@@ -5808,6 +5887,11 @@ OLMOE_API const int32_t *olmoe_ctx_tokens(const olmoe_ctx *c) { return c ? c->hi
 OLMOE_API int olmoe_ctx_n_ctx(const olmoe_ctx *c) { return c ? c->n_ctx : 0; }
 OLMOE_API const char *olmoe_ctx_last_error(const olmoe_ctx *c) { return c ? c->err : "context is NULL"; }
 OLMOE_API int olmoe_ctx_kernels(const olmoe_ctx *c) { return c ? c->k->id : 0; }
+OLMOE_API int olmoe_kernels_available(int k) { return olmoe__pick_kernels(k) != NULL; }
+OLMOE_API const char *olmoe_kernels_name(int k) {
+    static const char *const names[] = {"auto", "scalar", "avx2", "avx512", "neon"};
+    return k >= 0 && k < 5 ? names[k] : NULL;
+}
 OLMOE_API int olmoe_ctx_n_threads(const olmoe_ctx *c) { return c ? c->pool.n : 0; }
 OLMOE_API int olmoe_ctx_kv_type(const olmoe_ctx *c) { return c && c->kv_f16 ? OLMOE_TYPE_F16 : OLMOE_TYPE_F32; }
 

@@ -3,8 +3,8 @@
 # olmoe.h implementation) for aarch64 and runs it under qemu-user twice: on a CPU with the
 # dot-product instructions (-cpu max: the sdot path) and on one without (cortex-a53: the plain
 # NEON path). Then the same for tests/test_xmodel.c on small synthetic models (written by the x86
-# $BUILD/olmoe synth): logits bit for bit equal token by token and in one batch, with 1 and 3
-# threads. The header alone must also compile for aarch64 with -Werror at several -O levels.
+# $BUILD/olmoe synth) and f32/f16/bf16 fixtures, on the NEON and scalar paths: logits bit for bit
+# equal token by token and in one batch, with 1 and 3 threads. The header alone must also compile for aarch64 with -Werror at several -O levels.
 # Exits nonzero if a build or a test fails, or if a NEON path did not run.
 #
 # Needs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user; installs the missing ones
@@ -84,6 +84,15 @@ synth tiny-q4_0 --preset tiny --type q4_0
 synth odd-q4_0 --preset tiny --type q4_0 --hidden 288 --ffn 320
 synth odd-q8_0 --preset tiny --type q8_0 --hidden 288 --ffn 320
 synth flex-q8_0 --preset flexolmo-mini --type q8_0
+# float weights too (f32, f16, bf16: the float dot, axpy and conversion kernels), from the HF fixtures
+for ft in olmoe_a:f32 olmoe_a:f16 olmoe_a:bf16 flex_b:f16; do
+    f="$MD/${ft%%:*}-${ft##*:}.gguf"
+    if ! "$BUILD/olmoe" convert "tests/data/${ft%%:*}" "$f" --type "${ft##*:}" >/dev/null 2>&1; then
+        echo "neon.sh: olmoe convert tests/data/${ft%%:*} --type ${ft##*:} failed" >&2
+        exit 1
+    fi
+    models+=("$f")
+done
 
 status=0
 # check CPU WHAT RC LOG [PATTERN MESSAGE]...: the run's exit status, then each PATTERN in its log.

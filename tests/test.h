@@ -8,12 +8,15 @@
 #include <stdarg.h>
 
 static int t_pass, t_fail, t_verbose = 1;
+/* When set, every check line names it first (the kernel path a model-level check ran on). */
+static const char *t_tag;
 
 static inline void t_check(int ok, const char *fmt, ...) {
     va_list ap;
     if (ok) t_pass++; else t_fail++;
     if (!ok || t_verbose) {
         printf("%s ", ok ? "ok  " : "FAIL");
+        if (t_tag) printf("[%s] ", t_tag);
         va_start(ap, fmt);
         vprintf(fmt, ap);
         va_end(ap);
@@ -36,6 +39,27 @@ static inline olmoe_ctx *t_ctx(const olmoe_model *m, int n_ctx, int threads, int
     cp.kv_type = kv_type;
     if (olmoe_ctx_create(m, &cp, &c, err, sizeof err) != OLMOE_OK) printf("ctx_create: %s\n", err);
     return c;
+}
+
+/* The kernel paths this CPU and build can run (OLMOE_KERNELS_*, scalar first) into out[4]; count.
+   Model-level tests run on each of them: an AVX-512 machine also checks AVX2 and scalar.
+   OLMOE_TEST_KERNELS=scalar,avx2 (names) restricts the list. */
+static inline int t_paths(int *out) {
+    static const int all[] = {OLMOE_KERNELS_SCALAR, OLMOE_KERNELS_AVX2, OLMOE_KERNELS_AVX512, OLMOE_KERNELS_NEON};
+    const char *only = getenv("OLMOE_TEST_KERNELS");
+    int i, n = 0;
+    for (i = 0; i < 4; i++) {
+        const char *nm = olmoe_kernels_name(all[i]), *p;
+        if (!olmoe_kernels_available(all[i])) continue;
+        if (only && *only) {
+            size_t l = strlen(nm);
+            for (p = strstr(only, nm); p; p = strstr(p + 1, nm))
+                if ((p == only || p[-1] == ',') && (p[l] == 0 || p[l] == ',')) break;
+            if (!p) continue;
+        }
+        out[n++] = all[i];
+    }
+    return n;
 }
 #endif
 

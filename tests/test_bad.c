@@ -49,6 +49,8 @@ static int all_finite(const float *v, int n) {
     return 1;
 }
 
+static int g_kern = OLMOE_KERNELS_AUTO; /* the kernel path eval_logits uses */
+
 /* Evaluates toks (all at once, or one by one) on a fresh context; copies the last logits. */
 static olmoe_result eval_logits(const olmoe_model *m, int n_threads, const int32_t *toks, int n, int one_by_one, float *out) {
     olmoe_ctx *c = NULL;
@@ -58,6 +60,7 @@ static olmoe_result eval_logits(const olmoe_model *m, int n_threads, const int32
     int i;
     cp.n_ctx = 16;
     cp.n_threads = n_threads;
+    cp.kernels = g_kern;
     r = olmoe_ctx_create(m, &cp, &c, err, sizeof err);
     if (r != OLMOE_OK) return r;
     if (one_by_one) {
@@ -104,17 +107,29 @@ static void check_valid(const char *file, const char *data, size_t len) {
     int V, ok;
     int32_t toks[5] = {1, 5, 2, 9, 3};
     olmoe_model_params mp = olmoe_model_default_params();
+    int paths[4], np, p, th;
     if (olmoe_model_load_memory(data, len, NULL, &m, err, sizeof err) != OLMOE_OK) return;
     V = olmoe_model_config(m)->n_vocab;
     a = (float *)malloc(sizeof(float) * (size_t)V);
     b = (float *)malloc(sizeof(float) * (size_t)V);
     c1 = (float *)malloc(sizeof(float) * (size_t)V);
-    ok = eval_logits(m, 1, toks, 5, 0, a) == OLMOE_OK;
-    CHECK(ok && all_finite(a, V), "%s: evaluates 5 tokens to finite logits", file);
-    ok = eval_logits(m, 2, toks, 5, 0, b) == OLMOE_OK;
-    CHECK(ok && memcmp(a, b, sizeof(float) * (size_t)V) == 0, "%s: 2 threads give bit-identical logits", file);
-    ok = eval_logits(m, 2, toks, 5, 1, c1) == OLMOE_OK;
-    CHECK(ok && memcmp(a, c1, sizeof(float) * (size_t)V) == 0, "%s: token by token gives bit-identical logits", file);
+    np = t_paths(paths);
+    for (p = 0; p < np; p++) { /* every kernel path this CPU has, each against itself */
+        g_kern = paths[p];
+        t_tag = olmoe_kernels_name(g_kern);
+        ok = eval_logits(m, 1, toks, 5, 0, a) == OLMOE_OK;
+        CHECK(ok && all_finite(a, V), "%s: evaluates 5 tokens to finite logits", file);
+        for (th = 2; th <= 5; th += 3) {
+            ok = eval_logits(m, th, toks, 5, 0, b) == OLMOE_OK;
+            CHECK(ok && memcmp(a, b, sizeof(float) * (size_t)V) == 0, "%s: %d threads give bit-identical logits", file, th);
+        }
+        for (th = 1; th <= 3; th += 2) {
+            ok = eval_logits(m, th, toks, 5, 1, c1) == OLMOE_OK;
+            CHECK(ok && memcmp(a, c1, sizeof(float) * (size_t)V) == 0, "%s: token by token (%d thread%s) gives bit-identical logits", file, th, th > 1 ? "s" : "");
+        }
+    }
+    g_kern = OLMOE_KERNELS_AUTO;
+    t_tag = NULL;
     olmoe_model_free(m);
     mp.vocab_only = 1;
     CHECK(olmoe_model_load_memory(data, len, &mp, &m, err, sizeof err) == OLMOE_OK && olmoe_model_config(m)->n_vocab >= 0,
@@ -353,17 +368,25 @@ static void contract(const char *good, size_t len, const char *good_path) {
     cp.kernels = -1;
     r = olmoe_ctx_create(m, &cp, &c, err, sizeof err);
     CHECK(r != OLMOE_OK && r != OLMOE_ERR_OOM && !c && err[0], "kernels -1 refused -> %s: %s", olmoe_result_str(r), err);
-    cp.kernels = 0; cp.n_batch = 1; cp.n_ctx = 8;
-    CHECK(olmoe_ctx_create(m, &cp, &c, err, sizeof err) == OLMOE_OK, "n_batch 1");
     {
-        float a[64], b[64];
-        int32_t toks[5] = {1, 5, 2, 9, 3};
-        CHECK(olmoe_ctx_eval(c, toks, 5, 0) == OLMOE_OK && V <= 64, "eval 5 tokens in batches of 1");
-        memcpy(a, olmoe_ctx_logits(c, -1), sizeof(float) * (size_t)V);
-        CHECK(eval_logits(m, 1, toks, 5, 0, b) == OLMOE_OK && !memcmp(a, b, sizeof(float) * (size_t)V), "n_batch 1 gives the same logits as n_batch 256");
+        int paths[4], np = t_paths(paths), p;
+        for (p = 0; p < np; p++) {
+            float a[64], b[64];
+            int32_t toks[5] = {1, 5, 2, 9, 3};
+            g_kern = cp.kernels = paths[p];
+            t_tag = olmoe_kernels_name(g_kern);
+            cp.n_batch = 1; cp.n_ctx = 8;
+            CHECK(olmoe_ctx_create(m, &cp, &c, err, sizeof err) == OLMOE_OK, "n_batch 1");
+            if (!c) continue;
+            CHECK(olmoe_ctx_eval(c, toks, 5, 0) == OLMOE_OK && V <= 64, "eval 5 tokens in batches of 1");
+            memcpy(a, olmoe_ctx_logits(c, -1), sizeof(float) * (size_t)V);
+            CHECK(eval_logits(m, 1, toks, 5, 0, b) == OLMOE_OK && !memcmp(a, b, sizeof(float) * (size_t)V), "n_batch 1 gives the same logits as n_batch 256");
+            olmoe_ctx_free(c);
+            c = NULL;
+        }
+        g_kern = cp.kernels = OLMOE_KERNELS_AUTO;
+        t_tag = NULL;
     }
-    olmoe_ctx_free(c);
-    c = NULL;
     /* vocab-only models cannot evaluate */
     olmoe_model_free(m);
     mp = olmoe_model_default_params();

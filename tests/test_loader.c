@@ -4,6 +4,8 @@
 #define OLMOE_IMPLEMENTATION
 #include "../olmoe.h"
 #include "test.h"
+#include <sys/stat.h>
+#include <unistd.h>
 
 static char *good;
 static size_t good_len;
@@ -45,6 +47,51 @@ int main(int argc, char **argv) {
     buf = (char *)malloc(good_len);
 
     expect("the good file", good, good_len, OLMOE_OK);
+
+    /* Non-regular files are refused with OLMOE_ERR_IO before anything could block: a FIFO with no
+       writer used to hang open() forever (alarm turns a hang into a failure instead). */
+    {
+        char dir[] = "/tmp/olmoe_loader_XXXXXX", fifo[64];
+        const char *paths[3];
+        const char *what[3] = {"a FIFO", "a directory", "a character device (/dev/zero)"};
+        int j;
+        if (mkdtemp(dir)) {
+            snprintf(fifo, sizeof fifo, "%s/fifo.gguf", dir);
+            paths[0] = mkfifo(fifo, 0600) == 0 ? fifo : NULL;
+            paths[1] = dir;
+            paths[2] = "/dev/zero";
+            alarm(20);
+            for (j = 0; j < 3; j++) {
+                olmoe_result r;
+                if (!paths[j]) { CHECK(0, "mkfifo %s", fifo); continue; }
+                err[0] = 0;
+                r = olmoe_model_load(paths[j], NULL, &m, err, sizeof err);
+                CHECK(r == OLMOE_ERR_IO && !m && strstr(err, "not a regular file"), "%s is refused with OLMOE_ERR_IO, without blocking: %s", what[j], err);
+                olmoe_model_free(m);
+                m = NULL;
+            }
+            alarm(0);
+            unlink(fifo);
+            rmdir(dir);
+        } else CHECK(0, "mkdtemp");
+    }
+
+    /* olmoe_model_load_memory reads tensors in place: a buffer that leaves them misaligned is
+       refused (OLMOE_ERR_ALIGNMENT), a 4-byte-aligned copy of the same bytes loads */
+    {
+        char *raw = (char *)malloc(good_len + 8);
+        int off, ok = 1;
+        for (off = 1; raw && off < 8; off++) {
+            olmoe_result r;
+            memcpy(raw + off, good, good_len);
+            r = olmoe_model_load_memory(raw + off, good_len, NULL, &m, err, sizeof err);
+            if (r != ((off & 3) ? OLMOE_ERR_ALIGNMENT : OLMOE_OK)) { ok = 0; printf("offset %d: %s (%s)\n", off, olmoe_result_str(r), err); }
+            olmoe_model_free(m);
+            m = NULL;
+        }
+        CHECK(raw && ok, "load_memory at buffer offsets 1..7: misaligned refused with OLMOE_ERR_ALIGNMENT, offset 4 loads");
+        free(raw);
+    }
 
     memcpy(buf, good, good_len); buf[0] = 'X';
     expect("wrong magic", buf, good_len, OLMOE_ERR_BAD_MAGIC);

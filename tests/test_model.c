@@ -54,8 +54,10 @@ static int argmax(const float *v, int n) {
     return b;
 }
 
+static int g_kernels = OLMOE_KERNELS_AUTO; /* the path under test (main runs every one the CPU has) */
+
 static olmoe_ctx *make_ctx_kv(const olmoe_model *m, int threads, int n_batch, int kv_type) {
-    return t_ctx(m, 64, threads, n_batch, OLMOE_KERNELS_AUTO, kv_type);
+    return t_ctx(m, 64, threads, n_batch, g_kernels, kv_type);
 }
 static olmoe_ctx *make_ctx(const olmoe_model *m, int threads, int n_batch) { return make_ctx_kv(m, threads, n_batch, OLMOE_TYPE_F32); }
 
@@ -154,15 +156,22 @@ static void test_fixture(const char *fx) {
         }
         if (!strcmp(ty, "f32")) CHECK(gmatch == ng, "%s %s: greedy continuation identical to HF (%d/%d tokens)", fx, ty, gmatch, ng);
         else printf("info %s %s: greedy continuation matches HF for %d/%d tokens\n", fx, ty, gmatch, ng);
-        /* exact invariants */
-        if (!strcmp(ty, "f32") || !strcmp(ty, "q8_0") || !strcmp(ty, "q4_0") || !strcmp(ty, "bf16")) {
-            int th;
+        /* exact invariants, for every type: the thread counts split the one-token down projection
+           into row ranges at different places (3, 5: ranges that do not end on a vector), n_batch
+           splits the sequence into batches whose last one may be a single token */
+        {
+            static const int th_batch[][2] = {{2, 0}, {3, 5}, {5, 0}, {1, 1}, {3, 1}, {2, 256}};
+            int k;
             CHECK(run_incremental(c, tok, n, lg2, V) && memcmp(lg, lg2, sizeof(float) * (size_t)n * V) == 0,
                   "%s %s: token-by-token logits bit-identical to whole-sequence logits", fx, ty);
-            for (th = 2; th <= 3; th++) {
-                olmoe_ctx *c2 = make_ctx(m, th, th == 3 ? 5 : 0);
+            for (k = 0; k < (int)(sizeof th_batch / sizeof th_batch[0]); k++) {
+                olmoe_ctx *c2 = make_ctx(m, th_batch[k][0], th_batch[k][1]);
                 CHECK(c2 && run_all(c2, tok, n, lg2, V) && memcmp(lg, lg2, sizeof(float) * (size_t)n * V) == 0,
-                      "%s %s: %d threads%s bit-identical to 1 thread", fx, ty, th, th == 3 ? " (batches of 5)" : "");
+                      "%s %s: %d thread%s, n_batch %d, bit-identical to 1 thread in one batch", fx, ty, th_batch[k][0],
+                      th_batch[k][0] > 1 ? "s" : "", th_batch[k][1] ? th_batch[k][1] : 256);
+                if (c2 && th_batch[k][0] == 3 && th_batch[k][1] == 5)
+                    CHECK(run_incremental(c2, tok, n, lg2, V) && memcmp(lg, lg2, sizeof(float) * (size_t)n * V) == 0,
+                          "%s %s: 3 threads token by token bit-identical to 1 thread in one batch", fx, ty);
                 olmoe_ctx_free(c2);
             }
         }
@@ -451,11 +460,46 @@ static void test_kv_f16(const char *fx, float bound) {
     free(lg); free(lg2); free(ref);
 }
 
+/* Expert names are checked at load: a duplicate (opt-out would mask only the first), a name that
+   reads as an index, or one with a comma is refused. The names are edited in a copy of the file. */
+static void test_bad_names(void) {
+    static const struct { const char *from, *to; olmoe_result want; } cases[] = {
+        {"math", "code", OLMOE_ERR_DUPLICATE}, {"news", "1234", OLMOE_ERR_BAD_VALUE}, {"news", "a,bc", OLMOE_ERR_BAD_VALUE},
+        {"news", "wire", OLMOE_OK}};
+    char path[1024], err[512];
+    size_t flen, i, k;
+    char *file;
+    snprintf(path, sizeof path, "%s/flex_a-named.gguf", gguf_dir);
+    file = t_read_file(path, &flen);
+    if (!file) { CHECK(0, "read %s", path); return; }
+    for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *copy = (char *)malloc(flen);
+        olmoe_model *m = NULL;
+        olmoe_result r;
+        int edited = 0;
+        memcpy(copy, file, flen);
+        for (i = 8; i + 4 <= flen && !edited; i++) /* the name's u64 length 4 then its bytes */
+            if (!memcmp(copy + i, cases[k].from, 4) && copy[i - 8] == 4 && !copy[i - 7]) { memcpy(copy + i, cases[k].to, 4); edited = 1; }
+        r = olmoe_model_load_memory(copy, flen, NULL, &m, err, sizeof err);
+        CHECK(edited && r == cases[k].want, "expert names with '%s' in place of '%s': %s%s%s", cases[k].to, cases[k].from,
+              olmoe_result_str(r), r ? ": " : "", r ? err : "");
+        olmoe_model_free(m);
+        free(copy);
+    }
+    free(file);
+}
+
 int main(int argc, char **argv) {
-    int i;
+    int i, p, paths[4], np;
     if (argc < 3) { fprintf(stderr, "usage: test_model DATA_DIR GGUF_DIR\n"); return 2; }
     data_dir = argv[1];
     gguf_dir = argv[2];
+    test_bad_names();
+    np = t_paths(paths);
+    CHECK(np > 0, "kernel paths to test: %d", np);
+    for (p = 0; p < np; p++) {
+    g_kernels = paths[p];
+    t_tag = olmoe_kernels_name(g_kernels);
     for (i = 0; i < (int)(sizeof fixtures / sizeof fixtures[0]); i++) test_fixture(fixtures[i]);
     test_optout("flex_a", "2", "optout_2_logits.txt");
     test_optout("flex_b", "2,5", "optout_2_5_logits.txt");
@@ -479,5 +523,7 @@ int main(int argc, char **argv) {
     test_score("olmoe_b");
     test_score("flex_b");
     test_sampling("olmoe_c");
+    }
+    t_tag = NULL;
     return t_finish();
 }

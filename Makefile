@@ -116,6 +116,10 @@ test-openmp: $(BUILD)/test_model_omp $(FIX_GGUF) $(BUILD)/fixtures/flex_a-named.
 test-convert: $(BUILD)/olmoe
 	tests/convert_safety.sh $(BUILD)/olmoe
 
+.PHONY: test-cli-input
+test-cli-input: $(BUILD)/olmoe
+	tests/cli_input.sh $(BUILD)/olmoe
+
 test-generate: $(BUILD)/test_generate $(BUILD)/fixtures/olmoe_c-f32.gguf
 	$(BUILD)/test_generate tests/data $(BUILD)/fixtures
 
@@ -138,7 +142,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-convert test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-bundled test-model test-openmp test-xmodel test-clang
+test: all test-header test-json test-convert test-cli-input test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-bundled test-model test-openmp test-xmodel test-clang
 	@echo "all test suites passed"
 
 # the main job: stream a continuation from the small OLMoE trained by this project (models/README.md)

@@ -55,5 +55,16 @@ done < "$dir/MANIFEST"
 # a missing file and a directory
 run bad missing "$bin" info "$dir/no-such-file.gguf"
 run bad dir "$bin" logits -m "$dir" -t 1
+# non-regular files are refused before anything blocks: a FIFO nobody writes to (opening it
+# plainly waits forever), and a device
+fifo=$(mktemp -u)
+if mkfifo "$fifo"; then
+    trap 'rm -f "$tmp" "$fifo"' EXIT
+    for cmd in info "logits -t 1 -m" "tokenize -p x -m" "run -p x -m" "chat -m" "perplexity -f $dir/MANIFEST -m"; do
+        # shellcheck disable=SC2086
+        run bad fifo "$bin" $cmd "$fifo"
+    done
+fi
+run bad device "$bin" info /dev/zero
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -5,7 +5,9 @@
    Reads config.json, model.safetensors (or model.safetensors.index.json + shards),
    tokenizer.json and tokenizer_config.json (optional). Writes llama.cpp's `olmoe` layout (and
    `flex_olmo` for FlexOlmo), with llama.cpp's metadata and tokenizer keys. The output goes to a
-   temporary file next to OUT that is renamed over OUT only when everything succeeded.
+   temporary file next to OUT that is renamed over OUT only when everything succeeded and olmoe.h
+   loads it (and can tokenize with it): what the loader would refuse is refused here, with its
+   message. Inputs that are not regular files (a FIFO, a directory) are refused without blocking.
    Exit status: 0 ok, 1 error, 2 usage. */
 #if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -20,6 +22,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <limits.h>
+#include <math.h>
+#include <float.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
@@ -78,37 +82,70 @@ static int join_path(char *out, size_t n, const char *dir, const char *name) {
     return 0;
 }
 
-static int file_exists(const char *path) {
+/* exists at all (a FIFO or a directory too, which open_regular then refuses by name) */
+static int path_exists(const char *path) {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    return stat(path, &st) == 0;
+}
+
+static const char *file_kind(mode_t m) {
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a regular file";
+}
+
+/* Opens an input for reading without ever blocking: a plain open() of a FIFO waits for a writer
+   forever, so open with O_NONBLOCK, refuse anything but a regular file (fstat), then clear
+   O_NONBLOCK for the reads. Returns the fd; -1 with a message, or silently with *missing set
+   when the file does not exist and missing is given. */
+static int open_regular(const char *path, int *missing, struct stat *st) {
+    int fd, fl;
+    if (missing) *missing = 0;
+    fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT && missing) { *missing = 1; return -1; }
+        return cv_error("%s: cannot open: %s", path, strerror(errno));
+    }
+    if (fstat(fd, st) != 0) { cv_error("%s: cannot stat: %s", path, strerror(errno)); close(fd); return -1; }
+    if (!S_ISREG(st->st_mode)) { cv_error("%s: not a regular file (%s)", path, file_kind(st->st_mode)); close(fd); return -1; }
+    if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        cv_error("%s: fcntl failed: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 /* Reads a whole (small) file. Returns 0, or -1 with a message; *missing set when it does not exist. */
 static int read_whole(const char *path, char **buf, size_t *len, int *missing) {
-    FILE *f;
     struct stat st;
     size_t n, got = 0;
     char *b;
+    int fd, rerr = 0;
     *buf = NULL;
     *len = 0;
-    if (missing) *missing = 0;
-    f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT && missing) { *missing = 1; return -1; }
-        return cv_error("%s: cannot open: %s", path, strerror(errno));
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { fclose(f); return cv_error("%s: not a regular file", path); }
-    if ((uint64_t)st.st_size > CV_MAX_JSON_FILE) { fclose(f); return cv_error("%s: file too large (%lld bytes)", path, (long long)st.st_size); }
+    if ((fd = open_regular(path, missing, &st)) < 0) return -1;
+    if ((uint64_t)st.st_size > CV_MAX_JSON_FILE) { close(fd); return cv_error("%s: file too large (%lld bytes)", path, (long long)st.st_size); }
     n = (size_t)st.st_size;
     b = (char *)malloc(n + 1);
-    if (!b) { fclose(f); return cv_error("%s: out of memory", path); }
+    if (!b) { close(fd); return cv_error("%s: out of memory", path); }
     while (got < n) {
-        size_t k = fread(b + got, 1, n - got, f);
-        if (k == 0) break;
-        got += k;
+        ssize_t k = read(fd, b + got, n - got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) rerr = errno;
+        if (k <= 0) break;
+        got += (size_t)k;
     }
-    if (ferror(f) || got != n) { free(b); fclose(f); return cv_error("%s: read error", path); }
-    fclose(f);
+    if (got != n) {
+        free(b);
+        close(fd);
+        return cv_error("%s: read error after %lu of %lu bytes: %s", path, (unsigned long)got, (unsigned long)n,
+                        rerr ? strerror(rerr) : "the file shrank while being read");
+    }
+    close(fd);
     b[n] = '\0';
     *buf = b;
     *len = n;
@@ -235,9 +272,7 @@ static int st_open(cv_state *S, const char *path) {
     S->files = nf;
     fi = S->n_files;
 
-    fd = open(path, O_RDONLY);
-    if (fd < 0) return cv_error("%s: cannot open: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) { close(fd); return cv_error("%s: not a regular file", path); }
+    if ((fd = open_regular(path, NULL, &st)) < 0) return -1;
     if (st.st_size < 8) { close(fd); return cv_error("%s: too small for a safetensors file (%lld bytes)", path, (long long)st.st_size); }
     if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX) { close(fd); return cv_error("%s: too large to map", path); }
     p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -329,7 +364,7 @@ static int safe_shard_name(const char *s) {
 static int st_load_dir(cv_state *S) {
     char path[4096];
     if (join_path(path, sizeof path, S->dir, "model.safetensors")) return -1;
-    if (file_exists(path)) {
+    if (path_exists(path)) {
         if (st_open(S, path)) return -1;
     } else {
         json_doc idx;
@@ -507,6 +542,7 @@ static int read_config(const char *dir, cv_config *c) {
     memset(c, 0, sizeof *c);
     if (root->type != JSON_OBJECT) { cv_error("%s: not a JSON object", path); goto done; }
     mt = json_get(root, "model_type");
+    if (json_str(mt) && !json_cstr(mt)) { cv_error("%s: model_type contains a NUL byte (\\u0000)", path); goto done; }
     if (json_str(mt)) {
         if (!strcmp(mt->str, "olmoe")) c->arch = OLMOE_ARCH_OLMOE;
         else if (!strcmp(mt->str, "flex_olmo")) c->arch = OLMOE_ARCH_FLEX_OLMO;
@@ -534,7 +570,7 @@ static int read_config(const char *dir, cv_config *c) {
         goto done;
     }
     n = json_get(root, "hidden_act");
-    if (json_str(n) && strcmp(n->str, "silu") != 0) { cv_error("%s: hidden_act '%s' is not supported (silu is)", path, n->str); goto done; }
+    if (json_str(n) && (!json_cstr(n) || strcmp(n->str, "silu") != 0)) { cv_error("%s: hidden_act '%s' is not supported (silu is)", path, n->str); goto done; }
 
     if (cfg_int(root, path, "vocab_size", 1, 0, 1, 1 << 24, &c->vocab) ||
         cfg_int(root, path, "hidden_size", 1, 0, 1, 1 << 20, &c->d) ||
@@ -558,7 +594,14 @@ static int read_config(const char *dir, cv_config *c) {
     if (json_is_null(n)) {
         c->theta = c->arch == OLMOE_ARCH_OLMOE ? 10000.0 : 500000.0;
         cv_note("config.json has no rope_theta; using the %s default %g", c->arch_str, c->theta);
-    } else if (!json_double(n, &c->theta) || !(c->theta > 0)) { cv_error("%s: bad rope_theta", path); goto done; }
+    } else if (!json_double(n, &c->theta)) {
+        cv_error("%s: rope_theta is a %s, not a number", path, json_type_name(n->type));
+        goto done;
+    } else if (!(c->theta > 0) || !isfinite(c->theta) || c->theta > FLT_MAX) {
+        /* JSON's 1e999 parses as infinity; the GGUF stores a float32 */
+        cv_error("%s: rope_theta = %g is not a positive number a float32 can hold", path, c->theta);
+        goto done;
+    }
     n = json_get(root, "rms_norm_eps");
     if (json_is_null(n)) {
         /* the class defaults: OlmoeConfig 1e-5, FlexOlmoConfig 1e-6 */
@@ -599,29 +642,65 @@ static long long resolve_token(const json_node *added, const json_node *vocab, c
     return -1;
 }
 
-static int normalizer_is_nfc(const json_node *n, int *other) {
+/* The normalizer: none, NFC, or a Sequence of NFCs are what olmoe.h implements; anything else
+   (Lowercase, NFKC, Replace, ...) would tokenize differently from HF, so it is an error. Sets
+   *nfc; returns 0, or -1 with a message. */
+static int read_normalizer(const json_node *n, const char *path, int *nfc) {
     const char *t;
+    const json_node *l, *c;
+    *nfc = 0;
     if (json_is_null(n)) return 0;
-    t = json_str(json_get(n, "type"));
-    if (t && !strcmp(t, "NFC")) return 1;
-    if (t && !strcmp(t, "Sequence")) {
-        const json_node *c;
-        int nfc = 0;
-        for (c = json_get(n, "normalizers") ? json_get(n, "normalizers")->child : NULL; c; c = c->next) {
-            const char *ct = json_str(json_get(c, "type"));
-            if (ct && !strcmp(ct, "NFC")) nfc = 1;
-            else *other = 1;
-        }
-        return nfc;
+    t = json_cstr(json_get(n, "type"));
+    if (t && !strcmp(t, "NFC")) { *nfc = 1; return 0; }
+    if (!t || strcmp(t, "Sequence") != 0)
+        return cv_error("%s: normalizer %s is not supported (olmoe.h implements none, NFC, or a Sequence of NFC)", path, t ? t : "without a type");
+    l = json_get(n, "normalizers");
+    if (!l || l->type != JSON_ARRAY) return cv_error("%s: normalizer Sequence without a normalizers array", path);
+    for (c = l->child; c; c = c->next) {
+        const char *ct = json_cstr(json_get(c, "type"));
+        if (!ct || strcmp(ct, "NFC") != 0)
+            return cv_error("%s: normalizer Sequence holds %s, which is not supported (olmoe.h implements NFC only)", path, ct ? ct : "an entry without a type");
+        *nfc = 1;
     }
-    *other = 1;
     return 0;
 }
 
-static int write_tokenizer(gguf_writer *w, const char *dir, const cv_config *cfg) {
+/* model.vocab's keys, for checking merges the way HF's BPE builder does */
+typedef struct vocab_set { const json_node **slot; size_t mask; } vocab_set;
+static uint64_t fnv1a_n(uint64_t h, const char *s, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) { h ^= (unsigned char)s[i]; h *= 1099511628211ull; }
+    return h;
+}
+static int vset_build(vocab_set *v, const json_node *vocab) {
+    size_t cap = 16;
+    const json_node *e;
+    while (cap < vocab->count * 2 + 2) cap *= 2;
+    v->slot = (const json_node **)calloc(cap, sizeof(json_node *));
+    if (!v->slot) return cv_error("out of memory");
+    v->mask = cap - 1;
+    for (e = vocab->child; e; e = e->next) {
+        size_t i = (size_t)fnv1a_n(1469598103934665603ull, e->key, e->key_len) & v->mask;
+        while (v->slot[i]) i = (i + 1) & v->mask;
+        v->slot[i] = e;
+    }
+    return 0;
+}
+/* is the concatenation a + b a key of model.vocab? */
+static int vset_has(const vocab_set *v, const char *a, size_t la, const char *b, size_t lb) {
+    size_t i = (size_t)fnv1a_n(fnv1a_n(1469598103934665603ull, a, la), b, lb) & v->mask;
+    for (; v->slot[i]; i = (i + 1) & v->mask) {
+        const json_node *e = v->slot[i];
+        if (e->key_len == la + lb && !memcmp(e->key, a, la) && !memcmp(e->key + la, b, lb)) return 1;
+    }
+    return 0;
+}
+
+static int write_tokenizer(gguf_writer *w, const char *dir, const cv_config *cfg, int *wrote) {
     char path[4096], tcpath[4096];
     json_doc tj, tc;
-    int rc = -1, have_tc, other_norm = 0;
+    int rc = -1, have_tc, nfc = 0;
+    vocab_set vs = {NULL, 0};
     const json_node *root, *model, *vocab, *merges, *added, *pre, *tcr = NULL, *e;
     const char **tok = NULL, **mrg = NULL;
     size_t *tok_len = NULL, *mrg_len = NULL, n_merges = 0, i;
@@ -632,6 +711,7 @@ static int write_tokenizer(gguf_writer *w, const char *dir, const cv_config *cfg
     long long V = cfg->vocab, id, n_real = 0;
     char *jinja = NULL;
 
+    *wrote = 0;
     if (join_path(path, sizeof path, dir, "tokenizer.json") || join_path(tcpath, sizeof tcpath, dir, "tokenizer_config.json")) return -1;
     rc = load_json(path, &tj, 1);
     if (rc == 1) { cv_note("warning: %s not found; writing no tokenizer metadata", path); return 0; }
@@ -653,10 +733,22 @@ static int write_tokenizer(gguf_writer *w, const char *dir, const cv_config *cfg
     merges = json_get(model, "merges");
     if (!vocab || vocab->type != JSON_OBJECT) { cv_error("%s: model.vocab is not an object", path); goto done; }
     if (!merges || merges->type != JSON_ARRAY) { cv_error("%s: model.merges is not an array", path); goto done; }
+    if (!vocab->count) { cv_error("%s: model.vocab is empty", path); goto done; }
     {
-        int bf;
+        /* BPE options olmoe.h does not implement: each would tokenize differently from HF */
+        static const char *const unsup[] = {"continuing_subword_prefix", "end_of_word_suffix"};
+        const json_node *dn = json_get(model, "dropout");
+        double dv = 0;
+        int bf, k;
         if (json_bool(json_get(model, "byte_fallback"), &bf) && bf) { cv_error("%s: byte_fallback BPE is not supported", path); goto done; }
+        if (json_bool(json_get(model, "ignore_merges"), &bf) && bf) { cv_error("%s: model.ignore_merges is true; not supported", path); goto done; }
+        for (k = 0; k < 2; k++) {
+            const json_node *x = json_get(model, unsup[k]);
+            if (!json_is_null(x) && !(json_str(x) && x->len == 0)) { cv_error("%s: model.%s is set; not supported", path, unsup[k]); goto done; }
+        }
+        if (!json_is_null(dn) && !(json_double(dn, &dv) && dv == 0)) { cv_error("%s: model.dropout is set; BPE dropout is not supported", path); goto done; }
     }
+    if (read_normalizer(json_get(root, "normalizer"), path, &nfc)) goto done;
 
     /* pre-tokenizer */
     pre = json_get(root, "pre_tokenizer");
@@ -676,12 +768,20 @@ static int write_tokenizer(gguf_writer *w, const char *dir, const cv_config *cfg
                 bl = sp->next;
                 beh = json_str(json_get(sp, "behavior"));
                 rx = json_str(json_get(json_get(sp, "pattern"), "Regex"));
+                if (rx && !json_cstr(json_get(json_get(sp, "pattern"), "Regex"))) {
+                    cv_error("%s: the pre_tokenizer's Split regex contains a NUL byte (\\u0000)", path);
+                    goto done;
+                }
                 json_bool(json_get(sp, "invert"), &inv);
                 ur = 1;
                 json_bool(json_get(bl, "use_regex"), &ur);
                 json_bool(json_get(bl, "add_prefix_space"), &aps);
-                if (json_str(json_get(sp, "type")) && !strcmp(json_get(sp, "type")->str, "Split") && rx && !inv &&
-                    beh && !strcmp(beh, "Isolated") && json_str(json_get(bl, "type")) &&
+                /* Removed + invert keeps exactly the matches as pieces and drops what lies between
+                   them; the regexes olmoe.h runs (GPT-2, cl100k: check_output refuses any other)
+                   match every character, so nothing lies between and it splits as Isolated does.
+                   dolma2 (FlexOlmo's tokenizer) is written that way. */
+                if (json_str(json_get(sp, "type")) && !strcmp(json_get(sp, "type")->str, "Split") && rx && beh &&
+                    ((!inv && !strcmp(beh, "Isolated")) || (inv && !strcmp(beh, "Removed"))) && json_str(json_get(bl, "type")) &&
                     !strcmp(json_get(bl, "type")->str, "ByteLevel") && !ur && !aps) {
                     pre_name = "dbrx";
                     pre_regex = rx;
@@ -689,7 +789,7 @@ static int write_tokenizer(gguf_writer *w, const char *dir, const cv_config *cfg
             }
         }
         if (!pre_name) {
-            cv_error("%s: unsupported pre_tokenizer (supported: ByteLevel with use_regex=true, or Sequence[Split(Regex, Isolated), ByteLevel(use_regex=false)])", path);
+            cv_error("%s: unsupported pre_tokenizer (supported: ByteLevel with use_regex=true, or Sequence[Split(Regex, Isolated or inverted Removed), ByteLevel(use_regex=false)])", path);
             goto done;
         }
     }
@@ -737,13 +837,35 @@ static int write_tokenizer(gguf_writer *w, const char *dir, const cv_config *cfg
             types[id] = TT_UNUSED;
         }
     }
+    if (vset_build(&vs, vocab)) goto done;
     for (e = merges->child; e; e = e->next) {
+        const char *pa, *pb;
+        size_t la, lb;
         if (json_str(e)) {
+            /* "a b": exactly two parts, as HF splits it */
+            const char *sp1 = (const char *)memchr(e->str, ' ', e->len);
+            if (!sp1 || memchr(sp1 + 1, ' ', e->len - (size_t)(sp1 - e->str) - 1)) {
+                cv_error("%s: merge #%lu \"%.*s\" is not two tokens separated by one space", path, (unsigned long)n_merges,
+                         (int)(e->len < 64 ? e->len : 64), e->str);
+                goto done;
+            }
+            pa = e->str;
+            la = (size_t)(sp1 - e->str);
+            pb = sp1 + 1;
+            lb = e->len - la - 1;
             mrg[n_merges] = e->str;
             mrg_len[n_merges] = e->len;
         } else if (e->type == JSON_ARRAY && e->count == 2 && json_str(e->child) && json_str(e->child->next)) {
-            size_t la = e->child->len, lb = e->child->next->len;
-            char *s = (char *)malloc(la + lb + 2);
+            char *s;
+            la = e->child->len;
+            lb = e->child->next->len;
+            pa = e->child->str;
+            pb = e->child->next->str;
+            if (memchr(pa, ' ', la) || memchr(pb, ' ', lb)) {
+                cv_error("%s: merge #%lu has a part with a space, which the GGUF's \"a b\" form cannot hold", path, (unsigned long)n_merges);
+                goto done;
+            }
+            s = (char *)malloc(la + lb + 2);
             if (!s) { cv_error("out of memory"); goto done; }
             memcpy(s, e->child->str, la);
             s[la] = ' ';
@@ -754,6 +876,19 @@ static int write_tokenizer(gguf_writer *w, const char *dir, const cv_config *cfg
             mrg_len[n_merges] = la + lb + 1;
         } else {
             cv_error("%s: merge #%lu is neither \"a b\" nor [\"a\", \"b\"]", path, (unsigned long)n_merges);
+            goto done;
+        }
+        /* HF refuses to load a merge whose parts or result are not in model.vocab (and so does
+           olmoe.h's loader): the file would be useless */
+        if (!vset_has(&vs, pa, la, "", 0) || !vset_has(&vs, pb, lb, "", 0)) {
+            int first = !vset_has(&vs, pa, la, "", 0);
+            cv_error("%s: merge #%lu \"%.*s %.*s\": '%.*s' is not in model.vocab", path, (unsigned long)n_merges, (int)(la < 64 ? la : 64), pa,
+                     (int)(lb < 64 ? lb : 64), pb, first ? (int)(la < 64 ? la : 64) : (int)(lb < 64 ? lb : 64), first ? pa : pb);
+            goto done;
+        }
+        if (!vset_has(&vs, pa, la, pb, lb)) {
+            cv_error("%s: merge #%lu \"%.*s %.*s\": the merged token is not in model.vocab", path, (unsigned long)n_merges,
+                     (int)(la < 64 ? la : 64), pa, (int)(lb < 64 ? lb : 64), pb);
             goto done;
         }
         n_merges++;
@@ -822,14 +957,14 @@ static int write_tokenizer(gguf_writer *w, const char *dir, const cv_config *cfg
         if (tmpl && gguf_w_kv_strn(w, "tokenizer.chat_template", tmpl, tl)) { cv_error("gguf: %s", gguf_w_error(w)); goto done; }
     }
     if (pre_regex && gguf_w_kv_str(w, "tokenizer.olmoe.pre_regex", pre_regex)) { cv_error("gguf: %s", gguf_w_error(w)); goto done; }
-    if (normalizer_is_nfc(json_get(root, "normalizer"), &other_norm)) {
-        if (gguf_w_kv_str(w, "tokenizer.olmoe.normalizer", "nfc")) { cv_error("gguf: %s", gguf_w_error(w)); goto done; }
-    }
-    if (other_norm) cv_note("warning: %s: normalizers other than NFC are ignored", path);
+    /* written also when there is none: the header's default for pre "olmo" without the key is NFC */
+    if (gguf_w_kv_str(w, "tokenizer.olmoe.normalizer", nfc ? "nfc" : "none")) { cv_error("gguf: %s", gguf_w_error(w)); goto done; }
     cv_note("tokenizer: %lld tokens (%lld padding), %lu merges, pre-tokenizer %s%s", n_real, V - n_real,
-            (unsigned long)n_merges, pre_name, normalizer_is_nfc(json_get(root, "normalizer"), &other_norm) ? ", NFC" : "");
+            (unsigned long)n_merges, pre_name, nfc ? ", NFC" : "");
+    *wrote = 1;
     rc = 0;
 done:
+    free(vs.slot);
     for (i = 0; i < n_owned; i++) free(owned[i]);
     free(owned);
     free(tok);
@@ -1084,6 +1219,25 @@ static const char *cv_basename(const char *p, char *buf, size_t n) {
     return buf;
 }
 
+/* The written file must be one olmoe.h loads: anything its loader refuses is refused here, with
+   the loader's message, before OUT is touched. A tokenizer that the loader accepts but cannot
+   encode with (a pre-tokenizer regex it does not know) is refused too. */
+static int check_output(const char *path, int vocab_only, int wrote_tok, const char *dir) {
+    olmoe_model_params mp = olmoe_model_default_params();
+    olmoe_model *m = NULL;
+    char err[512];
+    olmoe_result r;
+    int n;
+    mp.vocab_only = vocab_only;
+    r = olmoe_model_load(path, &mp, &m, err, sizeof err);
+    if (r != OLMOE_OK) return cv_error("the loader refuses the output (%s): %s", olmoe_result_str(r), err);
+    n = wrote_tok ? olmoe_tokenize(m, "a", 1, NULL, 0, 0) : 0;
+    olmoe_model_free(m);
+    if (n < 0)
+        return cv_error("%s/tokenizer.json: olmoe.h cannot tokenize with this tokenizer (%s)", dir, olmoe_result_str((olmoe_result)n));
+    return 0;
+}
+
 static int usage_err(const char *msg) {
     if (msg) fprintf(stderr, "convert: %s\n", msg);
     fprintf(stderr, "usage: olmoe convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0] [--expert-names a,b,c] [--name NAME] [--vocab-only]\n"
@@ -1095,7 +1249,7 @@ static int usage_err(const char *msg) {
 
 int cmd_convert(int argc, char **argv) {
     const char *dir = NULL, *out = NULL, *type_s = "f16", *names_s = NULL, *name = NULL;
-    int i, req_type, file_type, rc = 1, fd = -1, vocab_only = 0;
+    int i, req_type, file_type, rc = 1, fd = -1, vocab_only = 0, wrote_tok = 0;
     cv_state S;
     cv_config cfg;
     plan P;
@@ -1157,6 +1311,21 @@ int cmd_convert(int argc, char **argv) {
             if (!q) break;
             p = q + 1;
         }
+        /* --opt-out picks experts by these names (an item starting with a digit is an index, and
+           items are under 128 bytes), so each must be one it can reach, and only one expert */
+        for (i = 0; i < n_enames; i++) {
+            int j;
+            const char *why = NULL;
+            for (j = 0; j < i && !why; j++)
+                if (!strcmp(enames[i], enames[j])) why = "appears twice";
+            if (!why && enames[i][0] >= '0' && enames[i][0] <= '9') why = "starts with a digit (--opt-out would read it as an index)";
+            if (!why && strlen(enames[i]) >= 128) why = "is longer than 127 bytes";
+            if (why) {
+                fprintf(stderr, "convert: --expert-names: '%.64s' (name %d) %s\n", enames[i], i + 1, why);
+                rc = 2;
+                goto cleanup;
+            }
+        }
     }
     {
         uint16_t one = 1;
@@ -1215,7 +1384,7 @@ int cmd_convert(int argc, char **argv) {
 #undef K
         if (!ok) { cv_error("gguf: %s", gguf_w_error(w)); goto cleanup; }
     }
-    if (write_tokenizer(w, dir, &cfg)) goto cleanup;
+    if (write_tokenizer(w, dir, &cfg, &wrote_tok)) goto cleanup;
     for (i = 0; i < P.n; i++) {
         if (gguf_w_tensor(w, P.t[i].name, (uint32_t)P.t[i].type, P.t[i].n_dims, P.t[i].ne, P.t[i].nbytes) < 0) {
             cv_error("gguf: %s", gguf_w_error(w));
@@ -1272,6 +1441,7 @@ int cmd_convert(int argc, char **argv) {
         int cr = fclose(f);
         f = NULL;
         if (cr != 0) { cv_error("%s: close failed: %s", g_tmp_path, strerror(errno)); goto cleanup; }
+        if (check_output(g_tmp_path, vocab_only, wrote_tok, dir)) goto cleanup;
         if (rename(g_tmp_path, out) != 0) { cv_error("cannot rename %s to %s: %s", g_tmp_path, out, strerror(errno)); goto cleanup; }
         g_tmp_active = 0;
         {

@@ -417,6 +417,9 @@ int json_bool(const json_node *n, int *out) {
 int json_is_null(const json_node *n) { return !n || n->type == JSON_NULL; }
 
 const char *json_str(const json_node *n) { return n && n->type == JSON_STRING ? n->str : NULL; }
+const char *json_cstr(const json_node *n) {
+    return n && n->type == JSON_STRING && !memchr(n->str, 0, n->len) ? n->str : NULL;
+}
 
 const char *json_type_name(json_type t) {
     switch (t) {

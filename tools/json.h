@@ -74,8 +74,11 @@ int json_int(const json_node *n, long long *out);       /* integer-valued number
 int json_double(const json_node *n, double *out);
 int json_bool(const json_node *n, int *out);
 int json_is_null(const json_node *n);                   /* NULL node counts as null too */
-/* String value or NULL (also NULL for non-strings). */
+/* String value or NULL (also NULL for non-strings). It may hold NUL bytes (\u0000): len counts them. */
 const char *json_str(const json_node *n);
+/* The string value only when it holds no NUL byte, else NULL: for text used as a C string, which a
+   \u0000 would silently cut short. json_str(n) && !json_cstr(n) tells that case apart. */
+const char *json_cstr(const json_node *n);
 const char *json_type_name(json_type t);
 
 #ifdef __cplusplus

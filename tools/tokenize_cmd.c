@@ -11,10 +11,16 @@
        output (STABLE): the decoded text exactly (like HF decode(ids, skip_special_tokens=False);
        no newline is added).
    The model is loaded vocab-only (no weights are touched). */
+#if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "cli.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/types.h>
+#include <sys/stat.h>
 
 int cmd_tokenize(int argc, char **argv);
 
@@ -29,11 +35,18 @@ static void tok_usage(FILE *f) {
             "  --decode      print the text of the ids given with -t\n");
 }
 
+/* NULL with a message naming the cause (missing, a directory, a read error, out of memory) */
 static char *tok_read_all(const char *path, size_t *len) {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     size_t n = 0, cap = 1 << 16, r;
     char *buf;
-    if (!f) return NULL;
+    struct stat st;
+    if (!f) { fprintf(stderr, "tokenize: cannot open %s: %s\n", path, strerror(errno)); return NULL; }
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "tokenize: %s is a directory, not a file\n", path);
+        if (f != stdin) fclose(f);
+        return NULL;
+    }
     buf = (char *)malloc(cap);
     while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
         n += r;
@@ -43,7 +56,8 @@ static char *tok_read_all(const char *path, size_t *len) {
             buf = nb;
         }
     }
-    if (buf && ferror(f)) { free(buf); buf = NULL; }
+    if (!buf) fprintf(stderr, "tokenize: %s: out of memory\n", path);
+    else if (ferror(f)) { fprintf(stderr, "tokenize: cannot read %s: %s\n", path, strerror(errno)); free(buf); buf = NULL; }
     if (f != stdin) fclose(f);
     *len = n;
     return buf;
@@ -107,7 +121,7 @@ int cmd_tokenize(int argc, char **argv) {
         char *buf = file ? tok_read_all(file, &len) : NULL;
         const char *src = file ? buf : text;
         int32_t *ids = NULL;
-        if (file && !buf) { fprintf(stderr, "tokenize: cannot read %s\n", file); olmoe_model_free(m); return 1; }
+        if (file && !buf) { olmoe_model_free(m); return 1; }
         if (!file) len = strlen(text);
         n = olmoe_tokenize(m, src, len, NULL, 0, special);
         if (n >= 0) {

@@ -59,6 +59,15 @@ $(BUILD)/test_json: tests/test_json.c tools/json.c tools/json.h tests/test.h
 test-json: $(BUILD)/test_json
 	$(BUILD)/test_json
 
+# olmoe serve over loopback sockets (a C client: no Python or curl): every endpoint, streaming,
+# limits and malformed requests, concurrent clients, queueing, FlexOlmo opt_out
+$(BUILD)/test_serve: tests/test_serve.c tools/json.c tools/json.h $(HDR) tests/test.h
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE) $(CFLAGS) -o $@ tests/test_serve.c tools/json.c $(LDLIBS)
+.PHONY: test-serve
+test-serve: $(BUILD)/test_serve $(BUILD)/olmoe $(BUILD)/fixtures/flex_a-named.gguf
+	$(BUILD)/test_serve $(BUILD)/olmoe models/austen-olmoe-q8_0.gguf $(BUILD)/fixtures/flex_a-named.gguf
+
 TOK_DIR := $(BUILD)/tokenizers
 .PHONY: test-tokenizer test-tokenizer-full
 # no Python/network: the fixture tokenizers via olmoe convert; the real OLMoE/dolma2 sets report
@@ -142,7 +151,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-convert test-cli-input test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-bundled test-model test-openmp test-xmodel test-clang
+test: all test-header test-json test-convert test-cli-input test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-bundled test-model test-openmp test-xmodel test-clang test-serve
 	@echo "all test suites passed"
 
 # the main job: stream a continuation from the small OLMoE trained by this project (models/README.md)
@@ -165,7 +174,7 @@ FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZ_TIME  ?= 60
 BAD_DIR    := tests/data/bad
 SAN_TESTS  := json chat loader bad concurrency model tokenizer
-FUZZERS    := $(BUILD)/fuzz/fuzz_gguf $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_tokenize
+FUZZERS    := $(BUILD)/fuzz/fuzz_gguf $(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_tokenize $(BUILD)/fuzz/fuzz_http
 CONC_ARGS   = $(BAD_DIR)/ok_f32.gguf $(BAD_DIR)/ok_q8_0.gguf $(BAD_DIR)/ok_flex.gguf $(BUILD)/fixtures/olmoe_b-q8_0.gguf
 
 .PHONY: gen-bad test-bad test-concurrency asan test-asan test-tsan fuzz fuzz-smoke
@@ -228,6 +237,9 @@ $(BUILD)/fuzz/fuzz_tokenize: tests/fuzz/fuzz_tokenize.c $(HDR)
 $(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c tools/json.c tools/convert.c tools/gguf_write.c tools/impl.c $(HDR) $(wildcard tools/*.h)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) -std=c99 -I. $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_json.c tools/json.c tools/gguf_write.c tools/impl.c $(LDLIBS)
+$(BUILD)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c tools/serve.c tools/json.c $(HDR) $(wildcard tools/*.h)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) -std=c99 -I. $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_http.c tools/json.c $(LDLIBS)
 fuzz: $(FUZZERS)
 
 # each target FUZZ_TIME seconds (default 60) from its seeds; prints executions; fails on a crash
@@ -241,6 +253,15 @@ $(BUILD)/bench_kernels: bench/kernels.c $(HDR)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
 bench: $(BUILD)/olmoe $(BUILD)/bench_kernels
 	$(BUILD)/bench_kernels
+
+# olmoe serve under load: requests/s and tokens/s for 1..N concurrent clients on the bundled model
+# (SERVE_LOAD_ARGS, e.g. "-N 4 -r 8 -n 128 -t 1"; see bench/serve_load.c)
+$(BUILD)/serve_load: bench/serve_load.c
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
+.PHONY: bench-serve
+bench-serve: $(BUILD)/olmoe $(BUILD)/serve_load
+	$(BUILD)/serve_load $(BUILD)/olmoe models/austen-olmoe-q8_0.gguf $(SERVE_LOAD_ARGS)
 
 # synthetic-model writer: shapes, weight statistics, routing, determinism (writes and removes ~150 MB in build/)
 $(BUILD)/test_synth: tools/synth.c tools/gguf_write.c tools/gguf_write.h

@@ -18,6 +18,7 @@ static void usage(FILE *f) {
             "  bench -m MODEL.gguf -t THREADS -p 128 -n 64 [-r REPS]  prefill/decode vs memory roofline\n"
             "  run -m MODEL.gguf -p TEXT [-n N] [--temp T ...]  stream a continuation, then a timing line\n"
             "  chat -m MODEL.gguf [--system TEXT]       interactive chat with the model's template\n"
+            "  serve -m MODEL.gguf [--port 8080] [-np N]  OpenAI-compatible HTTP server (/v1/completions, /v1/chat/completions)\n"
             "  score -m MODEL.gguf --jsonl FILE         multiple-choice log-likelihood evaluation\n"
             "  perplexity -m MODEL.gguf -f TEXT [-c N]  sliding-window perplexity\n"
             "  tokenize -m MODEL.gguf -f FILE | -p TEXT [--decode -t IDS]  token ids (one line)\n"
@@ -211,6 +212,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "chat")) return cmd_chat(argc - 1, argv + 1);
     if (!strcmp(argv[1], "score")) return cmd_score(argc - 1, argv + 1);
     if (!strcmp(argv[1], "perplexity")) return cmd_perplexity(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "serve")) return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "olmoe: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

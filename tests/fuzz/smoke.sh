@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs each libFuzzer target for a while from its seeds and reports executions.
 #   usage: tests/fuzz/smoke.sh [FUZZ_BUILD_DIR] [SECONDS] [TARGET...]
-#          (defaults: build/fuzz 60 fuzz_gguf fuzz_json fuzz_tokenize)
+#          (defaults: build/fuzz 60 fuzz_gguf fuzz_json fuzz_tokenize fuzz_http)
 # Seeds: fuzz_gguf  tests/data/bad (the malformed-file corpus, valid bases included)
 #        fuzz_json  tests/fuzz/seeds/json        fuzz_tokenize  tests/fuzz/seeds/tok
+#        fuzz_http  tests/fuzz/seeds/http (olmoe serve: request head, then JSON body)
 # New inputs go to FUZZ_BUILD_DIR/corpus_TARGET (kept between runs), crashes to
 # FUZZ_BUILD_DIR/artifacts/. fuzz_tokenize loads its vocabulary from $OLMOE_FUZZ_VOCAB
 # (default build/fixtures/olmoe_b-f32.gguf). Exit status: 0 when no target crashed.
@@ -11,7 +12,7 @@ set -u
 dir=${1:-build/fuzz}
 secs=${2:-60}
 shift 2 2>/dev/null || shift $#
-targets=${*:-fuzz_gguf fuzz_json fuzz_tokenize}
+targets=${*:-fuzz_gguf fuzz_json fuzz_tokenize fuzz_http}
 export OLMOE_FUZZ_VOCAB=${OLMOE_FUZZ_VOCAB:-build/fixtures/olmoe_b-f32.gguf}
 mkdir -p "$dir/artifacts"
 status=0
@@ -20,6 +21,7 @@ for t in $targets; do
         fuzz_gguf) seeds=tests/data/bad; dict=tests/fuzz/gguf.dict; extra="-max_len=32768" ;;
         fuzz_json) seeds=tests/fuzz/seeds/json; dict=tests/fuzz/json.dict; extra="-max_len=8192" ;;
         fuzz_tokenize) seeds=tests/fuzz/seeds/tok; dict=""; extra="-max_len=4096" ;;
+        fuzz_http) seeds=tests/fuzz/seeds/http; dict=""; extra="-max_len=4096" ;;
         *) echo "smoke: unknown target $t"; status=1; continue ;;
     esac
     if [ ! -x "$dir/$t" ]; then echo "smoke: $dir/$t is not built (make fuzz)"; status=1; continue; fi

@@ -68,6 +68,14 @@ $(BUILD)/test_serve: tests/test_serve.c tools/json.c tools/json.h $(HDR) tests/t
 test-serve: $(BUILD)/test_serve $(BUILD)/olmoe $(BUILD)/fixtures/flex_a-named.gguf
 	$(BUILD)/test_serve $(BUILD)/olmoe models/austen-olmoe-q8_0.gguf $(BUILD)/fixtures/flex_a-named.gguf
 
+# olmoe routes against the HF-derived reference in tests/data/routes (tools/reference/routes_ref.py)
+$(BUILD)/test_routes: tests/test_routes.c tools/json.c tools/json.h tests/test.h
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE) $(CFLAGS) -o $@ tests/test_routes.c tools/json.c $(LDLIBS)
+.PHONY: test-routes
+test-routes: $(BUILD)/test_routes $(BUILD)/olmoe $(BUILD)/fixtures/olmoe_a-f32.gguf $(BUILD)/fixtures/olmoe_b-f32.gguf $(BUILD)/fixtures/flex_a-named.gguf
+	tests/test_routes.sh $(BUILD)
+
 TOK_DIR := $(BUILD)/tokenizers
 .PHONY: test-tokenizer test-tokenizer-full
 # no Python/network: the fixture tokenizers via olmoe convert; the real OLMoE/dolma2 sets report
@@ -151,7 +159,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-convert test-cli-input test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-bundled test-model test-openmp test-xmodel test-clang test-serve
+test: all test-header test-json test-convert test-cli-input test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-bundled test-model test-openmp test-xmodel test-clang test-serve test-routes
 	@echo "all test suites passed"
 
 # the main job: stream a continuation from the small OLMoE trained by this project (models/README.md)
@@ -262,6 +270,14 @@ $(BUILD)/serve_load: bench/serve_load.c
 .PHONY: bench-serve
 bench-serve: $(BUILD)/olmoe $(BUILD)/serve_load
 	$(BUILD)/serve_load $(BUILD)/olmoe models/austen-olmoe-q8_0.gguf $(SERVE_LOAD_ARGS)
+
+# routing kernels (route, group, combine) per path and MoE shape; JSON lines on stdout; QUICK=1: under a minute
+.PHONY: bench-routing
+$(BUILD)/bench_routing: bench/routing.c
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
+bench-routing: $(BUILD)/bench_routing
+	$(BUILD)/bench_routing $(if $(QUICK),--quick)
 
 # synthetic-model writer: shapes, weight statistics, routing, determinism (writes and removes ~150 MB in build/)
 $(BUILD)/test_synth: tools/synth.c tools/gguf_write.c tools/gguf_write.h

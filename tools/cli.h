@@ -13,6 +13,7 @@ int cmd_chat(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_routes(int argc, char **argv);
 
 /* --kernels auto|scalar|avx2|avx512|neon <-> OLMOE_KERNELS_*; parse gives -1 for an unknown name. */
 int cli_parse_kernels(const char *s);

@@ -19,6 +19,7 @@ static void usage(FILE *f) {
             "  run -m MODEL.gguf -p TEXT [-n N] [--temp T ...]  stream a continuation, then a timing line\n"
             "  chat -m MODEL.gguf [--system TEXT]       interactive chat with the model's template\n"
             "  serve -m MODEL.gguf [--port 8080] [-np N]  OpenAI-compatible HTTP server (/v1/completions, /v1/chat/completions)\n"
+            "  routes -m MODEL.gguf --domain NAME=FILE ... [-o R.html] [--json R.json]  routing report (load, co-activation, domains)\n"
             "  score -m MODEL.gguf --jsonl FILE         multiple-choice log-likelihood evaluation\n"
             "  perplexity -m MODEL.gguf -f TEXT [-c N]  sliding-window perplexity\n"
             "  tokenize -m MODEL.gguf -f FILE | -p TEXT [--decode -t IDS]  token ids (one line)\n"
@@ -213,6 +214,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "score")) return cmd_score(argc - 1, argv + 1);
     if (!strcmp(argv[1], "perplexity")) return cmd_perplexity(argc - 1, argv + 1);
     if (!strcmp(argv[1], "serve")) return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "routes")) return cmd_routes(argc - 1, argv + 1);
     fprintf(stderr, "olmoe: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

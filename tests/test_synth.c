@@ -234,8 +234,34 @@ static void check_model(const char *preset, const char *type, int want_type) {
     remove(path); remove(path2);
 }
 
+/* The file carries a byte-level BPE tokenizer (so llama.cpp loads it): one token per vocabulary
+   row, and the ids below, which llama.cpp 0.3.36 (llama-cpp-python) gave for this text on such a
+   file: "the" = t + he (no merge "t he"), " cat" = \u0120c + at ("a t" ranks before "\u0120 c"),
+   " and" = \u0120and through \u0120a+n, " in", " to", " the" as whole tokens. */
+static void check_tokenizer(void) {
+    static const int32_t want[] = {116, 260, 271, 267, 292, 264, 290, 111, 103, 268, 270, 116, 289, 286, 264};
+    const char *text = "the cat and the dog went in to the";
+    char path[700], err[512], back[128];
+    olmoe_model *m = NULL;
+    int32_t ids[64];
+    int n, ok;
+    snprintf(path, sizeof path, "%s/synth_tok.gguf", dir);
+    if (run_synth(path, "tiny", "q4_0", "7") != 0 || olmoe_model_load(path, NULL, &m, err, sizeof err) != OLMOE_OK) {
+        CHECK(0, "synth tokenizer: write and load %s", path);
+        return;
+    }
+    n = olmoe_tokenize(m, text, strlen(text), ids, 64, 0);
+    ok = n == (int)(sizeof want / sizeof want[0]) && !memcmp(ids, want, sizeof want);
+    CHECK(ok, "synth tokenizer: '%s' -> %d ids, those llama.cpp gives", text, n);
+    CHECK(n > 0 && olmoe_detokenize(m, ids, n, back, sizeof back) >= 0 && !strcmp(back, text), "synth tokenizer: decode gives the text back");
+    CHECK(olmoe_model_config(m)->eos_id == 256 && olmoe_token_is_special(m, 256), "synth tokenizer: <|endoftext|> (256) is eos and a control token");
+    olmoe_model_free(m);
+    remove(path);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) snprintf(dir, sizeof dir, "%s", argv[1]);
+    check_tokenizer();
     check_model("tiny", "q4_0", OLMOE_TYPE_Q4_0);
     check_model("tiny", "q8_0", OLMOE_TYPE_Q8_0);
     check_model("tiny", "f16", OLMOE_TYPE_F16);

@@ -200,6 +200,71 @@ static void synth_add(synth_tensor *t, int *n, const char *name, int type, int k
     x->nel = (uint64_t)a * (uint64_t)(nd > 1 ? b : 1) * (uint64_t)(nd > 2 ? c : 1);
 }
 
+/* ---- a byte-level BPE tokenizer, so that llama.cpp (and olmoe's own CLI) can load the file ----
+   ids 0..255: one token per byte, spelled as GPT-2's byte-level BPE spells it (printable bytes as
+   themselves, the others as U+0100 + n); 256 <|endoftext|> (eos, control); 257 <|padding|>
+   (control); then the results of a few common English merges; the rest [PADn] (unused), as
+   llama.cpp's converter pads a vocabulary to the embedding's rows. Pre-tokenizer "olmo" (GPT-2
+   regex, as the OLMoE tokenizer). */
+static const char *const synth_merges[] = {
+    "\xc4\xa0 t", "\xc4\xa0 a", "h e", "i n", "r e", "o n", "\xc4\xa0t he", "e r", "\xc4\xa0 s", "a t", "\xc4\xa0 w",
+    "\xc4\xa0 o", "e n", "\xc4\xa0 c", "i t", "i s", "a n", "o r", "e s", "\xc4\xa0 b", "e d", "\xc4\xa0 f", "in g",
+    "\xc4\xa0 p", "o u", "\xc4\xa0" "a n", "a l", "a r", "\xc4\xa0t o", "\xc4\xa0 m", "\xc4\xa0o f", "\xc4\xa0 in",
+    "\xc4\xa0 d", "\xc4\xa0 h", "\xc4\xa0" "an d"};
+enum { SYNTH_TOK_MIN = 258 + (int)(sizeof synth_merges / sizeof synth_merges[0]) };
+
+/* UTF-8 of the code point GPT-2's byte-level BPE uses for byte b; returns its length. */
+static int synth_byte_utf8(int b, char *o) {
+    int cp = b, n = 0, k;
+    if (!((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255))) {
+        for (k = 0; k < b; k++) if (!((k >= 33 && k <= 126) || (k >= 161 && k <= 172) || (k >= 174 && k <= 255))) n++;
+        cp = 256 + n;
+    }
+    if (cp < 0x80) { o[0] = (char)cp; return 1; }
+    o[0] = (char)(0xC0 | (cp >> 6)); o[1] = (char)(0x80 | (cp & 0x3F));
+    return 2;
+}
+
+/* Adds the tokenizer keys for a vocabulary of V entries (V >= SYNTH_TOK_MIN); 0 or -1. */
+static int synth_tokenizer(gguf_writer *w, int V) {
+    int nm = (int)(sizeof synth_merges / sizeof synth_merges[0]), i, bad;
+    char **tok = (char **)calloc((size_t)V, sizeof(char *));
+    size_t *len = (size_t *)calloc((size_t)V, sizeof(size_t)), *mlen = (size_t *)calloc((size_t)nm, sizeof(size_t));
+    int32_t *type = (int32_t *)calloc((size_t)V, sizeof(int32_t));
+    bad = !tok || !len || !mlen || !type;
+    for (i = 0; i < V && !bad; i++) {
+        char b[32];
+        size_t l;
+        int ty = 1;                                       /* normal */
+        if (i < 256) l = (size_t)synth_byte_utf8(i, b);
+        else if (i == 256) { l = (size_t)sprintf(b, "<|endoftext|>"); ty = 3; }
+        else if (i == 257) { l = (size_t)sprintf(b, "<|padding|>"); ty = 3; }
+        else if (i < 258 + nm) {                          /* the merge's result: its two parts joined */
+            const char *m = synth_merges[i - 258], *sp = strchr(m, ' ');
+            l = (size_t)(sp - m);
+            memcpy(b, m, l);
+            memcpy(b + l, sp + 1, strlen(sp + 1));
+            l += strlen(sp + 1);
+        } else { l = (size_t)sprintf(b, "[PAD%d]", i); ty = 5; }  /* unused */
+        if (!(tok[i] = (char *)malloc(l + 1))) { bad = 1; break; }
+        memcpy(tok[i], b, l);
+        tok[i][l] = 0;
+        len[i] = l;
+        type[i] = ty;
+    }
+    for (i = 0; i < nm && !bad; i++) mlen[i] = strlen(synth_merges[i]);
+    bad = bad || gguf_w_kv_str(w, "tokenizer.ggml.model", "gpt2") || gguf_w_kv_str(w, "tokenizer.ggml.pre", "olmo") ||
+          gguf_w_kv_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)tok, len, (uint64_t)V) ||
+          gguf_w_kv_arr_i32(w, "tokenizer.ggml.token_type", type, (uint64_t)V) ||
+          gguf_w_kv_arr_str(w, "tokenizer.ggml.merges", synth_merges, mlen, (uint64_t)nm) ||
+          gguf_w_kv_u32(w, "tokenizer.ggml.bos_token_id", 256) || gguf_w_kv_u32(w, "tokenizer.ggml.eos_token_id", 256) ||
+          gguf_w_kv_u32(w, "tokenizer.ggml.padding_token_id", 257) || gguf_w_kv_bool(w, "tokenizer.ggml.add_bos_token", 0) ||
+          gguf_w_kv_bool(w, "tokenizer.ggml.add_eos_token", 0);
+    for (i = 0; tok && i < V; i++) free(tok[i]);
+    free(tok); free(len); free(mlen); free(type);
+    return bad ? -1 : 0;
+}
+
 static double synth_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -217,6 +282,9 @@ static void synth_usage(FILE *f) {
         fprintf(f, "  %-14s %s (%s, d %d, %d layers, %d experts top-%d, ffn %d, vocab %d)\n", p->name, p->about,
                 p->arch == OLMOE_ARCH_OLMOE ? "olmoe" : "flex_olmo", p->d, p->layers, p->experts, p->top_k, p->ffn, p->vocab);
     }
+    fprintf(f, "defaults: --preset olmoe-1b-7b, --type q4_0, --output-type as --type, --seed 42, the shape flags from\n"
+               "  the preset, --router-scale 2, --embd-std 3, --qk-norm 4; -h/--help: this help\n"
+               "example: olmoe synth /tmp/tiny.gguf --preset tiny --type q8_0\n");
 }
 
 int cmd_synth(int argc, char **argv) {
@@ -337,6 +405,8 @@ int cmd_synth(int argc, char **argv) {
 #undef KF
         bad |= gguf_w_kv_u32(w, "general.file_type", synth_file_type(type));
         if (type == OLMOE_TYPE_Q4_0 || type == OLMOE_TYPE_Q8_0) bad |= gguf_w_kv_u32(w, "general.quantization_version", 2);
+        if (!bad && P.vocab >= SYNTH_TOK_MIN) bad |= synth_tokenizer(w, P.vocab);
+        else if (!bad) fprintf(stderr, "synth: note: a vocabulary of %d is below %d, so the file carries no tokenizer\n", P.vocab, SYNTH_TOK_MIN);
         for (i = 0; i < nt && !bad; i++)
             if (gguf_w_tensor(w, T[i].name, (uint32_t)T[i].type, T[i].n_dims, T[i].ne, olmoe_type_row_size(T[i].type, T[i].ne[0]) * (T[i].nel / (uint64_t)T[i].ne[0])) < 0) bad = 1;
         if (bad) { fprintf(stderr, "synth: %s\n", gguf_w_error(w)); goto done; }

@@ -59,6 +59,14 @@ $(BUILD)/test_json: tests/test_json.c tools/json.c tools/json.h tests/test.h
 test-json: $(BUILD)/test_json
 	$(BUILD)/test_json
 
+# olmoe routes against the HF-derived reference in tests/data/routes (tools/reference/routes_ref.py)
+$(BUILD)/test_routes: tests/test_routes.c tools/json.c tools/json.h tests/test.h
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE) $(CFLAGS) -o $@ tests/test_routes.c tools/json.c $(LDLIBS)
+.PHONY: test-routes
+test-routes: $(BUILD)/test_routes $(BUILD)/olmoe $(BUILD)/fixtures/olmoe_a-f32.gguf $(BUILD)/fixtures/olmoe_b-f32.gguf $(BUILD)/fixtures/flex_a-named.gguf
+	tests/test_routes.sh $(BUILD)
+
 # olmoe serve over loopback sockets (a C client: no Python or curl): every endpoint, streaming,
 # limits and malformed requests, concurrent clients, queueing, FlexOlmo opt_out
 $(BUILD)/test_serve: tests/test_serve.c tools/json.c tools/json.h $(HDR) tests/test.h
@@ -67,14 +75,6 @@ $(BUILD)/test_serve: tests/test_serve.c tools/json.c tools/json.h $(HDR) tests/t
 .PHONY: test-serve
 test-serve: $(BUILD)/test_serve $(BUILD)/olmoe $(BUILD)/fixtures/flex_a-named.gguf
 	$(BUILD)/test_serve $(BUILD)/olmoe models/austen-olmoe-q8_0.gguf $(BUILD)/fixtures/flex_a-named.gguf
-
-# olmoe routes against the HF-derived reference in tests/data/routes (tools/reference/routes_ref.py)
-$(BUILD)/test_routes: tests/test_routes.c tools/json.c tools/json.h tests/test.h
-	@mkdir -p $(BUILD)
-	$(CC) $(BASE) $(CFLAGS) -o $@ tests/test_routes.c tools/json.c $(LDLIBS)
-.PHONY: test-routes
-test-routes: $(BUILD)/test_routes $(BUILD)/olmoe $(BUILD)/fixtures/olmoe_a-f32.gguf $(BUILD)/fixtures/olmoe_b-f32.gguf $(BUILD)/fixtures/flex_a-named.gguf
-	tests/test_routes.sh $(BUILD)
 
 TOK_DIR := $(BUILD)/tokenizers
 .PHONY: test-tokenizer test-tokenizer-full
@@ -94,6 +94,25 @@ test-tokenizer-full:
 	-tools/fetch_tokenizers.sh $(TOK_DIR)
 	-python3 tools/reference/tokenizer_gguf.py --test-set $(TOK_DIR)
 	$(MAKE) test-tokenizer
+
+# K-quants, legacy quants and IQ4 vs gguf.quants and llama.cpp (tests/data/kquant, made by
+# tools/reference/kquant_ref.py): the olmoe_k fixture and the bundled model quantized by olmoe
+# quantize to 14 file types
+KQ_FTYPES := q4_k_m q4_k_s q5_k_m q5_k_s q6_k q3_k_m q2_k q4_0 q4_1 q5_0 q5_1 q8_0 iq4_nl iq4_xs
+KQ_GGUF   := $(foreach t,$(KQ_FTYPES),$(BUILD)/kquant/olmoe_k-$(t).gguf $(BUILD)/kquant/austen-$(t).gguf)
+$(BUILD)/kquant/olmoe_k-%.gguf: $(BUILD)/fixtures/olmoe_k-f32.gguf $(BUILD)/olmoe
+	@mkdir -p $(dir $@)
+	@$(BUILD)/olmoe quantize $< $@ $* 2> $@.log || (cat $@.log; exit 1)
+# the bundled trained model requantized from its Q8_0 weights (as llama-quantize --allow-requantize)
+$(BUILD)/kquant/austen-%.gguf: models/austen-olmoe-q8_0.gguf $(BUILD)/olmoe
+	@mkdir -p $(dir $@)
+	@$(BUILD)/olmoe quantize $< $@ $* 2> $@.log || (cat $@.log; exit 1)
+$(BUILD)/test_quants: tests/test_quants.c tools/quantize.c tools/gguf_write.c $(HDR) tests/test.h tools/cli.h
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE) $(CFLAGS) -o $@ tests/test_quants.c tools/quantize.c tools/gguf_write.c $(LDLIBS)
+.PHONY: test-quants
+test-quants: $(BUILD)/test_quants $(KQ_GGUF)
+	$(BUILD)/test_quants tests/data $(BUILD)/kquant
 
 test-kernels: $(BUILD)/test_kernels
 	$(BUILD)/test_kernels
@@ -133,15 +152,23 @@ test-openmp: $(BUILD)/test_model_omp $(FIX_GGUF) $(BUILD)/fixtures/flex_a-named.
 test-convert: $(BUILD)/olmoe
 	tests/convert_safety.sh $(BUILD)/olmoe
 
+# bad input to the CLI (perplexity, convert, chat, score, tokenize): each refused with its cause
+# named, within a timeout; chat keeps every turn and line whole
 .PHONY: test-cli-input
 test-cli-input: $(BUILD)/olmoe
 	tests/cli_input.sh $(BUILD)/olmoe
+
+# the CLI as llama.cpp users expect it (issue 17): --help/--version, -n -1, -e, -f, seeds, warnings,
+# stats on stderr, --special, Ctrl-C in run and chat, chat commands, progress, info on unrunnable files
+.PHONY: test-cli-ux
+test-cli-ux: $(BUILD)/olmoe $(BUILD)/examples/generate $(BUILD)/examples/top5 $(BUILD)/fixtures/olmoe_a-f32.gguf $(BUILD)/fixtures/olmoe_b-f32.gguf $(BUILD)/fixtures/olmoe_c-f32.gguf
+	tests/cli_ux.sh $(BUILD)
 
 test-generate: $(BUILD)/test_generate $(BUILD)/fixtures/olmoe_c-f32.gguf
 	$(BUILD)/test_generate tests/data $(BUILD)/fixtures
 
 # NEON paths: cross-compiled for aarch64 and run under qemu-user (installs them if missing)
-test-neon: $(BUILD)/olmoe
+test-neon: $(BUILD)/olmoe $(KQ_GGUF)
 	tests/neon.sh $(BUILD)
 
 test-chat: $(BUILD)/test_chat
@@ -159,7 +186,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-convert test-cli-input test-kernels test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-bundled test-model test-openmp test-xmodel test-clang test-serve test-routes
+test: all test-header test-json test-convert test-cli-input test-cli-ux test-kernels test-quants test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-routes test-bundled test-model test-openmp test-xmodel test-clang test-cuda-host test-serve
 	@echo "all test suites passed"
 
 # the main job: stream a continuation from the small OLMoE trained by this project (models/README.md)
@@ -283,3 +310,55 @@ bench-routing: $(BUILD)/bench_routing
 $(BUILD)/test_synth: tools/synth.c tools/gguf_write.c tools/gguf_write.h
 test-synth: $(BUILD)/test_synth
 	$(BUILD)/test_synth $(BUILD)
+
+# ---- CUDA: build/olmoe-cuda, the same CLI with the forward pass on a GPU (tools/cuda/, README "CUDA") ----
+#   make cuda            build/olmoe-cuda and build/cuda/test_parity (needs nvcc; plain `make` never does)
+#   make cuda-check      ptxas report of every kernel; fails on a stack frame or a register spill
+#   make test-cuda-host  the GPU path's shared helpers, compiled by $(CC) and checked against olmoe.h
+#   tools/cuda/gpu_check.sh  on a GPU machine: parity (also under compute-sanitizer), bench, roofline
+NVCC      ?= nvcc
+CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
+NVFLAGS   ?= -O3 -std=c++14
+CUDA_HDRS := tools/cuda/olmoe_cuda.h tools/cuda/olmoe_cuda_common.h $(HDR)
+.PHONY: cuda cuda-check test-cuda-host
+cuda: $(BUILD)/olmoe-cuda $(BUILD)/cuda/test_parity
+
+$(BUILD)/cuda/olmoe_cuda.o: tools/cuda/olmoe_cuda.cu $(CUDA_HDRS)
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVFLAGS) $(CUDA_ARCH) -I. -c $< -o $@
+$(BUILD)/cuda/backend_cuda.o: tools/backend_cpu.c tools/backend.h $(CUDA_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) -DOLMOE_WITH_CUDA -c $< -o $@
+$(BUILD)/olmoe-cuda: $(filter-out $(BUILD)/tools/backend_cpu.o,$(TOOL_OBJS)) $(BUILD)/cuda/backend_cuda.o $(BUILD)/cuda/olmoe_cuda.o
+	$(NVCC) $(CUDA_ARCH) -o $@ $^ $(LDLIBS)
+$(BUILD)/cuda/test_parity.o: tools/cuda/test_parity.c tests/test.h $(CUDA_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) -c $< -o $@
+$(BUILD)/cuda/test_parity: $(BUILD)/cuda/test_parity.o $(BUILD)/tools/impl.o $(BUILD)/cuda/olmoe_cuda.o
+	$(NVCC) $(CUDA_ARCH) -o $@ $^ $(LDLIBS)
+
+cuda-check:
+	@mkdir -p $(BUILD)/cuda
+	$(NVCC) $(NVFLAGS) $(CUDA_ARCH) -I. -Xptxas -v -c tools/cuda/olmoe_cuda.cu -o $(BUILD)/cuda/olmoe_cuda_check.o 2> $(BUILD)/cuda/ptxas.log || (cat $(BUILD)/cuda/ptxas.log; exit 1)
+	tools/cuda/ptxas_check.sh $(BUILD)/cuda/ptxas.log
+
+$(BUILD)/test_cuda_host: tools/cuda/olmoe_cuda_common.h
+test-cuda-host: $(BUILD)/test_cuda_host
+	$(BUILD)/test_cuda_host
+
+# The same CUDA sources with their kernels run on the CPU (tools/cuda/emu/cuda_emu.h: no nvcc, no GPU):
+# build/cuda/test_parity_emu and build/cuda/olmoe-emu (the CLI, --device cuda). test-cuda-emu runs the
+# parity test on small models: a few minutes on 2 cores.
+.PHONY: cuda-emu test-cuda-emu
+EMU_FLAGS := -std=c++14 -O2 -g -DOCU_EMU -I. -Wall -Wno-unknown-pragmas -Wno-unused-parameter
+$(BUILD)/cuda/olmoe_cuda_emu.o: tools/cuda/olmoe_cuda.cu tools/cuda/emu/cuda_emu.h $(CUDA_HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(EMU_FLAGS) -x c++ -c $< -o $@
+$(BUILD)/cuda/test_parity_emu: $(BUILD)/cuda/test_parity.o $(BUILD)/tools/impl.o $(BUILD)/cuda/olmoe_cuda_emu.o
+	$(CXX) -o $@ $^ $(LDLIBS)
+$(BUILD)/cuda/olmoe-emu: $(filter-out $(BUILD)/tools/backend_cpu.o,$(TOOL_OBJS)) $(BUILD)/cuda/backend_cuda.o $(BUILD)/cuda/olmoe_cuda_emu.o
+	$(CXX) -o $@ $^ $(LDLIBS)
+cuda-emu: $(BUILD)/cuda/test_parity_emu $(BUILD)/cuda/olmoe-emu
+EMU_MODELS := $(BUILD)/fixtures/olmoe_c-q4_0.gguf $(BUILD)/fixtures/olmoe_b-q8_0.gguf $(BUILD)/fixtures/flex_b-q4_0.gguf $(BUILD)/fixtures/flex_a-bf16.gguf
+test-cuda-emu: $(BUILD)/cuda/test_parity_emu $(EMU_MODELS)
+	$(BUILD)/cuda/test_parity_emu --tokens 5 $(EMU_MODELS) models/austen-olmoe-q8_0.gguf

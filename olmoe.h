@@ -1,4 +1,4 @@
-/* olmoe.h - v0.1.0 - Mixture-of-Experts inference (OLMoE, FlexOlmo) in one C header.
+/* olmoe.h - v0.2.0 - Mixture-of-Experts inference (OLMoE, FlexOlmo) in one C header.
 
    Runs the OLMoE family (OLMoE-1B-7B 0924/0125 and Instruct variants) and FlexOlmo
    from GGUF files (llama.cpp's `olmoe` layout) on CPUs. Public domain / MIT, see end of file.
@@ -70,7 +70,9 @@
                  olmoe_chat_render (OLMoE Tulu templates), olmoe_generate (stream, stop strings)
      sampling    olmoe_sampler_init / _sample (rep-penalty, top-k, top-p, min-p, temperature, seed)
      scoring     olmoe_ctx_score (log-likelihood of a continuation), olmoe_logprob
-     formats     olmoe_quantize_row / olmoe_dequantize_row (Q8_0, Q4_0, F16, BF16), fp16/bf16 helpers
+     formats     olmoe_quantize_row / olmoe_dequantize_row (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0,
+                 Q5_1, Q2_K..Q6_K, IQ4_NL, IQ4_XS: llama.cpp's reference quantizers, byte for byte),
+                 fp16/bf16 helpers, olmoe_model_meta_int
 
    olmoe.h DOES NOT: download models, run on GPUs, train, or parse Jinja in general (the known
    chat templates are recognised by their exact text; others are an explicit error).
@@ -79,6 +81,10 @@
    HISTORY
      0.1.0  first release: OLMoE and FlexOlmo, GGUF f32/f16/bf16/q8_0/q4_0 (+q6_K head), AVX2,
             AVX-512 VNNI and NEON kernels, tokenizer with HF parity, opt-out, sampling, scoring.
+     0.2.0  every GGUF type OLMoE is published in (K-quants, Q4_1/Q5_0/Q5_1, IQ4_NL/IQ4_XS) through
+            one int8 block decoder per type; determinism on every kernel path (AVX2/NEON axpy
+            tails); non-regular files refused before open can block; expert names checked;
+            olmoe_kernels_available/_name, olmoe_model_find_tensor, olmoe_tensor_info.data.
 */
 #ifndef OLMOE_H_INCLUDED
 #define OLMOE_H_INCLUDED
@@ -93,7 +99,7 @@
 #include <stdint.h>
 
 #define OLMOE_VERSION_MAJOR 0
-#define OLMOE_VERSION_MINOR 1
+#define OLMOE_VERSION_MINOR 2
 #define OLMOE_VERSION_PATCH 0
 
 #ifndef OLMOE_API
@@ -142,8 +148,10 @@ OLMOE_API const char *olmoe_result_str(olmoe_result r);
 
 /* ---- tensor types (GGML ids) -------------------------------------------------------------- */
 enum {
-    OLMOE_TYPE_F32 = 0, OLMOE_TYPE_F16 = 1, OLMOE_TYPE_Q4_0 = 2, OLMOE_TYPE_Q8_0 = 8,
-    OLMOE_TYPE_Q6_K = 14, OLMOE_TYPE_BF16 = 30
+    OLMOE_TYPE_F32 = 0, OLMOE_TYPE_F16 = 1, OLMOE_TYPE_Q4_0 = 2, OLMOE_TYPE_Q4_1 = 3,
+    OLMOE_TYPE_Q5_0 = 6, OLMOE_TYPE_Q5_1 = 7, OLMOE_TYPE_Q8_0 = 8, OLMOE_TYPE_Q2_K = 10,
+    OLMOE_TYPE_Q3_K = 11, OLMOE_TYPE_Q4_K = 12, OLMOE_TYPE_Q5_K = 13, OLMOE_TYPE_Q6_K = 14,
+    OLMOE_TYPE_IQ4_NL = 20, OLMOE_TYPE_IQ4_XS = 23, OLMOE_TYPE_BF16 = 30
 };
 enum { OLMOE_ARCH_OLMOE = 0, OLMOE_ARCH_FLEX_OLMO = 1 };
 enum {
@@ -215,6 +223,8 @@ OLMOE_API olmoe_result olmoe_model_tensor(const olmoe_model *m, int i, olmoe_ten
 OLMOE_API int  olmoe_model_find_tensor(const olmoe_model *m, const char *name);
 /* A string metadata value (e.g. "general.name"), NUL-terminated copy into buf; returns length or -1. */
 OLMOE_API int  olmoe_model_meta_str(const olmoe_model *m, const char *key, char *buf, size_t n);
+/* An integer metadata value (any GGUF integer type) as *out; -1 if absent or not an integer. */
+OLMOE_API int  olmoe_model_meta_int(const olmoe_model *m, const char *key, int64_t *out);
 OLMOE_API uint64_t olmoe_model_file_size(const olmoe_model *m);
 /* Bytes of weights read to decode one token (attention, router, K experts, head, one embedding row). */
 OLMOE_API uint64_t olmoe_model_bytes_per_token(const olmoe_model *m);
@@ -773,6 +783,14 @@ OLMOE_API uint64_t olmoe_type_row_size(int type, int64_t n) {
     return (uint64_t)(n / t->blck) * (uint64_t)t->bytes;
 }
 
+/* clang contracts a * b + c into an FMA by default where the target has one (aarch64, or -mfma);
+   the quantizers start with this to keep ggml's roundings (GCC in ISO C modes never contracts) */
+#if defined(__clang__)
+#define OLMOE__NO_FMA _Pragma("clang fp contract(off)")
+#else
+#define OLMOE__NO_FMA
+#endif
+
 static void olmoe__quantize_q8_0_ref(const float *x, olmoe__block_q8_0 *y, int64_t n) {
     int64_t b;
     int j;
@@ -791,6 +809,7 @@ static void olmoe__quantize_q8_0_ref(const float *x, olmoe__block_q8_0 *y, int64
 }
 
 static void olmoe__quantize_q4_0_ref(const float *x, olmoe__block_q4_0 *y, int64_t n) {
+    OLMOE__NO_FMA
     int64_t b;
     int j;
     for (b = 0; b < n / 32; b++) {
@@ -831,6 +850,709 @@ static void olmoe__dequant_q6_K(const olmoe__block_q6_K *b, float *y) {
     }
 }
 
+/* ---- K-quants, legacy 32-blocks and IQ4 (>>kquants) ----------------------------------------
+   Each type has a block decoder to one common form, so the dot machinery of every ISA path is
+   shared and a type costs one decoder (plus its reference quantizer). A decoded block of B
+   values (B = 32 or 256) holds:
+     q[i]          the values as int8 (each type's integer code, offset and lookup applied)
+     s[k], m[k]    per 16 values: an integer scale and an integer min
+     d[g], dm[g]   per 32 values: the float factor of the scaled sum and of the min sum
+   so that value i = d[g] * s[k] * q[i] + dm[g] * m[k] (g = i / 32, k = i / 16), which is ggml's
+   dequantization bit for bit (d * sc first, then times q; the min term added last; QUANTS.md
+   §1.2). Against a Q8_0 activation block g (scale dy, values y) the dot is
+     dy * (d[g] * (s[2g] * S0 + s[2g+1] * S1) + dm[g] * (m[2g] * Y0 + m[2g+1] * Y1))
+   with S0, S1 the integer sums of q * y over the two halves and Y0, Y1 those of y: every part in
+   brackets is an exact integer (|.| < 2^24), so each ISA needs only int8 dots and half-sums. */
+typedef struct olmoe__dec {
+    int8_t q[256];
+    int16_t s[16], m[16];
+    float d[8], dm[8];
+} olmoe__dec;
+/* 256-value types decode a block to the whole form (g = 0); 32-value types to group g of it, so
+   8 of their blocks make one form */
+typedef void (*olmoe__decode_fn)(const uint8_t *blk, olmoe__dec *o, int g);
+
+static const int8_t olmoe__kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+static float olmoe__ldh(const uint8_t *p) { uint16_t h; memcpy(&h, p, 2); return olmoe_fp16_to_fp32(h); }
+/* one factor for every 32-group and one integer scale/min for every 16 values */
+static void olmoe__dec_fill(olmoe__dec *o, int g0, int ng, float d, float dm, int s, int m) {
+    int g;
+    for (g = g0; g < g0 + ng; g++) {
+        o->d[g] = d; o->dm[g] = dm;
+        o->s[2 * g] = o->s[2 * g + 1] = (int16_t)s;
+        o->m[2 * g] = o->m[2 * g + 1] = (int16_t)m;
+    }
+}
+/* Q4_K/Q5_K 6-bit scale and min of sub-block j (ggml's get_scale_min_k4) */
+static void olmoe__scale_min_k4(int j, const uint8_t *q, int *sc, int *mn) {
+    if (j < 4) { *sc = q[j] & 63; *mn = q[j + 4] & 63; }
+    else { *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4); *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
+}
+
+static void olmoe__dec_q4_1(const uint8_t *b, olmoe__dec *o, int g) {
+    int8_t *q = o->q + 32 * g;
+    int j;
+    olmoe__dec_fill(o, g, 1, olmoe__ldh(b), olmoe__ldh(b + 2), 1, 1);
+    for (j = 0; j < 16; j++) { q[j] = (int8_t)(b[4 + j] & 0xF); q[j + 16] = (int8_t)(b[4 + j] >> 4); }
+}
+static void olmoe__dec_q5_0(const uint8_t *b, olmoe__dec *o, int g) {
+    uint32_t qh = (uint32_t)b[2] | (uint32_t)b[3] << 8 | (uint32_t)b[4] << 16 | (uint32_t)b[5] << 24;
+    int8_t *q = o->q + 32 * g;
+    int j;
+    olmoe__dec_fill(o, g, 1, olmoe__ldh(b), 0.0f, 1, 0);
+    for (j = 0; j < 16; j++) {
+        q[j] = (int8_t)(((b[6 + j] & 0xF) | ((qh >> j) & 1) << 4) - 16);
+        q[j + 16] = (int8_t)(((b[6 + j] >> 4) | ((qh >> (j + 16)) & 1) << 4) - 16);
+    }
+}
+static void olmoe__dec_q5_1(const uint8_t *b, olmoe__dec *o, int g) {
+    uint32_t qh = (uint32_t)b[4] | (uint32_t)b[5] << 8 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 24;
+    int8_t *q = o->q + 32 * g;
+    int j;
+    olmoe__dec_fill(o, g, 1, olmoe__ldh(b), olmoe__ldh(b + 2), 1, 1);
+    for (j = 0; j < 16; j++) {
+        q[j] = (int8_t)((b[8 + j] & 0xF) | ((qh >> j) & 1) << 4);
+        q[j + 16] = (int8_t)((b[8 + j] >> 4) | ((qh >> (j + 16)) & 1) << 4);
+    }
+}
+static void olmoe__dec_iq4_nl(const uint8_t *b, olmoe__dec *o, int g) {
+    int8_t *q = o->q + 32 * g;
+    int j;
+    olmoe__dec_fill(o, g, 1, olmoe__ldh(b), 0.0f, 1, 0);
+    for (j = 0; j < 16; j++) {
+        q[j] = olmoe__kvalues_iq4nl[b[2 + j] & 0xF];
+        q[j + 16] = olmoe__kvalues_iq4nl[b[2 + j] >> 4];
+    }
+}
+static void olmoe__dec_q2_K(const uint8_t *b, olmoe__dec *o, int g0) {
+    const uint8_t *sc = b, *qs = b + 16;
+    float d = olmoe__ldh(b + 80), dmin = olmoe__ldh(b + 82);
+    int h, s, l, k;
+    (void)g0;
+    olmoe__dec_fill(o, 0, 8, d, -dmin, 0, 0);
+    for (k = 0; k < 16; k++) { o->s[k] = (int16_t)(sc[k] & 0xF); o->m[k] = (int16_t)(sc[k] >> 4); }
+    for (h = 0; h < 2; h++)
+        for (s = 0; s < 4; s++)
+            for (l = 0; l < 32; l++) o->q[128 * h + 32 * s + l] = (int8_t)((qs[32 * h + l] >> (2 * s)) & 3);
+}
+static void olmoe__dec_q3_K(const uint8_t *b, olmoe__dec *o, int g0) {
+    const uint8_t *hm = b, *qs = b + 32, *sc = b + 96;
+    int h, s, l, k;
+    (void)g0;
+    olmoe__dec_fill(o, 0, 8, olmoe__ldh(b + 108), 0.0f, 0, 0);
+    for (k = 0; k < 16; k++) {
+        int lo = k < 8 ? sc[k] & 0xF : sc[k - 8] >> 4, hi = (sc[8 + (k & 3)] >> (2 * (k >> 2))) & 3;
+        o->s[k] = (int16_t)((lo | hi << 4) - 32);
+    }
+    for (h = 0; h < 2; h++)
+        for (s = 0; s < 4; s++)
+            for (l = 0; l < 32; l++) {
+                int lo = (qs[32 * h + l] >> (2 * s)) & 3, hb = (hm[l] >> (4 * h + s)) & 1;
+                o->q[128 * h + 32 * s + l] = (int8_t)(lo - (hb ? 0 : 4));
+            }
+}
+/* the Q4_K/Q5_K header: d, dmin and the 8 6-bit scales and mins (shared with the SIMD decoders) */
+static void olmoe__dec_k4_head(const uint8_t *b, olmoe__dec *o) {
+    float d = olmoe__ldh(b), dmin = olmoe__ldh(b + 2);
+    int g, sc, mn;
+    for (g = 0; g < 8; g++) {
+        olmoe__scale_min_k4(g, b + 4, &sc, &mn);
+        o->d[g] = d; o->dm[g] = -dmin;
+        o->s[2 * g] = o->s[2 * g + 1] = (int16_t)sc;
+        o->m[2 * g] = o->m[2 * g + 1] = (int16_t)mn;
+    }
+}
+static void olmoe__dec_q4_K(const uint8_t *b, olmoe__dec *o, int g0) {
+    const uint8_t *qs = b + 16;
+    int g, l;
+    (void)g0;
+    olmoe__dec_k4_head(b, o);
+    for (g = 0; g < 4; g++)
+        for (l = 0; l < 32; l++) {
+            o->q[64 * g + l] = (int8_t)(qs[32 * g + l] & 0xF);
+            o->q[64 * g + 32 + l] = (int8_t)(qs[32 * g + l] >> 4);
+        }
+}
+static void olmoe__dec_q5_K(const uint8_t *b, olmoe__dec *o, int g0) {
+    const uint8_t *qh = b + 16;
+    int i;
+    olmoe__dec_q4_K(b, o, g0); /* same header; the low nibbles sit 32 bytes later */
+    {
+        const uint8_t *qs = b + 48;
+        int g, l;
+        for (g = 0; g < 4; g++)
+            for (l = 0; l < 32; l++) {
+                o->q[64 * g + l] = (int8_t)(qs[32 * g + l] & 0xF);
+                o->q[64 * g + 32 + l] = (int8_t)(qs[32 * g + l] >> 4);
+            }
+    }
+    for (i = 0; i < 256; i++) o->q[i] = (int8_t)(o->q[i] + 16 * ((qh[i & 31] >> (i >> 5)) & 1));
+}
+static void olmoe__dec_q6_K_head(const uint8_t *b, olmoe__dec *o) {
+    int k;
+    olmoe__dec_fill(o, 0, 8, olmoe__ldh(b + 208), 0.0f, 0, 0);
+    for (k = 0; k < 16; k++) o->s[k] = (int8_t)b[192 + k];
+}
+static void olmoe__dec_q6_K(const uint8_t *b, olmoe__dec *o, int g0) {
+    const uint8_t *ql = b, *qh = b + 128;
+    int h, s, l;
+    (void)g0;
+    olmoe__dec_q6_K_head(b, o);
+    for (h = 0; h < 2; h++)
+        for (s = 0; s < 4; s++)
+            for (l = 0; l < 32; l++) {
+                int by = ql[64 * h + 32 * (s & 1) + l], lo = s < 2 ? by & 0xF : by >> 4;
+                int hi = (qh[32 * h + l] >> (2 * s)) & 3;
+                o->q[128 * h + 32 * s + l] = (int8_t)((lo | hi << 4) - 32);
+            }
+}
+static void olmoe__dec_iq4_xs(const uint8_t *b, olmoe__dec *o, int g0) {
+    float d = olmoe__ldh(b);
+    unsigned sh = (unsigned)b[2] | (unsigned)b[3] << 8;
+    const uint8_t *qs = b + 8;
+    int g, j;
+    (void)g0;
+    for (g = 0; g < 8; g++) {
+        int ls = ((b[4 + g / 2] >> (4 * (g & 1))) & 0xF) | (int)(((sh >> (2 * g)) & 3) << 4);
+        o->d[g] = d; o->dm[g] = 0.0f;
+        o->s[2 * g] = o->s[2 * g + 1] = (int16_t)(ls - 32);
+        o->m[2 * g] = o->m[2 * g + 1] = 0;
+        for (j = 0; j < 16; j++) {
+            o->q[32 * g + j] = olmoe__kvalues_iq4nl[qs[16 * g + j] & 0xF];
+            o->q[32 * g + 16 + j] = olmoe__kvalues_iq4nl[qs[16 * g + j] >> 4];
+        }
+    }
+}
+
+/* The decoded types: GGML id, values and bytes a block, decoder, whether it has a min term. */
+typedef struct olmoe__qtype { int type, blck, bytes; olmoe__decode_fn decode; int has_min; } olmoe__qtype;
+static const olmoe__qtype olmoe__qtypes[] = {
+    {OLMOE_TYPE_Q4_1, 32, 20, olmoe__dec_q4_1, 1}, {OLMOE_TYPE_Q5_0, 32, 22, olmoe__dec_q5_0, 0},
+    {OLMOE_TYPE_Q5_1, 32, 24, olmoe__dec_q5_1, 1}, {OLMOE_TYPE_Q2_K, 256, 84, olmoe__dec_q2_K, 1},
+    {OLMOE_TYPE_Q3_K, 256, 110, olmoe__dec_q3_K, 0}, {OLMOE_TYPE_Q4_K, 256, 144, olmoe__dec_q4_K, 1},
+    {OLMOE_TYPE_Q5_K, 256, 176, olmoe__dec_q5_K, 1}, {OLMOE_TYPE_Q6_K, 256, 210, olmoe__dec_q6_K, 0},
+    {OLMOE_TYPE_IQ4_NL, 32, 18, olmoe__dec_iq4_nl, 0}, {OLMOE_TYPE_IQ4_XS, 256, 136, olmoe__dec_iq4_xs, 0}
+};
+#define OLMOE__N_QTYPES 10
+static int olmoe__qtype_index(int type) {
+    int i;
+    for (i = 0; i < OLMOE__N_QTYPES; i++)
+        if (olmoe__qtypes[i].type == type) return i;
+    return -1;
+}
+static const olmoe__qtype *olmoe__qtype_of(int type) {
+    size_t i;
+    for (i = 0; i < sizeof olmoe__qtypes / sizeof olmoe__qtypes[0]; i++)
+        if (olmoe__qtypes[i].type == type) return &olmoe__qtypes[i];
+    return NULL;
+}
+static void olmoe__dequant_dec(const olmoe__qtype *qt, const uint8_t *in, float *y, int64_t n) {
+    olmoe__dec D;
+    int64_t b;
+    int i;
+    for (b = 0; b < n / qt->blck; b++, y += qt->blck) {
+        qt->decode(in + (size_t)b * (size_t)qt->bytes, &D, 0);
+        for (i = 0; i < qt->blck; i++) {
+            float v = (D.d[i >> 5] * (float)D.s[i >> 4]) * (float)D.q[i];
+            y[i] = qt->has_min ? v + D.dm[i >> 5] * (float)D.m[i >> 4] : v;
+        }
+    }
+}
+
+/* ---- reference quantizers (>>kquants_ref): ggml's quantize_row_*_ref / quantize_iq4_* without
+   an importance matrix (QUANTS.md §4), so `olmoe quantize` writes llama-quantize's bytes. Float
+   expressions keep ggml's evaluation order; the build must not contract them into FMAs (ISO C
+   modes, -std=c99 / -std=c++11, do not). */
+#define OLMOE__GROUP_MAX_EPS 1e-15f
+static int olmoe__nearest_int(float f) {
+    float v = f + 12582912.0f; /* 1.5 * 2^23: the mantissa holds the rounded value (ties to even) */
+    int32_t i;
+    memcpy(&i, &v, 4);
+    return (i & 0x007fffff) - 0x00400000;
+}
+/* (int)v for the small casts ggml writes as (int8_t)(x + 0.5f); NaN and out-of-range give lo */
+static int olmoe__trunc_cl(float v, int lo, int hi) { return v >= (float)lo ? (v < (float)hi ? (int)v : hi) : lo; }
+
+static float olmoe__make_qkx2(int n, int nmax, const float *x, const float *w, uint8_t *L, float *the_min,
+                              uint8_t *Laux, float rmin, float rdelta, int nstep, int use_mad) {
+    OLMOE__NO_FMA
+    float min = x[0], max = x[0], sum_w = w[0], sum_x = sum_w * x[0], iscale, scale, best = 0.0f;
+    int i, is;
+    for (i = 1; i < n; i++) {
+        if (x[i] < min) min = x[i];
+        if (x[i] > max) max = x[i];
+        sum_w += w[i];
+        sum_x += w[i] * x[i];
+    }
+    if (min > 0) min = 0;
+    if (max == min) {
+        for (i = 0; i < n; i++) L[i] = 0;
+        *the_min = -min;
+        return 0.0f;
+    }
+    iscale = nmax / (max - min);
+    scale = 1 / iscale;
+    for (i = 0; i < n; i++) {
+        int l = olmoe__nearest_int(iscale * (x[i] - min));
+        float diff;
+        L[i] = (uint8_t)OLMOE__MAX(0, OLMOE__MIN(nmax, l));
+        diff = scale * L[i] + min - x[i];
+        diff = use_mad ? fabsf(diff) : diff * diff;
+        best += w[i] * diff;
+    }
+    for (is = 0; is <= nstep; is++) {
+        float sum_l = 0, sum_l2 = 0, sum_xl = 0, D;
+        iscale = (rmin + rdelta * is + nmax) / (max - min);
+        for (i = 0; i < n; i++) {
+            int l = olmoe__nearest_int(iscale * (x[i] - min));
+            l = OLMOE__MAX(0, OLMOE__MIN(nmax, l));
+            Laux[i] = (uint8_t)l;
+            sum_l += w[i] * l;
+            sum_l2 += w[i] * l * l;
+            sum_xl += w[i] * l * x[i];
+        }
+        D = sum_w * sum_l2 - sum_l * sum_l;
+        if (D > 0) {
+            float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
+            float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D, cur = 0;
+            if (this_min > 0) { this_min = 0; this_scale = sum_xl / sum_l2; }
+            for (i = 0; i < n; i++) {
+                float diff = this_scale * Laux[i] + this_min - x[i];
+                diff = use_mad ? fabsf(diff) : diff * diff;
+                cur += w[i] * diff;
+            }
+            if (cur < best) {
+                for (i = 0; i < n; i++) L[i] = Laux[i];
+                best = cur; scale = this_scale; min = this_min;
+            }
+        }
+    }
+    *the_min = -min;
+    return scale;
+}
+
+static float olmoe__make_q3(int n, int nmax, const float *x, int8_t *L) {
+    OLMOE__NO_FMA
+    float max = 0, amax = 0, iscale, sumlx = 0, suml2 = 0;
+    int i, itry;
+    for (i = 0; i < n; i++) {
+        float ax = fabsf(x[i]);
+        if (ax > amax) { amax = ax; max = x[i]; }
+    }
+    if (amax < OLMOE__GROUP_MAX_EPS) {
+        for (i = 0; i < n; i++) L[i] = 0;
+        return 0.0f;
+    }
+    iscale = -nmax / max;
+    for (i = 0; i < n; i++) {
+        int l = olmoe__nearest_int(iscale * x[i]);
+        float w = x[i] * x[i];
+        l = OLMOE__MAX(-nmax, OLMOE__MIN(nmax - 1, l));
+        L[i] = (int8_t)l;
+        sumlx += w * x[i] * l;
+        suml2 += w * l * l;
+    }
+    for (itry = 0; itry < 5; itry++) {
+        int changed = 0;
+        for (i = 0; i < n; i++) {
+            float w = x[i] * x[i], slx = sumlx - w * x[i] * L[i];
+            if (slx > 0) {
+                float sl2 = suml2 - w * L[i] * L[i];
+                int nl = olmoe__nearest_int(x[i] * sl2 / slx);
+                nl = OLMOE__MAX(-nmax, OLMOE__MIN(nmax - 1, nl));
+                if (nl != L[i]) {
+                    slx += w * x[i] * nl;
+                    sl2 += w * nl * nl;
+                    if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
+                        L[i] = (int8_t)nl; sumlx = slx; suml2 = sl2;
+                        changed++;
+                    }
+                }
+            }
+        }
+        if (!changed) break;
+    }
+    for (i = 0; i < n; i++) L[i] = (int8_t)(L[i] + nmax);
+    return sumlx / suml2;
+}
+
+/* make_qx_quants with rmse_type 1 (w = x^2) and no importance weights (Q6_K) */
+static float olmoe__make_qx(int n, int nmax, const float *x, int8_t *L) {
+    OLMOE__NO_FMA
+    float max = 0, amax = 0, iscale, sumlx = 0, suml2 = 0, scale, best;
+    int i, is;
+    for (i = 0; i < n; i++) {
+        float ax = fabsf(x[i]);
+        if (ax > amax) { amax = ax; max = x[i]; }
+    }
+    if (amax < OLMOE__GROUP_MAX_EPS) {
+        for (i = 0; i < n; i++) L[i] = 0;
+        return 0.0f;
+    }
+    iscale = -nmax / max;
+    for (i = 0; i < n; i++) {
+        int l = olmoe__nearest_int(iscale * x[i]);
+        float w = x[i] * x[i];
+        l = OLMOE__MAX(-nmax, OLMOE__MIN(nmax - 1, l));
+        L[i] = (int8_t)(l + nmax);
+        sumlx += w * x[i] * l;
+        suml2 += w * l * l;
+    }
+    scale = suml2 ? sumlx / suml2 : 0.0f;
+    best = scale * sumlx;
+    for (is = -9; is <= 9; is++) {
+        if (is == 0) continue;
+        iscale = -(nmax + 0.1f * is) / max;
+        sumlx = suml2 = 0;
+        for (i = 0; i < n; i++) {
+            int l = olmoe__nearest_int(iscale * x[i]);
+            float w = x[i] * x[i];
+            l = OLMOE__MAX(-nmax, OLMOE__MIN(nmax - 1, l));
+            sumlx += w * x[i] * l;
+            suml2 += w * l * l;
+        }
+        if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+            for (i = 0; i < n; i++) {
+                int l = olmoe__nearest_int(iscale * x[i]);
+                L[i] = (int8_t)(nmax + OLMOE__MAX(-nmax, OLMOE__MIN(nmax - 1, l)));
+            }
+            scale = sumlx / suml2; best = scale * sumlx;
+        }
+    }
+    return scale;
+}
+
+static void olmoe__q4_1_ref(const float *x, uint8_t *y) {
+    OLMOE__NO_FMA
+    float min = FLT_MAX, max = -FLT_MAX, d, id;
+    uint16_t h;
+    int j;
+    for (j = 0; j < 32; j++) { if (x[j] < min) min = x[j]; if (x[j] > max) max = x[j]; }
+    d = (max - min) / 15;
+    id = d ? 1.0f / d : 0.0f;
+    h = olmoe_fp32_to_fp16(d); memcpy(y, &h, 2);
+    h = olmoe_fp32_to_fp16(min); memcpy(y + 2, &h, 2);
+    for (j = 0; j < 16; j++) {
+        int q0 = OLMOE__MIN(15, olmoe__trunc_cl((x[j] - min) * id + 0.5f, 0, 127));
+        int q1 = OLMOE__MIN(15, olmoe__trunc_cl((x[j + 16] - min) * id + 0.5f, 0, 127));
+        y[4 + j] = (uint8_t)(q0 | q1 << 4);
+    }
+}
+static void olmoe__q5_ref(const float *x, uint8_t *y, int with_min) {
+    OLMOE__NO_FMA
+    float min = FLT_MAX, max = -FLT_MAX, amax = 0, d, id;
+    uint32_t qh = 0;
+    uint16_t h;
+    int j, o = with_min ? 8 : 6;
+    if (with_min) {
+        for (j = 0; j < 32; j++) { if (x[j] < min) min = x[j]; if (x[j] > max) max = x[j]; }
+        d = (max - min) / 31;
+    } else {
+        max = 0.0f;
+        for (j = 0; j < 32; j++) if (amax < fabsf(x[j])) { amax = fabsf(x[j]); max = x[j]; }
+        d = max / -16;
+    }
+    id = d ? 1.0f / d : 0.0f;
+    h = olmoe_fp32_to_fp16(d); memcpy(y, &h, 2);
+    if (with_min) { h = olmoe_fp32_to_fp16(min); memcpy(y + 2, &h, 2); }
+    for (j = 0; j < 16; j++) {
+        int q0, q1;
+        if (with_min) { /* ggml: (uint8_t)(x + 0.5f), no clamp */
+            q0 = olmoe__trunc_cl((x[j] - min) * id + 0.5f, 0, 255);
+            q1 = olmoe__trunc_cl((x[j + 16] - min) * id + 0.5f, 0, 255);
+        } else {
+            q0 = OLMOE__MIN(31, olmoe__trunc_cl(x[j] * id + 16.5f, 0, 127));
+            q1 = OLMOE__MIN(31, olmoe__trunc_cl(x[j + 16] * id + 16.5f, 0, 127));
+        }
+        y[o + j] = (uint8_t)((q0 & 0xF) | (q1 & 0xF) << 4);
+        qh |= (uint32_t)((q0 & 0x10) >> 4) << j;
+        qh |= (uint32_t)((q1 & 0x10) >> 4) << (j + 16);
+    }
+    for (j = 0; j < 4; j++) y[o - 4 + j] = (uint8_t)(qh >> (8 * j));
+}
+static void olmoe__pack2(const uint8_t *L, uint8_t *qs) { /* 4 values of a 128-chunk per byte */
+    int j, l;
+    for (j = 0; j < 256; j += 128)
+        for (l = 0; l < 32; l++)
+            qs[j / 4 + l] = (uint8_t)(L[j + l] | L[j + l + 32] << 2 | L[j + l + 64] << 4 | L[j + l + 96] << 6);
+}
+static void olmoe__q2_K_ref(const float *x, uint8_t *y) {
+    OLMOE__NO_FMA
+    uint8_t L[256], Laux[16];
+    float w[16], mins[16], scales[16], max_scale = 0, max_min = 0, dd, dmn;
+    uint16_t h;
+    int j, l;
+    for (j = 0; j < 16; j++) {
+        for (l = 0; l < 16; l++) w[l] = fabsf(x[16 * j + l]);
+        scales[j] = olmoe__make_qkx2(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, 1);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    if (max_scale > 0) {
+        float iscale = 15.0f / max_scale;
+        for (j = 0; j < 16; j++) y[j] = (uint8_t)olmoe__nearest_int(iscale * scales[j]);
+        h = olmoe_fp32_to_fp16(max_scale / 15.0f);
+    } else {
+        for (j = 0; j < 16; j++) y[j] = 0;
+        h = olmoe_fp32_to_fp16(0.0f);
+    }
+    memcpy(y + 80, &h, 2);
+    if (max_min > 0) {
+        float iscale = 15.0f / max_min;
+        for (j = 0; j < 16; j++) y[j] = (uint8_t)(y[j] | olmoe__nearest_int(iscale * mins[j]) << 4);
+        h = olmoe_fp32_to_fp16(max_min / 15.0f);
+    } else {
+        h = olmoe_fp32_to_fp16(0.0f);
+    }
+    memcpy(y + 82, &h, 2);
+    dd = olmoe__ldh(y + 80); dmn = olmoe__ldh(y + 82);
+    for (j = 0; j < 16; j++) {
+        float d = dd * (y[j] & 0xF), dm;
+        if (!d) continue;
+        dm = dmn * (y[j] >> 4);
+        for (l = 0; l < 16; l++) {
+            int q = olmoe__nearest_int((x[16 * j + l] + dm) / d);
+            L[16 * j + l] = (uint8_t)OLMOE__MAX(0, OLMOE__MIN(3, q));
+        }
+    }
+    olmoe__pack2(L, y + 16);
+}
+static void olmoe__q3_K_ref(const float *x, uint8_t *y) {
+    OLMOE__NO_FMA
+    int8_t L[256];
+    uint8_t *hm = y, *sc = y + 96, U[256];
+    float scales[16], max_scale = 0, amax = 0, dd;
+    uint16_t h;
+    int j, l, m = 0, hb = 1;
+    for (j = 0; j < 16; j++) {
+        scales[j] = olmoe__make_q3(16, 4, x + 16 * j, L + 16 * j);
+        if (fabsf(scales[j]) > amax) { amax = fabsf(scales[j]); max_scale = scales[j]; }
+    }
+    memset(sc, 0, 12);
+    if (max_scale) {
+        float iscale = -32.0f / max_scale;
+        for (j = 0; j < 16; j++) {
+            int v = (int8_t)olmoe__nearest_int(iscale * scales[j]);
+            v = OLMOE__MAX(-32, OLMOE__MIN(31, v)) + 32;
+            if (j < 8) sc[j] = (uint8_t)(v & 0xF);
+            else sc[j - 8] = (uint8_t)(sc[j - 8] | (v & 0xF) << 4);
+            sc[j % 4 + 8] = (uint8_t)(sc[j % 4 + 8] | (v >> 4) << (2 * (j / 4)));
+        }
+        h = olmoe_fp32_to_fp16(1 / iscale);
+    } else {
+        h = olmoe_fp32_to_fp16(0.0f);
+    }
+    memcpy(y + 108, &h, 2);
+    dd = olmoe__ldh(y + 108);
+    for (j = 0; j < 16; j++) {
+        int s = j < 8 ? sc[j] & 0xF : sc[j - 8] >> 4;
+        float d;
+        s = (s | ((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4) - 32;
+        d = dd * s;
+        if (!d) continue;
+        for (l = 0; l < 16; l++) {
+            int q = olmoe__nearest_int(x[16 * j + l] / d);
+            L[16 * j + l] = (int8_t)(OLMOE__MAX(-4, OLMOE__MIN(3, q)) + 4);
+        }
+    }
+    memset(hm, 0, 32);
+    for (j = 0; j < 256; j++) {
+        U[j] = (uint8_t)L[j];
+        if (U[j] > 3) { hm[m] = (uint8_t)(hm[m] | hb); U[j] = (uint8_t)(U[j] - 4); }
+        if (++m == 32) { m = 0; hb <<= 1; }
+    }
+    olmoe__pack2(U, y + 32);
+}
+/* Q4_K (nmax 15) and Q5_K (nmax 31): one 6-bit scale and min per 32 values */
+static void olmoe__q45_K_ref(const float *x, uint8_t *y, int nmax) {
+    OLMOE__NO_FMA
+    uint8_t L[256], Laux[32], *sc = y + 4;
+    float w[32], mins[8], scales[8], max_scale = 0, max_min = 0, inv_s, inv_m, dd, dmn;
+    uint16_t h;
+    int j, l;
+    for (j = 0; j < 8; j++) {
+        float sum_x2 = 0, av_x;
+        for (l = 0; l < 32; l++) sum_x2 += x[32 * j + l] * x[32 * j + l];
+        av_x = sqrtf(sum_x2 / 32);
+        for (l = 0; l < 32; l++) w[l] = av_x + fabsf(x[32 * j + l]);
+        scales[j] = nmax == 15 ? olmoe__make_qkx2(32, 15, x + 32 * j, w, L + 32 * j, &mins[j], Laux, -1.0f, 0.1f, 20, 0)
+                               : olmoe__make_qkx2(32, 31, x + 32 * j, w, L + 32 * j, &mins[j], Laux, -0.5f, 0.1f, 15, 0);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    inv_s = max_scale > 0 ? 63.0f / max_scale : 0.0f;
+    inv_m = max_min > 0 ? 63.0f / max_min : 0.0f;
+    for (j = 0; j < 8; j++) {
+        int ls = OLMOE__MIN(63, (uint8_t)olmoe__nearest_int(inv_s * scales[j]));
+        int lm = OLMOE__MIN(63, (uint8_t)olmoe__nearest_int(inv_m * mins[j]));
+        if (j < 4) { sc[j] = (uint8_t)ls; sc[j + 4] = (uint8_t)lm; }
+        else {
+            sc[j + 4] = (uint8_t)((ls & 0xF) | (lm & 0xF) << 4);
+            sc[j - 4] = (uint8_t)(sc[j - 4] | (ls >> 4) << 6);
+            sc[j] = (uint8_t)(sc[j] | (lm >> 4) << 6);
+        }
+    }
+    h = olmoe_fp32_to_fp16(max_scale / 63.0f); memcpy(y, &h, 2);
+    h = olmoe_fp32_to_fp16(max_min / 63.0f); memcpy(y + 2, &h, 2);
+    dd = olmoe__ldh(y); dmn = olmoe__ldh(y + 2);
+    for (j = 0; j < 8; j++) {
+        int s, mn;
+        float d, dm;
+        olmoe__scale_min_k4(j, sc, &s, &mn);
+        d = dd * s;
+        if (!d) continue;
+        dm = dmn * mn;
+        for (l = 0; l < 32; l++) {
+            int q = olmoe__nearest_int((x[32 * j + l] + dm) / d);
+            L[32 * j + l] = (uint8_t)OLMOE__MAX(0, OLMOE__MIN(nmax, q));
+        }
+    }
+    if (nmax == 15) {
+        for (j = 0; j < 256; j += 64)
+            for (l = 0; l < 32; l++) y[16 + j / 2 + l] = (uint8_t)(L[j + l] | L[j + l + 32] << 4);
+    } else {
+        uint8_t *qh = y + 16, *ql = y + 48, m1 = 1, m2 = 2;
+        memset(qh, 0, 32);
+        for (j = 0; j < 256; j += 64) {
+            for (l = 0; l < 32; l++) {
+                int l1 = L[j + l], l2 = L[j + l + 32];
+                if (l1 > 15) { l1 -= 16; qh[l] |= m1; }
+                if (l2 > 15) { l2 -= 16; qh[l] |= m2; }
+                ql[l] = (uint8_t)(l1 | l2 << 4);
+            }
+            m1 = (uint8_t)(m1 << 2); m2 = (uint8_t)(m2 << 2);
+            ql += 32;
+        }
+    }
+}
+static void olmoe__q6_K_ref(const float *x, uint8_t *y) {
+    OLMOE__NO_FMA
+    int8_t L[256];
+    float scales[16], max_scale = 0, max_abs = 0, iscale, dd;
+    uint16_t h;
+    uint8_t *ql = y, *qh = y + 128;
+    int j, l;
+    for (j = 0; j < 16; j++) {
+        scales[j] = olmoe__make_qx(16, 32, x + 16 * j, L + 16 * j);
+        if (fabsf(scales[j]) > max_abs) { max_abs = fabsf(scales[j]); max_scale = scales[j]; }
+    }
+    if (max_abs < OLMOE__GROUP_MAX_EPS) { memset(y, 0, 210); return; }
+    iscale = -128.0f / max_scale;
+    h = olmoe_fp32_to_fp16(1 / iscale); memcpy(y + 208, &h, 2);
+    for (j = 0; j < 16; j++) y[192 + j] = (uint8_t)(int8_t)OLMOE__MIN(127, olmoe__nearest_int(iscale * scales[j]));
+    dd = olmoe__ldh(y + 208);
+    for (j = 0; j < 16; j++) {
+        float d = dd * (int8_t)y[192 + j];
+        if (!d) continue;
+        for (l = 0; l < 16; l++) {
+            int q = olmoe__nearest_int(x[16 * j + l] / d);
+            L[16 * j + l] = (int8_t)(OLMOE__MAX(-32, OLMOE__MIN(31, q)) + 32);
+        }
+    }
+    for (j = 0; j < 256; j += 128) {
+        for (l = 0; l < 32; l++) {
+            int q1 = L[j + l] & 0xF, q2 = L[j + l + 32] & 0xF, q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF;
+            ql[l] = (uint8_t)(q1 | q3 << 4);
+            ql[l + 32] = (uint8_t)(q2 | q4 << 4);
+            qh[l] = (uint8_t)((L[j + l] >> 4) | (L[j + l + 32] >> 4) << 2 | (L[j + l + 64] >> 4) << 4 | (L[j + l + 96] >> 4) << 6);
+        }
+        ql += 64; qh += 32;
+    }
+}
+static int olmoe__best_index_iq4(float x) {
+    const int8_t *v = olmoe__kvalues_iq4nl;
+    int ml = 0, mu = 15;
+    if (x <= v[0]) return 0;
+    if (x >= v[15]) return 15;
+    while (mu - ml > 1) {
+        int mav = (ml + mu) / 2;
+        if (x < v[mav]) mu = mav; else ml = mav;
+    }
+    return x - v[mu - 1] < v[mu] - x ? mu - 1 : mu;
+}
+/* ggml's quantize_row_iq4_nl_impl with ntry 7 and no importance matrix: nsub sub-blocks of 32
+   (1: IQ4_NL, d at dh; 8: IQ4_XS, d at dh then scales_h, scales_l) */
+static void olmoe__iq4_ref(const float *x, uint8_t *dh, uint8_t *q4, int nsub) {
+    OLMOE__NO_FMA
+    const int8_t *v = olmoe__kvalues_iq4nl;
+    uint8_t L[256];
+    float scales[8], max_scale = 0, amax_scale = 0;
+    uint16_t h;
+    int ib, j, itry;
+    memset(q4, 0, (size_t)nsub * 16);
+    for (ib = 0; ib < nsub; ib++) {
+        const float *xb = x + 32 * ib;
+        float w[32], amax = 0, max = 0, d, id, sumqx = 0, sumq2 = 0, best;
+        for (j = 0; j < 32; j++) w[j] = xb[j] * xb[j];
+        for (j = 0; j < 32; j++)
+            if (fabsf(xb[j]) > amax) { amax = fabsf(xb[j]); max = xb[j]; }
+        if (amax < OLMOE__GROUP_MAX_EPS) { scales[ib] = 0; continue; }
+        d = -max / v[0];
+        id = 1 / d;
+        for (j = 0; j < 32; j++) {
+            int l = olmoe__best_index_iq4(id * xb[j]);
+            float q = v[l];
+            L[32 * ib + j] = (uint8_t)l;
+            sumqx += w[j] * q * xb[j];
+            sumq2 += w[j] * q * q;
+        }
+        d = sumqx / sumq2;
+        best = d * sumqx;
+        for (itry = -7; itry <= 7; itry++) {
+            id = (itry + v[0]) / max;
+            sumqx = sumq2 = 0;
+            for (j = 0; j < 32; j++) {
+                float q = v[olmoe__best_index_iq4(id * xb[j])];
+                sumqx += w[j] * q * xb[j];
+                sumq2 += w[j] * q * q;
+            }
+            if (sumq2 > 0 && sumqx * sumqx > best * sumq2) { d = sumqx / sumq2; best = d * sumqx; }
+        }
+        scales[ib] = d;
+        if (fabsf(d) > amax_scale) { amax_scale = fabsf(d); max_scale = d; }
+    }
+    if (nsub > 1) {
+        float d = -max_scale / 32, id = d ? 1 / d : 0.0f;
+        uint16_t sh = 0;
+        h = olmoe_fp32_to_fp16(d); memcpy(dh, &h, 2);
+        for (ib = 0; ib < nsub; ib++) {
+            int l = olmoe__nearest_int(id * scales[ib]);
+            float dl, idl;
+            l = OLMOE__MAX(-32, OLMOE__MIN(31, l));
+            dl = d * l;
+            idl = dl ? 1 / dl : 0.0f;
+            for (j = 0; j < 32; j++) L[32 * ib + j] = (uint8_t)olmoe__best_index_iq4(idl * x[32 * ib + j]);
+            l += 32;
+            if (ib % 2 == 0) dh[4 + ib / 2] = (uint8_t)(l & 0xF);
+            else dh[4 + ib / 2] = (uint8_t)(dh[4 + ib / 2] | (l & 0xF) << 4);
+            sh = (uint16_t)(sh | (l >> 4) << (2 * ib));
+        }
+        memcpy(dh + 2, &sh, 2);
+    } else {
+        float id = scales[0] ? 1 / scales[0] : 0;
+        h = olmoe_fp32_to_fp16(scales[0]); memcpy(dh, &h, 2);
+        for (j = 0; j < 32; j++) L[j] = (uint8_t)olmoe__best_index_iq4(id * x[j]);
+    }
+    for (ib = 0; ib < nsub; ib++)
+        for (j = 0; j < 16; j++) q4[16 * ib + j] = (uint8_t)(L[32 * ib + j] | L[32 * ib + 16 + j] << 4);
+}
+/* One block of a decoded type from its blck floats. */
+static void olmoe__quant_block_ref(int type, const float *x, uint8_t *y) {
+    switch (type) {
+    case OLMOE_TYPE_Q4_1: olmoe__q4_1_ref(x, y); break;
+    case OLMOE_TYPE_Q5_0: olmoe__q5_ref(x, y, 0); break;
+    case OLMOE_TYPE_Q5_1: olmoe__q5_ref(x, y, 1); break;
+    case OLMOE_TYPE_Q2_K: olmoe__q2_K_ref(x, y); break;
+    case OLMOE_TYPE_Q3_K: olmoe__q3_K_ref(x, y); break;
+    case OLMOE_TYPE_Q4_K: olmoe__q45_K_ref(x, y, 15); break;
+    case OLMOE_TYPE_Q5_K: olmoe__q45_K_ref(x, y, 31); break;
+    case OLMOE_TYPE_Q6_K: olmoe__q6_K_ref(x, y); break;
+    case OLMOE_TYPE_IQ4_NL: olmoe__iq4_ref(x, y, y + 2, 1); break;
+    default: olmoe__iq4_ref(x, y, y + 8, 8); break; /* IQ4_XS */
+    }
+}
+
 OLMOE_API olmoe_result olmoe_quantize_row(int type, const float *x, void *out, int64_t n) {
     int64_t i;
     if (!x || !out || n < 0) return OLMOE_ERR_INVALID_ARG;
@@ -850,7 +1572,14 @@ OLMOE_API olmoe_result olmoe_quantize_row(int type, const float *x, void *out, i
         if (n % 32) return OLMOE_ERR_INVALID_ARG;
         olmoe__quantize_q4_0_ref(x, (olmoe__block_q4_0 *)out, n);
         return OLMOE_OK;
-    default: return OLMOE_ERR_UNSUPPORTED;
+    default: {
+        const olmoe__qtype *qt = olmoe__qtype_of(type);
+        if (!qt) return OLMOE_ERR_UNSUPPORTED;
+        if (n % qt->blck) return OLMOE_ERR_INVALID_ARG;
+        for (i = 0; i < n / qt->blck; i++)
+            olmoe__quant_block_ref(type, x + i * qt->blck, (uint8_t *)out + (size_t)i * (size_t)qt->bytes);
+        return OLMOE_OK;
+    }
     }
 }
 
@@ -889,7 +1618,13 @@ OLMOE_API olmoe_result olmoe_dequantize_row(int type, const void *in, float *y, 
         if (n % 256) return OLMOE_ERR_INVALID_ARG;
         for (b = 0; b < n / 256; b++) olmoe__dequant_q6_K((const olmoe__block_q6_K *)in + b, y + b * 256);
         return OLMOE_OK;
-    default: return OLMOE_ERR_UNSUPPORTED;
+    default: {
+        const olmoe__qtype *qt = olmoe__qtype_of(type);
+        if (!qt) return OLMOE_ERR_UNSUPPORTED;
+        if (n % qt->blck) return OLMOE_ERR_INVALID_ARG;
+        olmoe__dequant_dec(qt, (const uint8_t *)in, y, n);
+        return OLMOE_OK;
+    }
     }
 }
 
@@ -930,6 +1665,11 @@ typedef struct olmoe__kernels {
        element's bits do not depend on n. */
     void (*silu_mul)(int n, float *g, const float *u);
     float (*exp_sum)(int n, float *x, float m);
+    /* a row of a decoded type (>>kquants: K-quants, Q4_1, Q5_0/1, IQ4) . a Q8_0 activation */
+    float (*dot_dec)(const olmoe__qtype *qt, int n, const void *w, const void *xq);
+    /* optional: rows x tokens kernels of the decoded types, one per olmoe__qtypes entry (the
+       shared machinery bound to each type), each equal bit for bit to dot_dec per (row, token) */
+    const olmoe__mm_fn *mm_dec;
 } olmoe__kernels;
 /* Where an activation's second layout starts (after its Q8_0 blocks, 64-byte aligned when the
    record is) and its size: 384 bytes per 8 blocks (see olmoe__prep_q8_avx512). */
@@ -1046,11 +1786,52 @@ static float olmoe__exp_sum_scalar(int n, float *x, float m) {
     return sum;
 }
 
+/* Decoded types (>>kquants): the values 256 c .. 256 c + 255 of a row (a 256-value block, or 8
+   32-value blocks; fewer at the row's end) decoded to D; returns the number of 32-groups. */
+static int olmoe__decode_chunk(const olmoe__qtype *qt, const uint8_t *row, int c, int n, olmoe__dec *D) {
+    int g, ng;
+    if (qt->blck == 256) { qt->decode(row + (size_t)c * (size_t)qt->bytes, D, 0); return 8; }
+    ng = OLMOE__MIN(8, (n - 256 * c) / 32);
+    for (g = 0; g < ng; g++) qt->decode(row + (size_t)(8 * c + g) * (size_t)qt->bytes, D, g);
+    for (; g < 8; g++) D->d[g] = D->dm[g] = 0.0f; /* the SIMD paths compute all 8 lanes */
+    return ng;
+}
+/* A decoded row . Q8_0 activation: per 32-group the exact integer parts (see >>kquants), then
+   dy * (d * is + dm * ms); groups added in order within a chunk, chunks in order. */
+static float olmoe__dot_dec_scalar(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
+    const uint8_t *row = (const uint8_t *)w, *x = (const uint8_t *)xq;
+    olmoe__dec D;
+    float sum = 0.0f;
+    int c, g, h, i, ng;
+    for (c = 0; c * 256 < n; c++) {
+        float cs = 0.0f;
+        ng = olmoe__decode_chunk(qt, row, c, n, &D);
+        for (g = 0; g < ng; g++) {
+            const uint8_t *yb = x + (size_t)(8 * c + g) * 34;
+            int32_t is = 0, ms = 0;
+            for (h = 0; h < 2; h++) {
+                int32_t a = 0, ys = 0;
+                for (i = 0; i < 16; i++) {
+                    int32_t y = (int8_t)yb[2 + 16 * h + i];
+                    a += D.q[32 * g + 16 * h + i] * y;
+                    ys += y;
+                }
+                is += D.s[2 * g + h] * a;
+                ms += D.m[2 * g + h] * ys;
+            }
+            cs += olmoe__ldh(yb) * (D.d[g] * (float)is + D.dm[g] * (float)ms);
+        }
+        sum += cs;
+    }
+    return sum;
+}
+
 static const olmoe__kernels olmoe__kernels_scalar = {
     OLMOE_KERNELS_SCALAR, olmoe__dot_q8_0_scalar, olmoe__dot_q4_0_scalar, olmoe__dot_f32_scalar,
     olmoe__dot_f16_scalar, olmoe__dot_bf16_scalar, olmoe__dot_q6_K_scalar, olmoe__quant_q8_0_scalar,
     olmoe__dotr_q8_0_scalar, olmoe__dotr_q4_0_scalar, NULL, NULL, NULL, olmoe__axpy_f32_scalar,
-    olmoe__axpy_f16_scalar, olmoe__cvt_f16_scalar, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar
+    olmoe__axpy_f16_scalar, olmoe__cvt_f16_scalar, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar,
+    olmoe__dot_dec_scalar, NULL
 };
 
 /* >>kernels_simd: ISA paths (AVX2, AVX-512, NEON), each tagged with a target attribute and
@@ -1093,6 +1874,11 @@ static const olmoe__kernels olmoe__kernels_scalar = {
        conversion, as the scalar (int8_t) cast compiles).
      * fp16 and bf16 weights convert exactly (F16C / FCVTL handle subnormals, inf and NaN).
      * f32/f16/bf16/Q6_K dots differ from the scalar ones by fp32 rounding only.
+     * decoded types (>>kquants: Q4_1, Q5_0/1, Q2_K..Q6_K, IQ4_NL/XS; the model dots Q6_K this way
+       too, with the Q8_0 activation): per ISA a block decoder to the common int8 form (bit for
+       bit the scalar decoder's) and one shared dot (dot_dec) and rows x tokens kernel (mm_dec,
+       equal to dot_dec per (row, token)); every 32-group's integer parts are exact; the x86
+       floats differ from the scalar path by the order of the fp32 additions, NEON's not at all.
    Pointers need no alignment: GGUF blocks are only 2-byte aligned, activation blocks 2-byte.
    No global mutable state: CPU features are read each time olmoe__pick_kernels_simd runs. */
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
@@ -1104,6 +1890,23 @@ static const olmoe__kernels olmoe__kernels_scalar = {
 #else
 #define OLMOE__DOTR(q8, q4)
 #endif
+
+/* Decoded types (>>kquants): each path's rows x tokens machinery olmoe__mm_dec_ISA bound to each
+   type, as the table's mm_dec entries (one per olmoe__qtypes row). */
+#define OLMOE__MM_DEC_BIND(ISA, ATTR, I)                                                            \
+    ATTR static void olmoe__mm_dec##I##_##ISA(int n, int nr, const void *w, size_t ws, int nt,      \
+                                              const uint8_t *const *xq, float *const *y) {         \
+        olmoe__mm_dec_##ISA(&olmoe__qtypes[I], n, nr, w, ws, nt, xq, y);                            \
+    }
+#define OLMOE__MM_DEC_TABLE(ISA, ATTR)                                                              \
+    OLMOE__MM_DEC_BIND(ISA, ATTR, 0) OLMOE__MM_DEC_BIND(ISA, ATTR, 1) OLMOE__MM_DEC_BIND(ISA, ATTR, 2) \
+    OLMOE__MM_DEC_BIND(ISA, ATTR, 3) OLMOE__MM_DEC_BIND(ISA, ATTR, 4) OLMOE__MM_DEC_BIND(ISA, ATTR, 5) \
+    OLMOE__MM_DEC_BIND(ISA, ATTR, 6) OLMOE__MM_DEC_BIND(ISA, ATTR, 7) OLMOE__MM_DEC_BIND(ISA, ATTR, 8) \
+    OLMOE__MM_DEC_BIND(ISA, ATTR, 9)                                                                \
+    static const olmoe__mm_fn olmoe__mm_dec_##ISA##_t[OLMOE__N_QTYPES] = {                        \
+        olmoe__mm_dec0_##ISA, olmoe__mm_dec1_##ISA, olmoe__mm_dec2_##ISA, olmoe__mm_dec3_##ISA,     \
+        olmoe__mm_dec4_##ISA, olmoe__mm_dec5_##ISA, olmoe__mm_dec6_##ISA, olmoe__mm_dec7_##ISA,     \
+        olmoe__mm_dec8_##ISA, olmoe__mm_dec9_##ISA};
 
 static inline uint16_t olmoe__simd_ld16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline float olmoe__simd_ldf(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
@@ -1697,12 +2500,294 @@ OLMOE__AVX2 static void olmoe__mm_q8_0_avx2(int n, int nr, const void *w, size_t
     olmoe__mm_x_avx2(olmoe__xrow1_avx2_t, OLMOE__XT8_AVX2, n, nr, (const uint8_t *)w, ws, nt, xq, y);
 }
 
+/* Decoded types (>>kquants) on AVX2: per 32-group, maddubs of |q| with sign(y, q) (exact: |q| <=
+   128 and y in [-127, 127], so a pair sum fits int16) and madd with ones -> 8 int32 partials, 4
+   per 16-half; one hadd tree over the 8 groups gives the exact sums of the 16 halves, which are
+   multiplied by their integer scales (and the y half-sums by the integer mins) in int32 lanes;
+   then dy * (d * is + dm * ms) in 8 float lanes. */
+OLMOE__AVX2 static inline void olmoe__hadd_halves_avx2(const __m256i *v, __m256i *h0, __m256i *h1) {
+    __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+    *h0 = _mm256_permute2x128_si256(a, b, 0x20); /* first halves of groups 0..7 */
+    *h1 = _mm256_permute2x128_si256(a, b, 0x31); /* second halves */
+}
+/* sum over the two halves of each group of (half sum) * (its int16 factor in f[2g], f[2g + 1]) */
+OLMOE__AVX2 static inline __m256i olmoe__scale_halves_avx2(const __m256i *v, const int16_t *f) {
+    __m256i h0, h1, fv = _mm256_loadu_si256((const __m256i *)(const void *)f);
+    olmoe__hadd_halves_avx2(v, &h0, &h1);
+    return _mm256_add_epi32(_mm256_mullo_epi32(h0, _mm256_srai_epi32(_mm256_slli_epi32(fv, 16), 16)),
+                            _mm256_mullo_epi32(h1, _mm256_srai_epi32(fv, 16)));
+}
+/* AVX2 block decoders of the most used K-quants (the same form as the scalar ones, bit for bit;
+   the headers stay scalar: a few bytes) */
+OLMOE__AVX2 static void olmoe__dec_k4_head_avx2(const uint8_t *b, olmoe__dec *o) {
+    uint32_t u[3], sc[2], mn[2];
+    __m128i v;
+    memcpy(u, b + 4, 12); /* get_scale_min_k4 for all 8 sub-blocks, 4 bytes at a time */
+    sc[0] = u[0] & 0x3f3f3f3fu;
+    mn[0] = u[1] & 0x3f3f3f3fu;
+    sc[1] = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 6) & 0x03030303u) << 4;
+    mn[1] = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 6) & 0x03030303u) << 4;
+    _mm256_storeu_ps(o->d, _mm256_set1_ps(olmoe__h2f_avx2(b)));
+    _mm256_storeu_ps(o->dm, _mm256_set1_ps(-olmoe__h2f_avx2(b + 2)));
+    v = _mm_loadl_epi64((const __m128i *)(const void *)sc);
+    _mm256_storeu_si256((__m256i *)(void *)o->s, _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v)));
+    v = _mm_loadl_epi64((const __m128i *)(const void *)mn);
+    _mm256_storeu_si256((__m256i *)(void *)o->m, _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v)));
+}
+OLMOE__AVX2 static void olmoe__dec_q4_K_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    int g;
+    (void)g0;
+    olmoe__dec_k4_head_avx2(b, o);
+    for (g = 0; g < 4; g++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + 16 + 32 * g));
+        _mm256_storeu_si256((__m256i *)(void *)(o->q + 64 * g), _mm256_and_si256(v, m4));
+        _mm256_storeu_si256((__m256i *)(void *)(o->q + 64 * g + 32), _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
+    }
+}
+OLMOE__AVX2 static void olmoe__dec_q5_K_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
+    const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
+    __m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)(b + 16));
+    int g;
+    (void)g0;
+    olmoe__dec_k4_head_avx2(b, o);
+    for (g = 0; g < 4; g++) { /* group j takes bit j of qh[l] as bit 4 */
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + 48 + 32 * g));
+        __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), one), 4);
+        __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g + 1), one), 4);
+        _mm256_storeu_si256((__m256i *)(void *)(o->q + 64 * g), _mm256_or_si256(_mm256_and_si256(v, m4), h0));
+        _mm256_storeu_si256((__m256i *)(void *)(o->q + 64 * g + 32), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), h1));
+    }
+}
+OLMOE__AVX2 static void olmoe__dec_q6_K_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3), c32 = _mm256_set1_epi8(32);
+    int h, s;
+    (void)g0;
+    _mm256_storeu_ps(o->d, _mm256_set1_ps(olmoe__h2f_avx2(b + 208)));
+    _mm256_storeu_si256((__m256i *)(void *)o->s, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + 192))));
+    for (h = 0; h < 2; h++) {
+        __m256i l0 = _mm256_loadu_si256((const __m256i *)(const void *)(b + 64 * h));
+        __m256i l1 = _mm256_loadu_si256((const __m256i *)(const void *)(b + 64 * h + 32));
+        __m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)(b + 128 + 32 * h));
+        for (s = 0; s < 4; s++) {
+            __m256i by = s & 1 ? l1 : l0;
+            __m256i lo = _mm256_and_si256(s < 2 ? by : _mm256_srli_epi16(by, 4), m4);
+            __m256i hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * s), m2), 4);
+            _mm256_storeu_si256((__m256i *)(void *)(o->q + 128 * h + 32 * s), _mm256_sub_epi8(_mm256_or_si256(lo, hi), c32));
+        }
+    }
+}
+/* IQ4: 16 bytes of nibbles -> 32 values through the table (one pshufb) */
+OLMOE__AVX2 static inline __m256i olmoe__iq4_32_avx2(const uint8_t *qs) {
+    const __m256i tab = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)olmoe__kvalues_iq4nl));
+    const __m128i m4 = _mm_set1_epi8(0xF);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)qs);
+    return _mm256_shuffle_epi8(tab, _mm256_setr_m128i(_mm_and_si128(v, m4), _mm_and_si128(_mm_srli_epi16(v, 4), m4)));
+}
+OLMOE__AVX2 static void olmoe__dec_iq4_nl_avx2(const uint8_t *b, olmoe__dec *o, int g) {
+    olmoe__dec_fill(o, g, 1, olmoe__h2f_avx2(b), 0.0f, 1, 0);
+    _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__iq4_32_avx2(b + 2));
+}
+OLMOE__AVX2 static void olmoe__dec_iq4_xs_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
+    float d = olmoe__h2f_avx2(b);
+    unsigned sh = (unsigned)b[2] | (unsigned)b[3] << 8;
+    int g;
+    (void)g0;
+    for (g = 0; g < 8; g++) {
+        int ls = ((b[4 + g / 2] >> (4 * (g & 1))) & 0xF) | (int)(((sh >> (2 * g)) & 3) << 4);
+        o->d[g] = d; o->dm[g] = 0.0f;
+        o->s[2 * g] = o->s[2 * g + 1] = (int16_t)(ls - 32);
+        o->m[2 * g] = o->m[2 * g + 1] = 0;
+        _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__iq4_32_avx2(b + 8 + 16 * g));
+    }
+}
+/* Q4_1/Q5_0/Q5_1: nibbles j and j + 16 of 16 bytes; the 5th bits from qh (bit j -> 0x10 in byte j) */
+OLMOE__AVX2 static inline __m256i olmoe__nib32_avx2(const uint8_t *qs) {
+    const __m128i m4 = _mm_set1_epi8(0xF);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)qs);
+    return _mm256_setr_m128i(_mm_and_si128(v, m4), _mm_and_si128(_mm_srli_epi16(v, 4), m4));
+}
+OLMOE__AVX2 static inline __m256i olmoe__qh32_avx2(const uint8_t *p) {
+    uint32_t qh;
+    __m256i b, bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    memcpy(&qh, p, 4);
+    b = _mm256_shuffle_epi8(_mm256_set1_epi32((int)qh), _mm256_setr_epi64x(0, 0x0101010101010101ll, 0x0202020202020202ll, 0x0303030303030303ll));
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(b, bit), bit), _mm256_set1_epi8(0x10));
+}
+OLMOE__AVX2 static void olmoe__dec_q4_1_avx2(const uint8_t *b, olmoe__dec *o, int g) {
+    olmoe__dec_fill(o, g, 1, olmoe__h2f_avx2(b), olmoe__h2f_avx2(b + 2), 1, 1);
+    _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__nib32_avx2(b + 4));
+}
+OLMOE__AVX2 static void olmoe__dec_q5_0_avx2(const uint8_t *b, olmoe__dec *o, int g) {
+    olmoe__dec_fill(o, g, 1, olmoe__h2f_avx2(b), 0.0f, 1, 0);
+    _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g),
+                        _mm256_sub_epi8(_mm256_or_si256(olmoe__nib32_avx2(b + 6), olmoe__qh32_avx2(b + 2)), _mm256_set1_epi8(16)));
+}
+OLMOE__AVX2 static void olmoe__dec_q5_1_avx2(const uint8_t *b, olmoe__dec *o, int g) {
+    olmoe__dec_fill(o, g, 1, olmoe__h2f_avx2(b), olmoe__h2f_avx2(b + 2), 1, 1);
+    _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), _mm256_or_si256(olmoe__nib32_avx2(b + 8), olmoe__qh32_avx2(b + 4)));
+}
+/* Q2_K/Q3_K: 2-bit fields s of 32 bytes (values l, l + 32, l + 64, l + 96 of a 128-chunk) */
+OLMOE__AVX2 static void olmoe__dec_q2_K_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
+    const __m256i m2 = _mm256_set1_epi8(3);
+    __m256i sc = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)b));
+    int h, s;
+    (void)g0;
+    _mm256_storeu_ps(o->d, _mm256_set1_ps(olmoe__h2f_avx2(b + 80)));
+    _mm256_storeu_ps(o->dm, _mm256_set1_ps(-olmoe__h2f_avx2(b + 82)));
+    _mm256_storeu_si256((__m256i *)(void *)o->s, _mm256_and_si256(sc, _mm256_set1_epi16(0xF)));
+    _mm256_storeu_si256((__m256i *)(void *)o->m, _mm256_srli_epi16(sc, 4));
+    for (h = 0; h < 2; h++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + 16 + 32 * h));
+        for (s = 0; s < 4; s++)
+            _mm256_storeu_si256((__m256i *)(void *)(o->q + 128 * h + 32 * s), _mm256_and_si256(_mm256_srli_epi16(v, 2 * s), m2));
+    }
+}
+OLMOE__AVX2 static void olmoe__dec_q3_K_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
+    const __m256i m2 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1), four = _mm256_set1_epi8(4);
+    __m256i hm = _mm256_loadu_si256((const __m256i *)(const void *)b);
+    const uint8_t *sc = b + 96;
+    int h, s, k;
+    (void)g0;
+    _mm256_storeu_ps(o->d, _mm256_set1_ps(olmoe__h2f_avx2(b + 108)));
+    for (k = 0; k < 16; k++) {
+        int lo = k < 8 ? sc[k] & 0xF : sc[k - 8] >> 4, hi = (sc[8 + (k & 3)] >> (2 * (k >> 2))) & 3;
+        o->s[k] = (int16_t)((lo | hi << 4) - 32);
+    }
+    for (h = 0; h < 2; h++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + 32 + 32 * h));
+        for (s = 0; s < 4; s++) { /* lo - 4 + 4 * hbit */
+            __m256i lo = _mm256_and_si256(_mm256_srli_epi16(v, 2 * s), m2);
+            __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + s), one);
+            _mm256_storeu_si256((__m256i *)(void *)(o->q + 128 * h + 32 * s),
+                                _mm256_sub_epi8(_mm256_add_epi8(lo, _mm256_slli_epi16(hb, 2)), four));
+        }
+    }
+}
+/* the decoder a path uses for a type: its own where it has one, else the scalar one */
+static olmoe__decode_fn olmoe__decoder_avx2(const olmoe__qtype *qt) {
+    switch (qt->type) {
+    case OLMOE_TYPE_Q2_K: return olmoe__dec_q2_K_avx2;
+    case OLMOE_TYPE_Q3_K: return olmoe__dec_q3_K_avx2;
+    case OLMOE_TYPE_Q4_1: return olmoe__dec_q4_1_avx2;
+    case OLMOE_TYPE_Q5_0: return olmoe__dec_q5_0_avx2;
+    case OLMOE_TYPE_Q5_1: return olmoe__dec_q5_1_avx2;
+    case OLMOE_TYPE_Q4_K: return olmoe__dec_q4_K_avx2;
+    case OLMOE_TYPE_Q5_K: return olmoe__dec_q5_K_avx2;
+    case OLMOE_TYPE_Q6_K: return olmoe__dec_q6_K_avx2;
+    case OLMOE_TYPE_IQ4_NL: return olmoe__dec_iq4_nl_avx2;
+    case OLMOE_TYPE_IQ4_XS: return olmoe__dec_iq4_xs_avx2;
+    default: return qt->decode;
+    }
+}
+/* The activation side of a chunk (the same for every row): its 8 scales dy as floats and, for
+   types with a min, the 16 half sums of y; zeros past the row's end (ng < 8). */
+OLMOE__AVX2 static inline void olmoe__prep_chunk_avx2(const uint8_t *x, int ng, int has_min, int16_t *ys, float *dy) {
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    int g;
+    for (g = 0; g < 8; g++) {
+        if (g < ng) {
+            dy[g] = olmoe__h2f_avx2(x + (size_t)g * 34);
+            if (has_min) {
+                __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2))), ones16);
+                p = _mm256_hadd_epi32(p, p);
+                p = _mm256_hadd_epi32(p, p);
+                ys[2 * g] = (int16_t)_mm256_cvtsi256_si32(p);
+                ys[2 * g + 1] = (int16_t)_mm_cvtsi128_si32(_mm256_extracti128_si256(p, 1));
+            }
+        } else {
+            dy[g] = 0.0f;
+            ys[2 * g] = ys[2 * g + 1] = 0;
+        }
+    }
+}
+/* One decoded chunk (ng groups) . the activation blocks at x (their sums and scales prepared in
+   ys, dy): 8 lanes of dy * (d * is + dm * ms). Types with a min have q >= 0: maddubs takes q
+   as it is; the others go through |q| x sign(y, q). ms is one madd of the 16 integer mins with
+   the 16 half sums. */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dot_avx2(const olmoe__dec *D, int ng, int has_min, const uint8_t *x,
+                                                                                      const int16_t *ys, const float *dy) {
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    __m256i is[8];
+    __m256 fi;
+    int g;
+    for (g = 0; g < 8; g++) {
+        if (g < ng) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(D->q + 32 * g));
+            __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
+            is[g] = _mm256_madd_epi16(has_min ? _mm256_maddubs_epi16(q, y) : _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q)), ones16);
+        } else { /* past the row's end (32-value types): zero terms (d, dm are 0 there) */
+            is[g] = _mm256_setzero_si256();
+        }
+    }
+    fi = _mm256_mul_ps(_mm256_loadu_ps(D->d), _mm256_cvtepi32_ps(olmoe__scale_halves_avx2(is, D->s)));
+    if (has_min) {
+        __m256i ms = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)D->m), _mm256_loadu_si256((const __m256i *)(const void *)ys));
+        fi = _mm256_add_ps(fi, _mm256_mul_ps(_mm256_loadu_ps(D->dm), _mm256_cvtepi32_ps(ms)));
+    }
+    return _mm256_mul_ps(_mm256_loadu_ps(dy), fi);
+}
+OLMOE__AVX2 static float olmoe__dot_dec_avx2(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
+    olmoe__qtype q2 = *qt;
+    olmoe__dec D;
+    __m256 acc = _mm256_setzero_ps();
+    int16_t ys[16];
+    float dy[8];
+    int c, ng;
+    q2.decode = olmoe__decoder_avx2(qt);
+    for (c = 0; c * 256 < n; c++) {
+        const uint8_t *x = (const uint8_t *)xq + (size_t)c * 272;
+        ng = olmoe__decode_chunk(&q2, (const uint8_t *)w, c, n, &D);
+        olmoe__prep_chunk_avx2(x, ng, qt->has_min, ys, dy);
+        acc = _mm256_add_ps(acc, ng == 8 ? (qt->has_min ? olmoe__chunk_dot_avx2(&D, 8, 1, x, ys, dy) : olmoe__chunk_dot_avx2(&D, 8, 0, x, ys, dy))
+                                         : olmoe__chunk_dot_avx2(&D, ng, qt->has_min, x, ys, dy));
+    }
+    return olmoe__hsum_avx2(acc);
+}
+/* Rows x tokens: each chunk of a row decoded once for all nt (<= 64) tokens, the activation side
+   prepared once for all rows (when it fits the 32 KB buffer, else chunk by chunk); every
+   (row, token) value is dot_dec_avx2's bit for bit (same chunk values, same order). */
+OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr, const void *w, size_t ws, int nt,
+                                           const uint8_t *const *xq, float *const *y) {
+    struct { int16_t ys[16]; float dy[8]; } pb[512]; /* a chunk's activation side per (token, chunk) */
+    olmoe__qtype q2 = *qt;
+    olmoe__dec D;
+    __m256 acc[64];
+    int r, c, t, ng, nc = (n + 255) / 256, pre = nc * nt <= 512;
+    q2.decode = olmoe__decoder_avx2(qt);
+    if (pre)
+        for (t = 0; t < nt; t++)
+            for (c = 0; c < nc; c++)
+                olmoe__prep_chunk_avx2(xq[t] + (size_t)c * 272, OLMOE__MIN(8, (n - 256 * c) / 32), qt->has_min, pb[t * nc + c].ys, pb[t * nc + c].dy);
+    for (r = 0; r < nr; r++) {
+        const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;
+        for (t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
+        for (c = 0; c < nc; c++) {
+            ng = olmoe__decode_chunk(&q2, row, c, n, &D);
+            for (t = 0; t < nt; t++) {
+                const uint8_t *x = xq[t] + (size_t)c * 272;
+                int i = pre ? t * nc + c : 0;
+                if (!pre) olmoe__prep_chunk_avx2(x, ng, qt->has_min, pb[0].ys, pb[0].dy);
+                /* constant arguments for the common cases, so the compiler specializes the chunk */
+                __m256 v = ng == 8 ? (qt->has_min ? olmoe__chunk_dot_avx2(&D, 8, 1, x, pb[i].ys, pb[i].dy)
+                                                  : olmoe__chunk_dot_avx2(&D, 8, 0, x, pb[i].ys, pb[i].dy))
+                                   : olmoe__chunk_dot_avx2(&D, ng, qt->has_min, x, pb[i].ys, pb[i].dy);
+                acc[t] = _mm256_add_ps(acc[t], v);
+            }
+        }
+        for (t = 0; t < nt; t++) y[t][r] = olmoe__hsum_avx2(acc[t]);
+    }
+}
+OLMOE__MM_DEC_TABLE(avx2, OLMOE__AVX2)
+
 static const olmoe__kernels olmoe__kernels_avx2 = {
     OLMOE_KERNELS_AVX2, olmoe__dot_q8_0_avx2, olmoe__dot_q4_0_avx2, olmoe__dot_f32_avx2,
     olmoe__dot_f16_avx2, olmoe__dot_bf16_avx2, olmoe__dot_q6_K_avx2, olmoe__quant_q8_0_avx2
     OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2),
     olmoe__prep_q8_avx2, olmoe__mm_q4_0_avx2, olmoe__mm_q8_0_avx2, olmoe__axpy_f32_avx2,
-    olmoe__axpy_f16_avx2, olmoe__cvt_f16_avx2, olmoe__silu_mul_avx2, olmoe__exp_sum_avx2
+    olmoe__axpy_f16_avx2, olmoe__cvt_f16_avx2, olmoe__silu_mul_avx2, olmoe__exp_sum_avx2,
+    olmoe__dot_dec_avx2, olmoe__mm_dec_avx2_t
 };
 
 /* ---- AVX-512 F/BW/VL + VNNI ----------------------------------------------------------------
@@ -2325,7 +3410,8 @@ static const olmoe__kernels olmoe__kernels_avx512 = {
     olmoe__dot_f16_avx512, olmoe__dot_bf16_avx512, olmoe__dot_q6_K_avx512, olmoe__quant_q8_0_avx512
     OLMOE__DOTR(olmoe__dotr_q8_0_avx512, olmoe__dotr_q4_0_avx512),
     olmoe__prep_q8_avx512, olmoe__mm_q4_0_avx512, olmoe__mm_q8_0_avx512, olmoe__axpy_f32_avx512,
-    olmoe__axpy_f16_avx512, olmoe__cvt_f16_avx512, olmoe__silu_mul_avx512, olmoe__exp_sum_avx512
+    olmoe__axpy_f16_avx512, olmoe__cvt_f16_avx512, olmoe__silu_mul_avx512, olmoe__exp_sum_avx512,
+    olmoe__dot_dec_avx2, olmoe__mm_dec_avx2_t
 };
 
 #if !defined(__clang__)
@@ -2779,19 +3865,122 @@ static void olmoe__cvt_f16_neon(int n, const float *x, uint16_t *y) {
     for (; i < n; i++) y[i] = olmoe_fp32_to_fp16(x[i]);
 }
 
+/* NEON block decoders of the most used K-quants (the scalar decoders' form, bit for bit) */
+static void olmoe__dec_q4_K_neon(const uint8_t *b, olmoe__dec *o, int g0) {
+    const uint8x16_t m4 = vdupq_n_u8(0xF);
+    int g, l;
+    (void)g0;
+    olmoe__dec_k4_head(b, o);
+    for (g = 0; g < 4; g++)
+        for (l = 0; l < 32; l += 16) {
+            uint8x16_t v = vld1q_u8(b + 16 + 32 * g + l);
+            vst1q_u8((uint8_t *)o->q + 64 * g + l, vandq_u8(v, m4));
+            vst1q_u8((uint8_t *)o->q + 64 * g + 32 + l, vshrq_n_u8(v, 4));
+        }
+}
+static void olmoe__dec_q5_K_neon(const uint8_t *b, olmoe__dec *o, int g0) {
+    const uint8x16_t m4 = vdupq_n_u8(0xF), one = vdupq_n_u8(1);
+    int g, l;
+    (void)g0;
+    olmoe__dec_k4_head(b, o);
+    for (l = 0; l < 32; l += 16) {
+        uint8x16_t qh = vld1q_u8(b + 16 + l);
+        for (g = 0; g < 4; g++) { /* group j takes bit j of qh[l] as bit 4 */
+            uint8x16_t v = vld1q_u8(b + 48 + 32 * g + l);
+            uint8x16_t h0 = vshlq_n_u8(vandq_u8(vshlq_u8(qh, vdupq_n_s8((int8_t)(-2 * g))), one), 4);
+            uint8x16_t h1 = vshlq_n_u8(vandq_u8(vshlq_u8(qh, vdupq_n_s8((int8_t)(-2 * g - 1))), one), 4);
+            vst1q_u8((uint8_t *)o->q + 64 * g + l, vorrq_u8(vandq_u8(v, m4), h0));
+            vst1q_u8((uint8_t *)o->q + 64 * g + 32 + l, vorrq_u8(vshrq_n_u8(v, 4), h1));
+        }
+    }
+}
+static void olmoe__dec_q6_K_neon(const uint8_t *b, olmoe__dec *o, int g0) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0F), m2 = vdupq_n_u8(0x30);
+    const int8x16_t k32 = vdupq_n_s8(32);
+    int h, l;
+    (void)g0;
+    olmoe__dec_q6_K_head(b, o);
+    for (h = 0; h < 2; h++)
+        for (l = 0; l < 32; l += 16) {
+            uint8x16_t l0 = vld1q_u8(b + 64 * h + l), l1 = vld1q_u8(b + 64 * h + 32 + l), qh = vld1q_u8(b + 128 + 32 * h + l);
+            int8_t *q = o->q + 128 * h + l;
+            vst1q_s8(q, vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l0, m4), vandq_u8(vshlq_n_u8(qh, 4), m2))), k32));
+            vst1q_s8(q + 32, vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l1, m4), vandq_u8(vshlq_n_u8(qh, 2), m2))), k32));
+            vst1q_s8(q + 64, vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l0, 4), vandq_u8(qh, m2))), k32));
+            vst1q_s8(q + 96, vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l1, 4), vandq_u8(vshrq_n_u8(qh, 2), m2))), k32));
+        }
+}
+/* Decoded types (>>kquants) on NEON: the integer half sums in vector lanes (vmull/vpadal: exact),
+   the float part in the scalar path's order, so the result equals the scalar one bit for bit. */
+static inline float olmoe__chunk_dot_neon(const olmoe__dec *D, int ng, int has_min, const uint8_t *x) {
+    float cs = 0.0f;
+    int g;
+    for (g = 0; g < ng; g++) {
+        const uint8_t *yb = x + (size_t)g * 34;
+        int8x16_t y0 = olmoe__ld_s8(yb + 2), y1 = olmoe__ld_s8(yb + 18);
+        int32_t p0 = vaddvq_s32(olmoe__mla16_neon(vdupq_n_s32(0), vld1q_s8(D->q + 32 * g), y0));
+        int32_t p1 = vaddvq_s32(olmoe__mla16_neon(vdupq_n_s32(0), vld1q_s8(D->q + 32 * g + 16), y1));
+        int32_t is = D->s[2 * g] * p0 + D->s[2 * g + 1] * p1, ms = 0;
+        if (has_min) ms = D->m[2 * g] * vaddlvq_s8(y0) + D->m[2 * g + 1] * vaddlvq_s8(y1);
+        cs += olmoe__h2f_neon(yb) * (D->d[g] * (float)is + D->dm[g] * (float)ms);
+    }
+    return cs;
+}
+static olmoe__decode_fn olmoe__decoder_neon(const olmoe__qtype *qt) {
+    switch (qt->type) {
+    case OLMOE_TYPE_Q4_K: return olmoe__dec_q4_K_neon;
+    case OLMOE_TYPE_Q5_K: return olmoe__dec_q5_K_neon;
+    case OLMOE_TYPE_Q6_K: return olmoe__dec_q6_K_neon;
+    default: return qt->decode;
+    }
+}
+static float olmoe__dot_dec_neon(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
+    olmoe__qtype q2 = *qt;
+    olmoe__dec D;
+    float sum = 0.0f;
+    int c, ng;
+    q2.decode = olmoe__decoder_neon(qt);
+    for (c = 0; c * 256 < n; c++) {
+        ng = olmoe__decode_chunk(&q2, (const uint8_t *)w, c, n, &D);
+        sum += olmoe__chunk_dot_neon(&D, ng, qt->has_min, (const uint8_t *)xq + (size_t)c * 272);
+    }
+    return sum;
+}
+/* Rows x tokens: each chunk of a row decoded once for all nt (<= 64) tokens; dot_dec_neon's bits. */
+static void olmoe__mm_dec_neon(const olmoe__qtype *qt, int n, int nr, const void *w, size_t ws, int nt,
+                               const uint8_t *const *xq, float *const *y) {
+    olmoe__qtype q2 = *qt;
+    olmoe__dec D;
+    float acc[64];
+    int r, c, t, ng;
+    q2.decode = olmoe__decoder_neon(qt);
+    for (r = 0; r < nr; r++) {
+        const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;
+        for (t = 0; t < nt; t++) acc[t] = 0.0f;
+        for (c = 0; c * 256 < n; c++) {
+            ng = olmoe__decode_chunk(&q2, row, c, n, &D);
+            for (t = 0; t < nt; t++) acc[t] += olmoe__chunk_dot_neon(&D, ng, qt->has_min, xq[t] + (size_t)c * 272);
+        }
+        for (t = 0; t < nt; t++) y[t][r] = acc[t];
+    }
+}
+OLMOE__MM_DEC_TABLE(neon, )
+
 static const olmoe__kernels olmoe__kernels_neon = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_neon, olmoe__dot_q4_0_neon, olmoe__dot_f32_neon,
     olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
     OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon),
     olmoe__prep_q8_neon, olmoe__mm_q4_0_neon, olmoe__mm_q8_0_neon, olmoe__axpy_f32_neon,
-    olmoe__axpy_f16_neon, olmoe__cvt_f16_neon, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar
+    olmoe__axpy_f16_neon, olmoe__cvt_f16_neon, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar,
+    olmoe__dot_dec_neon, olmoe__mm_dec_neon_t
 };
 static const olmoe__kernels olmoe__kernels_neon_dot = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_dot, olmoe__dot_q4_0_dot, olmoe__dot_f32_neon,
     olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
     OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot),
     olmoe__prep_q8_neon, olmoe__mm_q4_0_dot, olmoe__mm_q8_0_dot, olmoe__axpy_f32_neon,
-    olmoe__axpy_f16_neon, olmoe__cvt_f16_neon, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar
+    olmoe__axpy_f16_neon, olmoe__cvt_f16_neon, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar,
+    olmoe__dot_dec_neon, olmoe__mm_dec_neon_t
 };
 
 /* Whether the CPU has the dot-product instructions (FEAT_DotProd). */
@@ -3389,8 +4578,8 @@ static olmoe_result olmoe__bind(olmoe_model *m, const char *name, int nd, int64_
     }
     if (allow_q) {
         if (t->type != OLMOE_TYPE_F32 && t->type != OLMOE_TYPE_F16 && t->type != OLMOE_TYPE_BF16 &&
-            t->type != OLMOE_TYPE_Q8_0 && t->type != OLMOE_TYPE_Q4_0 && t->type != OLMOE_TYPE_Q6_K)
-            return olmoe__fail(err, en, OLMOE_ERR_UNSUPPORTED, "tensor %s: type %s is not supported (f32, f16, bf16, q8_0, q4_0, q6_K are)", name, olmoe_type_name(t->type));
+            t->type != OLMOE_TYPE_Q8_0 && t->type != OLMOE_TYPE_Q4_0 && !olmoe__qtype_of(t->type))
+            return olmoe__fail(err, en, OLMOE_ERR_UNSUPPORTED, "tensor %s: type %s is not supported (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, q5_K, q6_K, iq4_nl, iq4_xs are)", name, olmoe_type_name(t->type));
     } else if (t->type != OLMOE_TYPE_F32) {
         return olmoe__fail(err, en, OLMOE_ERR_TENSOR_TYPE, "tensor %s: type %s, expected f32", name, olmoe_type_name(t->type));
     }
@@ -3410,7 +4599,7 @@ static olmoe_result olmoe__bind_mat(olmoe_model *m, const char *name, int nd, in
     mat->type = t->type;
     mat->ne0 = ne0; mat->ne1 = ne1; mat->ne2 = ne2;
     mat->row_bytes = olmoe_type_row_size(t->type, ne0);
-    if (t->type == OLMOE_TYPE_Q8_0 || t->type == OLMOE_TYPE_Q4_0) m->any_quant = 1;
+    if (t->type == OLMOE_TYPE_Q8_0 || t->type == OLMOE_TYPE_Q4_0 || olmoe__qtype_of(t->type)) m->any_quant = 1;
     return OLMOE_OK;
 }
 
@@ -3718,6 +4907,14 @@ OLMOE_API int olmoe_model_meta_str(const olmoe_model *m, const char *key, char *
         buf[c] = 0;
     }
     return len > INT_MAX ? INT_MAX : (int)len;
+}
+
+OLMOE_API int olmoe_model_meta_int(const olmoe_model *m, const char *key, int64_t *out) {
+    const olmoe__kv *kv;
+    int64_t v;
+    if (!m || !key || !(kv = olmoe__gguf_find(&m->gguf, key)) || olmoe__kv_int(kv, &v) != OLMOE_OK) return -1;
+    if (out) *out = v;
+    return 0;
 }
 
 OLMOE_API uint64_t olmoe_model_bytes_per_token(const olmoe_model *m) {
@@ -5767,7 +6964,11 @@ static size_t olmoe__xq_size(const olmoe_ctx *c, int64_t n) {
 /* The rows x tokens kernel for a weight type, or NULL (then rows_dot, token by token). */
 static olmoe__mm_fn olmoe__mm_for(const olmoe_ctx *c, int type) {
     if (!c->xprep) return NULL;
-    return type == OLMOE_TYPE_Q4_0 ? c->k->mm_q4_0 : type == OLMOE_TYPE_Q8_0 ? c->k->mm_q8_0 : NULL;
+    if (type != OLMOE_TYPE_Q4_0 && type != OLMOE_TYPE_Q8_0) {
+        int i = olmoe__qtype_index(type);
+        return i >= 0 && c->k->mm_dec ? c->k->mm_dec[i] : NULL;
+    }
+    return type == OLMOE_TYPE_Q4_0 ? c->k->mm_q4_0 : c->k->mm_q8_0;
 }
 
 OLMOE_API void olmoe_ctx_free(olmoe_ctx *c) {
@@ -6014,8 +7215,8 @@ static float olmoe__row_dot(const olmoe__kernels *k, int type, const uint8_t *ro
     case OLMOE_TYPE_Q4_0: return k->dot_q4_0(n, row, xq);
     case OLMOE_TYPE_F16: return k->dot_f16(n, row, xf);
     case OLMOE_TYPE_BF16: return k->dot_bf16(n, row, xf);
-    case OLMOE_TYPE_Q6_K: return k->dot_q6_K(n, row, xf);
-    default: return k->dot_f32(n, row, xf);
+    case OLMOE_TYPE_F32: return k->dot_f32(n, row, xf);
+    default: return k->dot_dec(olmoe__qtype_of(type), n, row, xq); /* the loader admits no other */
     }
 }
 

@@ -1,10 +1,29 @@
-/* top5: load a model, evaluate some token ids, print the 5 most likely next tokens.
+/* top5: load a model, evaluate some token ids, print the 5 most likely next tokens
+   (rank, id, logit, and the token's text with control characters escaped).
    build: cc -O2 examples/top5.c -o top5 -lm -lpthread
    usage: top5 MODEL.gguf ID [ID ...] */
 #define OLMOE_IMPLEMENTATION
 #include "../olmoe.h"
 #include <stdio.h>
 #include <stdlib.h>
+
+/* the token's bytes, printable: control characters, quote and backslash escaped C-style */
+static void print_piece(const olmoe_model *model, int32_t id) {
+    char piece[256];
+    int n = olmoe_token_to_piece(model, id, piece, sizeof piece), i;
+    if (n > (int)sizeof piece - 1) n = (int)sizeof piece - 1;
+    putchar('"');
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)piece[i];
+        if (c == '\n') fputs("\\n", stdout);
+        else if (c == '\t') fputs("\\t", stdout);
+        else if (c == '\r') fputs("\\r", stdout);
+        else if (c == '\\' || c == '"') printf("\\%c", c);
+        else if (c < 0x20 || c == 0x7F) printf("\\x%02x", c);
+        else putchar(c);
+    }
+    putchar('"');
+}
 
 int main(int argc, char **argv) {
     char err[512];
@@ -31,7 +50,9 @@ int main(int argc, char **argv) {
             if (!taken && (b < 0 || logits[i] > logits[b])) b = i;
         }
         best[k] = b;
-        printf("%d\t%d\t%.4f\n", k + 1, b, logits[b]);
+        printf("%d\t%d\t%.4f\t", k + 1, b, logits[b]);
+        print_piece(model, b);
+        putchar('\n');
     }
     olmoe_ctx_free(ctx);
     olmoe_model_free(model);

@@ -151,7 +151,7 @@ static void t_fill(tent *t) {
             else row[i] = (float)((int)((s >> 16) % 17) - 8) / 32.0f;
         }
         if (olmoe_quantize_row((int)t->type, row, t->data + (size_t)(rb * (uint64_t)r), t->ne[0]) != OLMOE_OK) {
-            /* a type we cannot produce (q4_1, unknown ids): a byte pattern will do */
+            /* a type we cannot produce (q8_1, unknown ids): a byte pattern will do */
             uint64_t k;
             for (k = 0; k < rb; k++) t->data[rb * (uint64_t)r + k] = (unsigned char)(k * 7 + (uint64_t)r);
         }
@@ -811,8 +811,8 @@ int main(int argc, char **argv) {
     /* ---- tensor types ---- */
     g_copy(&g, &base); t_retype(&g, "blk.0.attn_q.weight", OLMOE_TYPE_Q8_0);
     emit("quant_row_not_block", "OLMOE_ERR_SHAPE", "blk.0.attn_q.weight q8_0 with rows of 8 (block is 32)", &g); g_free(&g);
-    g_copy(&g, &q8); t_retype(&g, "blk.0.attn_q.weight", 3 /* q4_1 */);
-    emit("matrix_q4_1", "OLMOE_ERR_UNSUPPORTED", "blk.0.attn_q.weight in q4_1 (a valid GGML type this build cannot run)", &g); g_free(&g);
+    g_copy(&g, &q8); t_retype(&g, "blk.0.attn_q.weight", 9 /* q8_1: an activation type, never a weight here */);
+    emit("matrix_q8_1", "OLMOE_ERR_UNSUPPORTED", "blk.0.attn_q.weight in q8_1 (a valid GGML type this build cannot run)", &g); g_free(&g);
     g_copy(&g, &base); t_retype(&g, "blk.1.attn_v.weight", 26 /* i32 */);
     emit("matrix_i32", "OLMOE_ERR_UNSUPPORTED", "blk.1.attn_v.weight of type i32", &g); g_free(&g);
     g_copy(&g, &base); t_retype(&g, "blk.0.attn_norm.weight", OLMOE_TYPE_F16);

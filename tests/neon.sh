@@ -4,7 +4,8 @@
 # dot-product instructions (-cpu max: the sdot path) and on one without (cortex-a53: the plain
 # NEON path). Then the same for tests/test_xmodel.c on small synthetic models (written by the x86
 # $BUILD/olmoe synth) and f32/f16/bf16 fixtures, on the NEON and scalar paths: logits bit for bit
-# equal token by token and in one batch, with 1 and 3 threads. The header alone must also compile for aarch64 with -Werror at several -O levels.
+# equal token by token and in one batch, with 1 and 3 threads. And tests/test_quants.c (the K-quant,
+# legacy and IQ4 dots and model-level accuracy on the build/kquant files that make test-quants writes). The header alone must also compile for aarch64 with -Werror at several -O levels.
 # Exits nonzero if a build or a test fails, or if a NEON path did not run.
 #
 # Needs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user; installs the missing ones
@@ -61,6 +62,12 @@ fi
 XOUT="$BUILD/test_xmodel_aarch64"
 if ! "$CC" -std=c99 -Wall -Wextra -Werror -O2 -I. -static tests/test_xmodel.c -o "$XOUT" -lm -lpthread; then
     echo "neon.sh: the aarch64 build of tests/test_xmodel.c failed" >&2
+    exit 1
+fi
+# K-quants, legacy quants and IQ4 (tests/test_quants.c) on the files make test-quants writes
+QOUT="$BUILD/test_quants_aarch64"
+if ! "$CC" -std=c99 -Wall -Wextra -Werror -O2 -I. -static tests/test_quants.c tools/quantize.c tools/gguf_write.c -o "$QOUT" -lm -lpthread; then
+    echo "neon.sh: the aarch64 build of tests/test_quants.c failed" >&2
     exit 1
 fi
 # small models: q4_0 and q8_0, d 256 (one 8-block group), d 288 / ffn 320 (groups and leftover
@@ -127,6 +134,10 @@ run() {
     rc=$?
     check "$cpu" "model-level tests" "$rc" "$log" \
         "^ok   .*: kernel path $path runs the rows x tokens kernels" "the model-level tests did not run on the $path path"
+    log=$("$QEMU" -cpu "$cpu" "$QOUT" tests/data "$BUILD/kquant" 2>&1)
+    rc=$?
+    check "$cpu" "K-quant tests" "$rc" "$log" \
+        "^ok   neon: mm_dec q4_K" "the K-quant tests did not run the NEON path"
 }
 run max neon+dot
 # the first of these CPUs that this qemu knows (none of them has dotprod)

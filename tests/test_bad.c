@@ -642,7 +642,7 @@ static int p_formats_bad(void) {
            olmoe_quantize_row(OLMOE_TYPE_Q8_0, x, NULL, 32) == OLMOE_ERR_INVALID_ARG &&
            olmoe_quantize_row(OLMOE_TYPE_Q8_0, x, q, 31) == OLMOE_ERR_INVALID_ARG &&
            olmoe_quantize_row(OLMOE_TYPE_Q8_0, x, q, -32) == OLMOE_ERR_INVALID_ARG &&
-           olmoe_quantize_row(3, x, q, 32) == OLMOE_ERR_UNSUPPORTED &&
+           olmoe_quantize_row(9 /* q8_1 */, x, q, 32) == OLMOE_ERR_UNSUPPORTED &&
            olmoe_dequantize_row(OLMOE_TYPE_Q8_0, NULL, x, 32) == OLMOE_ERR_INVALID_ARG &&
            olmoe_dequantize_row(OLMOE_TYPE_Q8_0, q, NULL, 32) == OLMOE_ERR_INVALID_ARG &&
            olmoe_dequantize_row(OLMOE_TYPE_Q6_K, q, x, 32) == OLMOE_ERR_INVALID_ARG &&

@@ -3,6 +3,7 @@
 
      olmoe bench -m MODEL.gguf [-t THREADS] [-p 128] [-n 64] [-r 3] [--kernels auto|scalar|avx2|avx512|neon]
                  [--kv f32|f16] [--depth D] [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw]
+                 [--device auto|cpu|cuda]
 
    Steps (page cache warm: the file is read through once first, then loaded once as a warm-up):
      load_first_token_s  olmoe_model_load + olmoe_ctx_create + eval of an 8-token prompt.
@@ -34,17 +35,23 @@
                          N threads"): time the pool's threads spent spinning or working. Below ~0.95
                          means they were preempted by other processes or slept in the pool waiting
                          for work (an undisturbed run with a spinning pool is close to 1).
+   On a GPU (build/olmoe-cuda, --device cuda or auto with a device found) the same steps run the GPU
+   forward pass; bandwidth_gbs is then the device's: a device-to-device copy of BW_MB MiB (bytes read
+   plus written), sampled the same way, and the KV cache is fp16; the CPU-only figures (int8 peak,
+   file mapping bandwidth, CPU fractions) are left at 0. The JSON line gains "device".
    STABLE output: human-readable lines, then the LAST line is one JSON object (keys only added). */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "cli.h"
+#include "backend.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <time.h>
 #include <errno.h>
+#include <limits.h>
 #ifndef _WIN32
 #include <fcntl.h>
 #include <unistd.h>
@@ -394,20 +401,42 @@ static void bench_json_str(FILE *o, const char *key, const char *s) {
     fputc('"', o);
 }
 
+static const char *bench_kernel_name(backend *c) {
+    return backend_cpu_ctx(c) ? cli_kernels_name(olmoe_ctx_kernels(backend_cpu_ctx(c))) : "cuda";
+}
+
 static void bench_usage(FILE *f) {
     fprintf(f, "usage: olmoe bench -m MODEL.gguf [-t THREADS] [-p 128] [-n 64] [-r 3] [--kernels auto|scalar|avx2|avx512|neon]\n"
-               "                   [--kv f32|f16] [--depth D] [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw]\n"
-               "prints human-readable lines, then one JSON object as the last line\n");
+               "                   [--kv f32|f16] [--depth D] [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw] [--device auto|cpu|cuda]\n"
+               "prints human-readable lines, then one JSON object as the last line\n"
+               "defaults: -t/--threads 0 (all cores), -p 128 prompt tokens, -n 64 generated, -r 3 repetitions, --kernels auto,\n"
+               "  --kv f32, --depth 0 (tokens already in the context), --bw-mb 1024 and --bw-reps 7 (memory bandwidth probe;\n"
+               "  --no-bw and --no-file-bw skip the probes), --device auto; -h/--help: this help\n"
+               "example: olmoe bench -m models/austen-olmoe-q8_0.gguf -t 2 -p 128 -n 64\n");
+}
+
+/* a whole decimal integer >= lo for flag; anything else is refused by name (atoi read "abc" as 0) */
+static int bench_int(const char *flag, const char *v, long lo, int *out) {
+    char *end;
+    long x;
+    errno = 0;
+    x = strtol(v, &end, 10);
+    if (end == v || *end || errno == ERANGE || x > INT_MAX || x < lo) {
+        fprintf(stderr, "bench: %s %s: not an integer >= %ld\n", flag, v, lo);
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
 }
 
 int cmd_bench(int argc, char **argv) {
     const char *model = NULL, *bw_name = "none";
     int threads = 0, P = 128, N = 64, reps = 3, kernels = OLMOE_KERNELS_AUTO, kv_type = OLMOE_TYPE_F32, depth = 0, bw_mb = 1024, bw_reps = 7;
-    int do_bw = 1, do_file_bw = 1, i, r, n_ctx, first_n = 8;
+    int do_bw = 1, do_file_bw = 1, i, r, n_ctx, first_n = 8, device = BACKEND_AUTO, gpu = 0;
     char err[512], arch_s[16] = "?";
     const char *type_s = "?";
     olmoe_model *m = NULL;
-    olmoe_ctx *c = NULL;
+    backend *c = NULL;
     olmoe_ctx_params cp;
     const olmoe_config *cf;
     olmoe_result res;
@@ -432,22 +461,25 @@ int cmd_bench(int argc, char **argv) {
         int has = i + 1 < argc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { bench_usage(stdout); return 0; }
         else if (!strcmp(a, "-m") && has) model = argv[++i];
-        else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && has) threads = atoi(argv[++i]);
-        else if (!strcmp(a, "-p") && has) P = atoi(argv[++i]);
-        else if (!strcmp(a, "-n") && has) N = atoi(argv[++i]);
-        else if (!strcmp(a, "-r") && has) reps = atoi(argv[++i]);
-        else if (!strcmp(a, "--bw-mb") && has) bw_mb = atoi(argv[++i]);
-        else if (!strcmp(a, "--bw-reps") && has) bw_reps = atoi(argv[++i]);
+        else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && has) { if (bench_int(a, argv[++i], 0, &threads)) return 2; }
+        else if (!strcmp(a, "-p") && has) { if (bench_int(a, argv[++i], 0, &P)) return 2; }
+        else if (!strcmp(a, "-n") && has) { if (bench_int(a, argv[++i], 0, &N)) return 2; }
+        else if (!strcmp(a, "-r") && has) { if (bench_int(a, argv[++i], 1, &reps)) return 2; }
+        else if (!strcmp(a, "--bw-mb") && has) { if (bench_int(a, argv[++i], 1, &bw_mb)) return 2; }
+        else if (!strcmp(a, "--bw-reps") && has) { if (bench_int(a, argv[++i], 1, &bw_reps)) return 2; }
         else if (!strcmp(a, "--no-bw")) do_bw = 0;
         else if (!strcmp(a, "--no-file-bw")) do_file_bw = 0;
         else if (!strcmp(a, "--kernels") && has) {
             if ((kernels = cli_parse_kernels(argv[++i])) < 0) { fprintf(stderr, "bench: unknown kernel path %s\n", argv[i]); return 2; }
-        } else if (!strcmp(a, "--depth") && has) depth = atoi(argv[++i]);
+        } else if (!strcmp(a, "--device") && has) {
+            if ((device = backend_parse_device(argv[++i])) < 0) { fprintf(stderr, "bench: --device takes auto, cpu or cuda, not %s\n", argv[i]); return 2; }
+        } else if (!strcmp(a, "--depth") && has) { if (bench_int(a, argv[++i], 0, &depth)) return 2; }
         else if (!strcmp(a, "--kv") && has) {
             if ((kv_type = cli_parse_kv(argv[++i])) < 0) { fprintf(stderr, "bench: --kv takes f32 or f16, not %s\n", argv[i]); return 2; }
         } else { fprintf(stderr, "bench: unknown or incomplete option %s\n", a); bench_usage(stderr); return 2; }
     }
     if (!model || threads < 0 || P < 0 || N < 0 || depth < 0 || depth > (1 << 20) || reps < 1 || bw_mb < 1 || bw_reps < 1 || bw_reps > 64) { bench_usage(stderr); return 2; }
+    cli_check_threads("bench", threads);
     la0 = bench_loadavg();
 
     /* 1. page cache warm: read the file, then one warm-up load + first token */
@@ -468,14 +500,14 @@ int cmd_bench(int argc, char **argv) {
         cp.n_threads = threads;
         cp.kernels = kernels;
         cp.kv_type = kv_type;
-        res = olmoe_ctx_create(m, &cp, &c, err, sizeof err);
+        res = backend_create(m, &cp, device, &c, err, sizeof err);
         if (res != OLMOE_OK) { fprintf(stderr, "bench: context (%s): %s\n", olmoe_result_str(res), err); olmoe_model_free(m); return 1; }
         for (i = 0; i < first_n; i++) first_ids[i] = (int32_t)((i * 2654435761u + 17u) % (unsigned)cf->n_vocab);
-        res = olmoe_ctx_eval(c, first_ids, first_n, 0);
-        if (res != OLMOE_OK) { fprintf(stderr, "bench: eval (%s): %s\n", olmoe_result_str(res), olmoe_ctx_last_error(c)); goto fail; }
-        (void)bench_argmax(olmoe_ctx_logits(c, -1), cf->n_vocab);
+        res = backend_eval(c, first_ids, first_n, 0);
+        if (res != OLMOE_OK) { fprintf(stderr, "bench: eval (%s): %s\n", olmoe_result_str(res), backend_last_error(c)); goto fail; }
+        (void)bench_argmax(backend_logits(c, -1), cf->n_vocab);
         lft_s = bench_now() - t0;
-        if (r == 0) { olmoe_ctx_free(c); olmoe_model_free(m); c = NULL; m = NULL; }
+        if (r == 0) { backend_free(c); olmoe_model_free(m); c = NULL; m = NULL; }
     }
     cf = olmoe_model_config(m);
     snprintf(arch_s, sizeof arch_s, "%s", cf->arch == OLMOE_ARCH_OLMOE ? "olmoe" : "flex_olmo");
@@ -489,11 +521,14 @@ int cmd_bench(int argc, char **argv) {
             }
         }
     }
-    threads = olmoe_ctx_n_threads(c);
+    gpu = backend_is_gpu(c);
+    threads = gpu ? 1 : olmoe_ctx_n_threads(backend_cpu_ctx(c));
+    if (gpu) { kv_type = OLMOE_TYPE_F16; do_file_bw = 0; }
     printf("model: %s (%s, %s, %.1f MB, %d layers, %d experts top-%d)\n", model, arch_s, type_s,
            olmoe_model_file_size(m) / 1e6, cf->n_layer, cf->n_expert, cf->n_expert_used);
     printf("threads %d, kernels %s, load average %.2f; file read through the page cache at %.1f GB/s\n", threads,
-           cli_kernels_name(olmoe_ctx_kernels(c)), la0, warm_gbs);
+           bench_kernel_name(c), la0, warm_gbs);
+    if (gpu) printf("device: %s\n", backend_describe(c));
     printf("load + first token (%d-token prompt, warm page cache): %.3f s (olmoe_model_load %.3f s)\n", first_n, lft_s, load_s);
     fflush(stdout);
 
@@ -507,7 +542,8 @@ int cmd_bench(int argc, char **argv) {
        Its sweeps are interleaved with the decode reps so that they see the same interference. */
     rfn = bench_pick_read(&bw_name);
     bwn = (size_t)bw_mb << 20;
-    if (do_bw) {
+    if (do_bw && gpu) bw_name = "device-to-device copy";
+    if (do_bw && !gpu) {
 #ifndef _WIN32
         void *pv = NULL;
         if (posix_memalign(&pv, 4096, bwn) == 0) bwbuf = (uint8_t *)pv;
@@ -521,7 +557,9 @@ int cmd_bench(int argc, char **argv) {
             bw_per = (bw_reps + points - 1) / points;
         } else fprintf(stderr, "bench: cannot allocate %d MiB for the bandwidth test\n", bw_mb);
     }
-#define BENCH_BW_SAMPLE() do { int q_; for (q_ = 0; bwbuf && q_ < bw_per && n_bw < 128; q_++) bw[n_bw++] = bench_sweep(bwbuf, bwn, threads, rfn, &sink); } while (0)
+#define BENCH_BW_SAMPLE() do { int q_; for (q_ = 0; bwbuf && q_ < bw_per && n_bw < 128; q_++) bw[n_bw++] = bench_sweep(bwbuf, bwn, threads, rfn, &sink); \
+    for (q_ = 0; gpu && do_bw && q_ < bw_per && n_bw < 128; q_++) { double g_ = backend_device_bw_gbs(c, bwn, 1); if (g_ > 0) bw[n_bw++] = g_; } } while (0)
+    if (gpu && do_bw) bw_per = (bw_reps + (N > 0 ? reps + 1 : 1) - 1) / (N > 0 ? reps + 1 : 1);
 
     /* 2. prefill */
     if (P > 0) {
@@ -533,14 +571,14 @@ int cmd_bench(int argc, char **argv) {
         for (r = -1; r < reps; r++) {
             double t;
             double cpu;
-            olmoe_ctx_truncate(c, 0);
+            backend_truncate(c, 0);
             cpu = bench_cpu();
             t = bench_now();
-            res = olmoe_ctx_eval(c, ids, P, 0);
+            res = backend_eval(c, ids, P, 0);
             t = bench_now() - t;
             cpu = bench_cpu() - cpu;
             if (r >= 0) { pre_cpu += cpu; pre_wall += t; }
-            if (res != OLMOE_OK) { fprintf(stderr, "bench: prefill (%s): %s\n", olmoe_result_str(res), olmoe_ctx_last_error(c)); goto fail; }
+            if (res != OLMOE_OK) { fprintf(stderr, "bench: prefill (%s): %s\n", olmoe_result_str(res), backend_last_error(c)); goto fail; }
             if (r >= 0) pre[r] = P / t;
         }
         pre_med = bench_median(pre, reps);
@@ -548,7 +586,7 @@ int cmd_bench(int argc, char **argv) {
                bench_min(pre, reps), bench_max(pre, reps), 100 * pre_cpu / (pre_wall * threads), threads);
         macs = bench_macs_per_token(cf);
         pre_gops = pre_med * macs * 2 / 1e9;
-        peak_gops = bench_int8_peak(threads, &peak_form);
+        peak_gops = gpu ? 0.0 : bench_int8_peak(threads, &peak_form);
         if (peak_gops > 0)
             printf("prefill matmuls: %.0f GOPS (%.2f G multiply-adds a token) = %.0f%% of the int8 peak, %.0f GOPS on %d threads (%s)\n",
                    pre_gops, macs / 1e9, 100 * pre_gops / peak_gops, peak_gops, threads, peak_form);
@@ -562,8 +600,8 @@ int cmd_bench(int argc, char **argv) {
             int32_t *dt = (int32_t *)malloc(sizeof(int32_t) * (size_t)depth);
             if (!dt) { fprintf(stderr, "bench: out of memory\n"); goto fail; }
             for (i = 0; i < depth; i++) dt[i] = (int32_t)(((uint32_t)i * 2654435761u + 7u) % (unsigned)cf->n_vocab);
-            olmoe_ctx_truncate(c, 0);
-            res = olmoe_ctx_eval(c, dt, depth, 0);
+            backend_truncate(c, 0);
+            res = backend_eval(c, dt, depth, 0);
             free(dt);
             if (res != OLMOE_OK) goto eval_fail;
         }
@@ -572,15 +610,15 @@ int cmd_bench(int argc, char **argv) {
             int nn = r < 0 ? warm_n : N;
             double tot = 0, cpu0, wall0;
             if (r >= 0) BENCH_BW_SAMPLE();
-            olmoe_ctx_truncate(c, depth);
-            if ((res = olmoe_ctx_eval(c, &tok, 1, 0)) != OLMOE_OK) goto eval_fail;
+            backend_truncate(c, depth);
+            if ((res = backend_eval(c, &tok, 1, 0)) != OLMOE_OK) goto eval_fail;
             cpu0 = bench_cpu();   /* CPU time over the whole rep: the per-thread clocks are only */
             wall0 = bench_now();  /* brought up to date at scheduler ticks */
             for (i = 0; i < nn; i++) {
                 double t;
-                tok = bench_argmax(olmoe_ctx_logits(c, -1), cf->n_vocab);
+                tok = bench_argmax(backend_logits(c, -1), cf->n_vocab);
                 t = bench_now();
-                res = olmoe_ctx_eval(c, &tok, 1, 0);
+                res = backend_eval(c, &tok, 1, 0);
                 t = bench_now() - t;
                 if (res != OLMOE_OK) goto eval_fail;
                 tot += t;
@@ -598,7 +636,8 @@ int cmd_bench(int argc, char **argv) {
 
     if (N <= 0) BENCH_BW_SAMPLE();
     /* 4. resident memory after decode (the bandwidth buffer is freed first) */
-    if (bwbuf) { bw_med = bench_median(bw, n_bw); free(bwbuf); bwbuf = NULL; }
+    if (bwbuf) { free(bwbuf); bwbuf = NULL; }
+    if (n_bw) bw_med = bench_median(bw, n_bw);
     bench_read_mem(&mem);
     kv_es = kv_type == OLMOE_TYPE_F16 ? 2 : 4;
     kv_cache_mb = 2.0 * cf->n_layer * (double)n_ctx * cf->n_head_kv * cf->head_dim * kv_es / 1e6;
@@ -622,7 +661,8 @@ int cmd_bench(int argc, char **argv) {
     }
 #endif
     if (n_bw)
-        printf("memory read bandwidth (%d threads, %d MiB anonymous, %s loads, sampled between the decode reps): %.2f GB/s (median of %d; min %.2f, max %.2f)\n",
+        printf(gpu ? "device memory bandwidth (%d stream, %d MiB %s, read + written, sampled between the decode reps): %.2f GB/s (median of %d; min %.2f, max %.2f)\n"
+                   : "memory read bandwidth (%d threads, %d MiB anonymous, %s loads, sampled between the decode reps): %.2f GB/s (median of %d; min %.2f, max %.2f)\n",
                threads, bw_mb, bw_name, bw_med, n_bw, bench_min(bw, n_bw), bench_max(bw, n_bw));
     if (n_bwf)
         printf("read bandwidth over a mapping of the model file: %.2f GB/s (median of %d; min %.2f, max %.2f)\n", bwf_med, n_bwf,
@@ -652,7 +692,7 @@ int cmd_bench(int argc, char **argv) {
            "\"roofline_tok_s\": %.3f, \"roofline_frac\": %.4f, \"threads\": %d, \"kernel\": \"%s\", \"load_first_token_s\": %.4f, "
            "\"rss_mb\": %.1f, \"file_mb\": %.1f, \"type\": \"%s\", \"n_prompt\": %d, \"n_gen\": %d, \"reps\": %d",
            pre_med, dec_med, bw_med, (unsigned long long)(wbytes + kvbytes), roof, frac, threads,
-           cli_kernels_name(olmoe_ctx_kernels(c)), lft_s, mem.rss, olmoe_model_file_size(m) / 1e6, type_s, P, N, reps);
+           bench_kernel_name(c), lft_s, mem.rss, olmoe_model_file_size(m) / 1e6, type_s, P, N, reps);
     bench_json_str(stdout, "model", model);
     bench_json_str(stdout, "arch", arch_s);
     printf(", \"load_s\": %.4f, \"weight_bytes_per_token\": %llu, \"kv_bytes_per_token\": %llu, \"kv_mean_positions\": %.1f",
@@ -673,16 +713,17 @@ int cmd_bench(int argc, char **argv) {
     bench_json_str(stdout, "int8_peak_form", peak_form);
     bench_json_str(stdout, "kv_type", kv_es == 2 ? "f16" : "f32");
     printf(", \"decode_depth\": %d", depth);
+    bench_json_str(stdout, "device", backend_describe(c));
     printf("}\n");
     bench_sink = sink;
-    olmoe_ctx_free(c);
+    backend_free(c);
     olmoe_model_free(m);
     free(pre); free(dec); free(tok_ms); free(ids);
     return 0;
 eval_fail:
-    fprintf(stderr, "bench: decode (%s): %s\n", olmoe_result_str(res), olmoe_ctx_last_error(c));
+    fprintf(stderr, "bench: decode (%s): %s\n", olmoe_result_str(res), backend_last_error(c));
 fail:
-    olmoe_ctx_free(c);
+    backend_free(c);
     olmoe_model_free(m);
     free(pre); free(dec); free(tok_ms); free(ids); free(bwbuf);
     return 1;

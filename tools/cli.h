@@ -12,8 +12,17 @@ int cmd_run(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
-int cmd_serve(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+
+/* tools/quantize.c: llama.cpp's file types and per-tensor mix (what convert --type could share).
+   quant_ftype_parse: "q4_k_m" (any case) -> llama_ftype number (15), -1 if unknown;
+   quant_mix_type: the GGML type llama-quantize gives a tensor, -1 if it is not quantized. */
+int quant_ftype_parse(const char *s);
+const char *quant_ftype_name(int ftype);  /* 15 -> "Q4_K_M"; NULL if unknown */
+int quant_tensor_allowed(const char *name, int n_dims);
+int quant_mix_type(int ftype, const char *name, int n_dims, int64_t ne0, int n_layer, int n_expert, int n_gqa, int tied);
 
 /* --kernels auto|scalar|avx2|avx512|neon <-> OLMOE_KERNELS_*; parse gives -1 for an unknown name. */
 int cli_parse_kernels(const char *s);
@@ -23,5 +32,9 @@ int cli_parse_kv(const char *s);
 
 /* Parse "1,2,3" into ids; returns count or -1 on a malformed list. *out is malloc'd. */
 int cli_parse_ids(const char *s, int32_t **out);
+
+/* -t N above the online core count: a warning on stderr naming both (threads then wait for a
+   core at every barrier, many times slower); nothing for N <= cores or 0 (all cores). */
+void cli_check_threads(const char *cmd, int n_threads);
 
 #endif

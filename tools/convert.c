@@ -1238,12 +1238,18 @@ static int check_output(const char *path, int vocab_only, int wrote_tok, const c
     return 0;
 }
 
+static void convert_usage(FILE *f) {
+    fprintf(f, "usage: olmoe convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0] [--expert-names a,b,c] [--name NAME] [--vocab-only]\n"
+               "  --type          weight type for 2-D/3-D tensors (default f16); norms and the router stay f32\n"
+               "  --expert-names  comma-separated names, one per expert (stored as ARCH.expert_names; default none)\n"
+               "  --name          general.name (default: the directory name)\n"
+               "  --vocab-only    write only the tokenizer and metadata, no tensors (default off)\n"
+               "  -h, --help      this help\n"
+               "example: olmoe convert ~/hf/OLMoE-1B-7B-0924-Instruct olmoe-q8_0.gguf --type q8_0\n");
+}
 static int usage_err(const char *msg) {
     if (msg) fprintf(stderr, "convert: %s\n", msg);
-    fprintf(stderr, "usage: olmoe convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0] [--expert-names a,b,c] [--name NAME] [--vocab-only]\n"
-                    "  --type          weight type for 2-D/3-D tensors (default f16); norms and the router stay f32\n"
-                    "  --expert-names  comma-separated names, one per expert (stored as ARCH.expert_names)\n"
-                    "  --name          general.name (default: the directory name)\n");
+    convert_usage(stderr);
     return 2;
 }
 
@@ -1268,7 +1274,7 @@ int cmd_convert(int argc, char **argv) {
     memset(&P, 0, sizeof P);
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage_err(NULL); return 0; }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { convert_usage(stdout); return 0; }
         if (!strcmp(a, "--vocab-only")) { vocab_only = 1; continue; }
         if (!strcmp(a, "--type") || !strcmp(a, "--expert-names") || !strcmp(a, "--name")) {
             if (i + 1 >= argc) return usage_err("missing value after an option");

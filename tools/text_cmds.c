@@ -1,7 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
-/* build/olmoe text subcommands: run, chat, score, perplexity. Flags follow llama.cpp:
-   -m MODEL -p PROMPT -n N -t THREADS -c CTX --temp --top-k --top-p --min-p --repeat-penalty
-   --repeat-last-n --seed. */
+/* build/olmoe text subcommands: run, chat, score, perplexity. Flags follow llama.cpp where they
+   overlap: -m MODEL -p PROMPT -f FILE -e -n N (-1: until EOS or a full context) -t THREADS -c CTX
+   --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n -s/--seed (-1: random, printed).
+   Each command accepts only the flags it uses (one table below, also the source of --help). */
 #include "cli.h"
 #include "json.h"
 #include <stdio.h>
@@ -10,15 +11,136 @@
 #include <math.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 
+/* ---- options -------------------------------------------------------------------------------- */
+enum { C_RUN = 1, C_CHAT = 2, C_SCORE = 4, C_PPL = 8, C_GEN = C_RUN | C_CHAT, C_ALL = 15 };
+enum {
+    O_MODEL, O_PROMPT, O_FILE, O_ESCAPE, O_SYSTEM, O_JSONL, O_NPREDICT, O_CTX, O_THREADS, O_TEMP, O_TOPK,
+    O_TOPP, O_MINP, O_RPEN, O_RLAST, O_SEED, O_STOP, O_IGNORE_EOS, O_SPECIAL, O_OPTOUT, O_ROUTES,
+    O_KERNELS, O_KV, O_VERBOSE, O_HELP
+};
+typedef struct opt_def {
+    int id, cmds;
+    const char *s, *l, *arg, *help;
+} opt_def;
+/* one row per flag: which commands take it, and its --help line (defaults come from opt_default) */
+static const opt_def opt_defs[] = {
+    {O_MODEL, C_ALL, "-m", "--model", "FILE", "the GGUF model (required)"},
+    {O_PROMPT, C_RUN, "-p", "--prompt", "TEXT", "the prompt (-p or -f is required)"},
+    {O_FILE, C_RUN, "-f", "--file", "FILE", "read the prompt from FILE (- is standard input)"},
+    {O_FILE, C_PPL, "-f", "--file", "FILE", "the text to score (required; - is standard input)"},
+    {O_ESCAPE, C_RUN, "-e", "--escape", NULL, "process \\n \\t \\r \\\\ \\\" \\' \\xHH in the prompt, --system and --stop"},
+    {O_SYSTEM, C_RUN, "-sys", "--system", "TEXT", "system message: the prompt is sent as a user message through the model's chat template and only the reply is printed"},
+    {O_SYSTEM, C_CHAT, "-sys", "--system", "TEXT", "system message (also /system TEXT while chatting)"},
+    {O_JSONL, C_SCORE, NULL, "--jsonl", "FILE", "the items, one JSON object per line (required)"},
+    {O_NPREDICT, C_GEN, "-n", "--n-predict", "N", "most tokens to generate (per reply in chat); -1: until end of text or a full context"},
+    {O_CTX, C_ALL, "-c", "--ctx-size", "N", "context length in tokens (at most the model's)"},
+    {O_THREADS, C_ALL, "-t", "--threads", "N", "threads (0: all online cores)"},
+    {O_TEMP, C_GEN, NULL, "--temp", "T", "temperature; 0 is greedy"},
+    {O_TOPK, C_GEN, NULL, "--top-k", "K", "keep the K most likely tokens (<= 0: off)"},
+    {O_TOPP, C_GEN, NULL, "--top-p", "P", "nucleus sampling (>= 1: off)"},
+    {O_MINP, C_GEN, NULL, "--min-p", "P", "drop tokens below P times the most likely one (<= 0: off)"},
+    {O_RPEN, C_GEN, NULL, "--repeat-penalty", "R", "penalty for tokens among the last --repeat-last-n (1: off)"},
+    {O_RLAST, C_GEN, NULL, "--repeat-last-n", "N", "how many recent tokens the penalty looks at"},
+    {O_SEED, C_GEN, "-s", "--seed", "S", "sampling seed; -1: a random one, printed on stderr"},
+    {O_STOP, C_GEN, NULL, "--stop", "STR", "stop when STR is generated (not printed); up to 8 times"},
+    {O_IGNORE_EOS, C_GEN, NULL, "--ignore-eos", NULL, "keep generating past the end-of-text token"},
+    {O_SPECIAL, C_GEN, NULL, "--special", NULL, "print the text of special tokens such as <|endoftext|> (else hidden)"},
+    {O_OPTOUT, C_ALL, NULL, "--opt-out", "LIST", "experts to exclude: indices or names (\"2,5\", \"math,code\")"},
+    {O_ROUTES, C_RUN, NULL, "--routes", NULL, "print each layer's expert choice shares on stderr at the end"},
+    {O_KERNELS, C_ALL, NULL, "--kernels", "K", "kernel path: auto|scalar|avx2|avx512|neon (olmoe --version lists this CPU's)"},
+    {O_KV, C_ALL, NULL, "--kv", "T", "KV cache element: f32 or f16"},
+    {O_VERBOSE, C_CHAT, "-v", "--verbose", NULL, "a statistics line on stderr after each reply"},
+    {O_HELP, C_ALL, "-h", "--help", NULL, "this help"},
+};
+#define N_OPT_DEFS ((int)(sizeof opt_defs / sizeof opt_defs[0]))
+
 typedef struct common_opts {
     const char *model, *prompt, *file, *jsonl, *optout, *system;
-    int n_predict, threads, n_ctx, kernels, kv_type, routes, ignore_eos, n_stop, verbose;
-    const char *stop[8];
+    int n_predict, threads, n_ctx, kernels, kv_type, routes, ignore_eos, n_stop, verbose, escape, special;
+    int seed_given;  /* 0: random (the default, or -s -1) */
+    char *stop[8];   /* owned copies (-e rewrites them) */
+    char *prompt_buf, *system_buf;  /* owned: the prompt read by -f, or copies that -e rewrote */
     olmoe_sampler_params sp;
 } common_opts;
+
+static void opts_free(common_opts *o) {
+    int i;
+    for (i = 0; i < o->n_stop; i++) free(o->stop[i]);
+    free(o->prompt_buf);
+    free(o->system_buf);
+}
+
+static int cmd_bit(const char *cmd) {
+    return !strcmp(cmd, "run") ? C_RUN : !strcmp(cmd, "chat") ? C_CHAT : !strcmp(cmd, "score") ? C_SCORE : C_PPL;
+}
+
+static const char *opt_default(int id, int cmd, char *buf, size_t n) {
+    olmoe_sampler_params sp = olmoe_sampler_default_params();
+    switch (id) {
+    case O_NPREDICT: return "128";
+    case O_CTX: return cmd == C_RUN || cmd == C_SCORE ? "2048" : cmd == C_CHAT ? "4096" : "512";
+    case O_THREADS: return "0";
+    case O_TEMP: snprintf(buf, n, "%g", sp.temperature); return buf;
+    case O_TOPK: snprintf(buf, n, "%d", sp.top_k); return buf;
+    case O_TOPP: snprintf(buf, n, "%g", sp.top_p); return buf;
+    case O_MINP: snprintf(buf, n, "%g", sp.min_p); return buf;
+    case O_RPEN: snprintf(buf, n, "%g", sp.repeat_penalty); return buf;
+    case O_RLAST: snprintf(buf, n, "%d", sp.repeat_last_n); return buf;
+    case O_SEED: return "-1, random";
+    case O_KERNELS: return "auto";
+    case O_KV: return "f32";
+    case O_ESCAPE: case O_IGNORE_EOS: case O_SPECIAL: case O_ROUTES: case O_VERBOSE: return "off";
+    case O_OPTOUT: return "none";
+    }
+    return NULL;
+}
+
+static void cmd_help(const char *cmd, FILE *f) {
+    int c = cmd_bit(cmd), i;
+    char buf[64];
+    if (c == C_RUN)
+        fprintf(f, "usage: olmoe run -m MODEL.gguf (-p TEXT | -f FILE) [options]\n"
+                   "Streams the prompt and its continuation to stdout (ending with a newline); the timing line\n"
+                   "goes to stderr. Ctrl-C stops the generation and still prints the timing line (exit 130).\n");
+    else if (c == C_CHAT)
+        fprintf(f, "usage: olmoe chat -m MODEL.gguf [options]\n"
+                   "Interactive chat with the model's chat template. One message per line; a line ending in \\\n"
+                   "continues on the next. Commands: /reset, /system TEXT, /help. An empty line, EOF or Ctrl-C at\n"
+                   "the prompt ends the chat; Ctrl-C while the model replies stops only that reply.\n");
+    else if (c == C_SCORE)
+        fprintf(f, "usage: olmoe score -m MODEL.gguf --jsonl FILE [options]\n"
+                   "Multiple-choice log-likelihood evaluation. Each line: {\"context\": \"...\", \"choices\": [\"...\", ...], \"gold\": N}\n"
+                   "WinoGrande style: {\"context\": \"... _ ...\", \"choices\": [...], \"gold\": N, \"partial\": true}: each\n"
+                   "choice replaces the blank and the text after the blank is scored. Progress every 100 items on stderr.\n");
+    else
+        fprintf(f, "usage: olmoe perplexity -m MODEL.gguf -f TEXT [options]\n"
+                   "Sliding-window perplexity (stride half the window). Each window's running value goes to stderr\n"
+                   "as [1]12.34,[2]11.98,...; the result line to stdout.\n");
+    fprintf(f, "options:\n");
+    for (i = 0; i < N_OPT_DEFS; i++) {
+        const opt_def *d = &opt_defs[i];
+        const char *def;
+        char flag[48];
+        if (!(d->cmds & c)) continue;
+        snprintf(flag, sizeof flag, "%s%s%s%s%s", d->s ? d->s : "", d->s ? ", " : "", d->l, d->arg ? " " : "", d->arg ? d->arg : "");
+        def = opt_default(d->id, c, buf, sizeof buf);
+        fprintf(f, "  %-24s %s%s%s%s\n", flag, d->help, def ? " (default " : "", def ? def : "", def ? ")" : "");
+    }
+    if (c == C_RUN)
+        fprintf(f, "example: olmoe run -m models/austen-olmoe-q8_0.gguf -p \"It is a truth universally acknowledged\" -n 64 --temp 0.7 --seed 42\n");
+    else if (c == C_CHAT)
+        fprintf(f, "example: olmoe chat -m MODEL-instruct.gguf --system \"You are a helpful assistant.\" -n 256\n");
+    else if (c == C_SCORE)
+        fprintf(f, "example: olmoe score -m models/austen-olmoe-q8_0.gguf --jsonl items.jsonl -c 512\n");
+    else
+        fprintf(f, "example: olmoe perplexity -m models/austen-olmoe-q8_0.gguf -f book.txt -c 512\n");
+}
 
 /* a whole decimal integer in [lo, INT_MAX]; anything else is refused by name (atoi read "abc" as 0) */
 static int parse_int(const char *cmd, const char *flag, const char *v, long lo, int *out) {
@@ -49,66 +171,168 @@ static int parse_float(const char *cmd, const char *flag, const char *v, float *
     return 0;
 }
 
+static int hexval(int c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+/* -e: llama.cpp's escapes, in place (the result is never longer). An unknown escape stays as it
+   is; \x00 is refused because the text is a C string and would be cut there. */
+static int process_escapes(const char *cmd, char *s) {
+    char *w = s;
+    const char *r = s;
+    while (*r) {
+        if (*r != '\\' || !r[1]) { *w++ = *r++; continue; }
+        switch (r[1]) {
+        case 'n': *w++ = '\n'; r += 2; break;
+        case 't': *w++ = '\t'; r += 2; break;
+        case 'r': *w++ = '\r'; r += 2; break;
+        case '\\': *w++ = '\\'; r += 2; break;
+        case '"': *w++ = '"'; r += 2; break;
+        case '\'': *w++ = '\''; r += 2; break;
+        case 'x': {
+            int h1 = hexval((unsigned char)r[2]), h2 = h1 >= 0 ? hexval((unsigned char)r[3]) : -1, v;
+            if (h1 < 0) { *w++ = *r++; break; }
+            v = h2 >= 0 ? h1 * 16 + h2 : h1;
+            if (v == 0) { fprintf(stderr, "%s: -e: \\x00 would end the text there (a NUL byte cannot be sent)\n", cmd); return -1; }
+            *w++ = (char)v;
+            r += h2 >= 0 ? 4 : 3;
+            break;
+        }
+        default: *w++ = *r++; *w++ = *r++; break;
+        }
+    }
+    *w = 0;
+    return 0;
+}
+
+static char *read_text(const char *cmd, const char *path, size_t *len);
+
 static int parse_common(int argc, char **argv, common_opts *o, const char *cmd) {
-    int i;
+    int i, c = cmd_bit(cmd), j;
     memset(o, 0, sizeof *o);
     o->sp = olmoe_sampler_default_params();
     o->n_predict = 128;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEXT (v ? (i++, v) : (fprintf(stderr, "%s: %s needs a value\n", cmd, a), (const char *)NULL))
-        if (!strcmp(a, "-m") || !strcmp(a, "--model")) { if (!(o->model = NEXT)) return -1; }
-        else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) { if (!(o->prompt = NEXT)) return -1; }
-        else if (!strcmp(a, "-f") || !strcmp(a, "--file")) { if (!(o->file = NEXT)) return -1; }
-        else if (!strcmp(a, "--jsonl")) { if (!(o->jsonl = NEXT)) return -1; }
-        else if (!strcmp(a, "--system") || !strcmp(a, "-sys")) { if (!(o->system = NEXT)) return -1; }
-        else if (!strcmp(a, "--opt-out")) { if (!(o->optout = NEXT)) return -1; }
-        else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) { if (!NEXT || parse_int(cmd, a, v, INT_MIN, &o->n_predict)) return -1; }
-        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { if (!NEXT || parse_int(cmd, a, v, 0, &o->threads)) return -1; }
-        else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) { if (!NEXT || parse_int(cmd, a, v, 0, &o->n_ctx)) return -1; }
-        else if (!strcmp(a, "--temp")) { if (!NEXT || parse_float(cmd, a, v, &o->sp.temperature)) return -1; }
-        else if (!strcmp(a, "--top-k")) { if (!NEXT || parse_int(cmd, a, v, INT_MIN, &o->sp.top_k)) return -1; }
-        else if (!strcmp(a, "--top-p")) { if (!NEXT || parse_float(cmd, a, v, &o->sp.top_p)) return -1; }
-        else if (!strcmp(a, "--min-p")) { if (!NEXT || parse_float(cmd, a, v, &o->sp.min_p)) return -1; }
-        else if (!strcmp(a, "--repeat-penalty")) { if (!NEXT || parse_float(cmd, a, v, &o->sp.repeat_penalty)) return -1; }
-        else if (!strcmp(a, "--repeat-last-n")) { if (!NEXT || parse_int(cmd, a, v, INT_MIN, &o->sp.repeat_last_n)) return -1; }
-        else if (!strcmp(a, "--seed") || !strcmp(a, "-s")) {
+        const opt_def *d = NULL;
+        for (j = 0; j < N_OPT_DEFS && !d; j++)
+            if ((opt_defs[j].s && !strcmp(a, opt_defs[j].s)) || !strcmp(a, opt_defs[j].l)) d = &opt_defs[j];
+        if (!d) { fprintf(stderr, "%s: unknown option %s (see olmoe %s --help)\n", cmd, a, cmd); return -1; }
+        for (j = 0; j < N_OPT_DEFS; j++)  /* the same flag may have a row per command */
+            if (opt_defs[j].id == d->id && (opt_defs[j].cmds & c)) d = &opt_defs[j];
+        if (!(d->cmds & c)) {
+            /* accepted-but-ignored flags surprise: refuse them by name */
+            fprintf(stderr, "%s: %s does not apply to %s (see olmoe %s --help)\n", cmd, a, cmd, cmd);
+            return -1;
+        }
+        if (d->id == O_HELP) { cmd_help(cmd, stdout); return 1; }
+        if (d->arg) {
+            if (!v) { fprintf(stderr, "%s: %s needs a value\n", cmd, a); return -1; }
+            i++;
+        }
+        switch (d->id) {
+        case O_MODEL: o->model = v; break;
+        case O_PROMPT: o->prompt = v; break;
+        case O_FILE: o->file = v; break;
+        case O_JSONL: o->jsonl = v; break;
+        case O_SYSTEM: o->system = v; break;
+        case O_OPTOUT: o->optout = v; break;
+        case O_ESCAPE: o->escape = 1; break;
+        case O_NPREDICT:
+            if (parse_int(cmd, a, v, -1, &o->n_predict)) return -1;
+            if (o->n_predict < 0) o->n_predict = INT_MAX;  /* -1: until EOS or a full context */
+            break;
+        case O_THREADS: if (parse_int(cmd, a, v, 0, &o->threads)) return -1; break;
+        case O_CTX: if (parse_int(cmd, a, v, 0, &o->n_ctx)) return -1; break;
+        case O_TEMP: if (parse_float(cmd, a, v, &o->sp.temperature)) return -1; break;
+        case O_TOPK: if (parse_int(cmd, a, v, INT_MIN, &o->sp.top_k)) return -1; break;
+        case O_TOPP: if (parse_float(cmd, a, v, &o->sp.top_p)) return -1; break;
+        case O_MINP: if (parse_float(cmd, a, v, &o->sp.min_p)) return -1; break;
+        case O_RPEN: if (parse_float(cmd, a, v, &o->sp.repeat_penalty)) return -1; break;
+        case O_RLAST: if (parse_int(cmd, a, v, INT_MIN, &o->sp.repeat_last_n)) return -1; break;
+        case O_SEED: {
             char *end;
-            if (!NEXT) return -1;
+            if (!strcmp(v, "-1")) { o->seed_given = 0; break; }
             errno = 0;
             o->sp.seed = strtoull(v, &end, 10);
-            if (end == v || *end || errno == ERANGE || v[0] == '-') { fprintf(stderr, "%s: %s %s: not a non-negative integer\n", cmd, a, v); return -1; }
+            if (end == v || *end || errno == ERANGE || v[0] == '-') {
+                fprintf(stderr, "%s: %s %s: not a non-negative integer (or -1 for a random seed)\n", cmd, a, v);
+                return -1;
+            }
+            o->seed_given = 1;
+            break;
         }
-        else if (!strcmp(a, "--stop")) {
-            if (!NEXT) return -1;
+        case O_STOP:
             if (o->n_stop == 8) { fprintf(stderr, "%s: --stop given more than 8 times\n", cmd); return -1; }
-            o->stop[o->n_stop++] = v;
-        }
-        else if (!strcmp(a, "--kernels")) {
-            if (!NEXT) return -1;
-            if ((o->kernels = cli_parse_kernels(v)) < 0) { fprintf(stderr, "%s: unknown kernel path %s\n", cmd, v); return -1; }
-        }
-        else if (!strcmp(a, "--kv")) {
-            if (!NEXT) return -1;
+            if (!(o->stop[o->n_stop] = strdup(v))) { fprintf(stderr, "%s: out of memory\n", cmd); return -1; }
+            o->n_stop++;
+            break;
+        case O_KERNELS:
+            if ((o->kernels = cli_parse_kernels(v)) < 0) { fprintf(stderr, "%s: unknown kernel path %s (auto, scalar, avx2, avx512, neon)\n", cmd, v); return -1; }
+            break;
+        case O_KV:
             if ((o->kv_type = cli_parse_kv(v)) < 0) { fprintf(stderr, "%s: --kv takes f32 or f16, not %s\n", cmd, v); return -1; }
+            break;
+        case O_ROUTES: o->routes = 1; break;
+        case O_IGNORE_EOS: o->ignore_eos = 1; break;
+        case O_SPECIAL: o->special = 1; break;
+        case O_VERBOSE: o->verbose = 1; break;
         }
-        else if (!strcmp(a, "--routes")) o->routes = 1;
-        else if (!strcmp(a, "--ignore-eos")) o->ignore_eos = 1;
-        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = 1;
-        else { fprintf(stderr, "%s: unknown option %s\n", cmd, a); return -1; }
-#undef NEXT
     }
-    if (!o->model) { fprintf(stderr, "%s: -m MODEL is required\n", cmd); return -1; }
+    if (!o->model) { fprintf(stderr, "%s: -m MODEL is required (see olmoe %s --help)\n", cmd, cmd); return -1; }
+    if (c == C_RUN) {
+        if (!o->prompt == !o->file) { fprintf(stderr, "run: give the prompt with -p TEXT or -f FILE (one of them; see olmoe run --help)\n"); return -1; }
+        if (o->file) {
+            size_t len;
+            if (!(o->prompt_buf = read_text("run", o->file, &len))) return -2;
+            if (strlen(o->prompt_buf) != len) { fprintf(stderr, "run: %s contains a NUL byte; the prompt would be cut there\n", o->file); return -2; }
+            o->prompt = o->prompt_buf;
+        }
+    }
+    if (c == C_SCORE && !o->jsonl) { fprintf(stderr, "score: --jsonl FILE is required (see olmoe score --help)\n"); return -1; }
+    if (c == C_PPL && !o->file) { fprintf(stderr, "perplexity: -f FILE is required (see olmoe perplexity --help)\n"); return -1; }
+    if (o->escape) {
+        if (o->prompt && !o->prompt_buf && !(o->prompt = o->prompt_buf = strdup(o->prompt))) return -2;
+        if (o->prompt_buf && process_escapes(cmd, o->prompt_buf)) return -1;
+        if (o->system && !(o->system = o->system_buf = strdup(o->system))) return -2;
+        if (o->system_buf && process_escapes(cmd, o->system_buf)) return -1;
+        for (j = 0; j < o->n_stop; j++) if (process_escapes(cmd, o->stop[j])) return -1;
+    }
+    if ((c & C_GEN) && !o->seed_given) {
+        /* llama.cpp's default: a random seed, printed so the run can be repeated */
+        unsigned char b[4] = {0, 0, 0, 0};
+        FILE *u = fopen("/dev/urandom", "rb");
+        uint32_t s;
+        if (!u || fread(b, 1, 4, u) != 4) {
+            s = (uint32_t)time(NULL) ^ (uint32_t)getpid() * 2654435761u ^ (uint32_t)clock();
+        } else s = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        if (u) fclose(u);
+        o->sp.seed = s;
+        fprintf(stderr, "[seed %llu (random; -s %llu repeats it)]\n", (unsigned long long)s, (unsigned long long)s);
+    }
     return 0;
 }
 
-static int open_model(const common_opts *o, olmoe_model **m, olmoe_ctx **c, int n_ctx_default) {
+/* Parse, and turn the outcome into an exit status: -1 not done (go on), else the status. */
+static int parse_or_exit(int argc, char **argv, common_opts *o, const char *cmd) {
+    int r = parse_common(argc, argv, o, cmd);
+    if (r == 0) return -1;
+    opts_free(o);
+    return r == 1 ? 0 : r == -2 ? 1 : 2;
+}
+
+static int open_model(const char *cmd, const common_opts *o, olmoe_model **m, olmoe_ctx **c, int n_ctx_default) {
     char err[512];
     olmoe_ctx_params cp = olmoe_ctx_default_params();
     olmoe_result r = olmoe_model_load(o->model, NULL, m, err, sizeof err);
+    int train;
     if (r != OLMOE_OK) { fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), err); return 1; }
+    train = olmoe_model_config(*m)->n_ctx_train;
     cp.n_ctx = o->n_ctx ? o->n_ctx : n_ctx_default;
-    if (cp.n_ctx > olmoe_model_config(*m)->n_ctx_train) cp.n_ctx = olmoe_model_config(*m)->n_ctx_train;
+    if (cp.n_ctx > train) {
+        if (o->n_ctx) fprintf(stderr, "%s: warning: -c %d is more than the model's context of %d tokens; using %d\n", cmd, o->n_ctx, train, train);
+        cp.n_ctx = train;
+    }
+    cli_check_threads(cmd, o->threads);
     cp.n_threads = o->threads;
     cp.kernels = o->kernels;
     cp.kv_type = o->kv_type;
@@ -122,10 +346,114 @@ static int open_model(const common_opts *o, olmoe_model **m, olmoe_ctx **c, int 
     return 0;
 }
 
-static int print_text(const char *text, size_t len, void *user) {
-    (void)user;
-    fwrite(text, 1, len, stdout);
+/* ---- Ctrl-C: a flag the streaming callbacks check (olmoe_generate then returns
+   OLMOE_ERR_CANCELLED). A second Ctrl-C before the first was acted on ends the process. */
+static volatile sig_atomic_t cli_sigint;
+static void on_sigint(int sig) {
+    (void)sig;
+    if (cli_sigint) _exit(130);
+    cli_sigint = 1;
+}
+/* restart: whether an interrupted read/write resumes (while generating) or fails with EINTR
+   (at chat's prompt, so that Ctrl-C there ends the wait for a line) */
+static void catch_sigint(int restart) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = restart ? SA_RESTART : 0;
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* ---- streamed text: special tokens hidden unless --special, the last byte remembered ---------- */
+typedef struct text_out {
+    char **special;   /* texts of the model's control tokens (NULL: show everything) */
+    int n_special;
+    char hold[256];   /* a tail that may still become a special token's text */
+    size_t n_hold, max_special;
+    int last;         /* the last byte written to stdout (-1: none) */
+} text_out;
+
+static void text_out_init(text_out *t, const olmoe_model *m, int show_special) {
+    int id, V = olmoe_model_config(m)->n_vocab;
+    memset(t, 0, sizeof *t);
+    t->last = -1;
+    if (show_special) return;
+    for (id = 0; id < V; id++) {
+        char piece[256];
+        int l;
+        char **ns;
+        if (!olmoe_token_is_special(m, id)) continue;
+        l = olmoe_token_to_piece(m, id, piece, sizeof piece);
+        if (l <= 0 || l >= (int)sizeof piece) continue;  /* a 256-byte control token is not hidden */
+        ns = (char **)realloc(t->special, sizeof(char *) * (size_t)(t->n_special + 1));
+        if (!ns) break;
+        t->special = ns;
+        if (!(t->special[t->n_special] = strdup(piece))) break;
+        t->n_special++;
+        if ((size_t)l > t->max_special) t->max_special = (size_t)l;
+    }
+}
+static void text_out_free(text_out *t) {
+    int i;
+    for (i = 0; i < t->n_special; i++) free(t->special[i]);
+    free(t->special);
+}
+static void out_bytes(text_out *t, const char *s, size_t n) {
+    if (!n) return;
+    fwrite(s, 1, n, stdout);
+    t->last = (unsigned char)s[n - 1];
+}
+/* Writes text with every special token's text left out. A tail that is the start of one waits
+   in hold for the next call; at_end writes it as it is. */
+static void text_out_write(text_out *t, const char *s, size_t n, int at_end) {
+    char buf[4096];
+    size_t i = 0, start = 0, len;
+    const char *p;
+    if (!t->n_special) { out_bytes(t, s, n); fflush(stdout); return; }
+    /* the held tail first, then the new text, scanned as one */
+    while (t->n_hold + n > 0) {
+        size_t take = n < sizeof buf - t->n_hold ? n : sizeof buf - t->n_hold;
+        memcpy(buf, t->hold, t->n_hold);
+        memcpy(buf + t->n_hold, s, take);
+        len = t->n_hold + take;
+        s += take;
+        n -= take;
+        t->n_hold = 0;
+        p = buf;
+        for (i = start = 0; i < len;) {
+            int k, matched = 0, prefix = 0;
+            for (k = 0; k < t->n_special; k++) {
+                size_t sl = strlen(t->special[k]);
+                if (sl <= len - i && !memcmp(p + i, t->special[k], sl)) { matched = (int)sl; break; }
+                if (sl > len - i && !memcmp(p + i, t->special[k], len - i)) prefix = 1;
+            }
+            if (matched) { out_bytes(t, p + start, i - start); i += (size_t)matched; start = i; }
+            else if (prefix && !(at_end && !n)) break;
+            else i++;
+        }
+        out_bytes(t, p + start, i - start);
+        if (i < len) {  /* a possible start of a special token: keep it for the next call */
+            memcpy(t->hold, p + i, len - i);
+            t->n_hold = len - i;
+            if (!n) break;
+        }
+    }
     fflush(stdout);
+}
+/* End the text on stdout with a newline (a pipe's last line is then whole) and flush it before
+   anything goes to stderr. */
+static void text_out_end(text_out *t) {
+    text_out_write(t, "", 0, 1);
+    if (t->last != '\n') { putchar('\n'); t->last = '\n'; }
+    fflush(stdout);
+}
+
+typedef struct run_state { text_out out; } run_state;
+static int print_text(const char *text, size_t len, void *user) {
+    run_state *rs = (run_state *)user;
+    if (cli_sigint) return 0;
+    text_out_write(&rs->out, text, len, 0);
     return 1;
 }
 
@@ -155,6 +483,8 @@ static void print_routes(const olmoe_model *m, const route_counts *rc) {
     }
 }
 
+static char *chat_render_msgs(const olmoe_model *m, const olmoe_chat_msg *msgs, int n, int add_gen, const char *cmd);
+
 int cmd_run(int argc, char **argv) {
     common_opts o;
     olmoe_model *m;
@@ -163,14 +493,25 @@ int cmd_run(int argc, char **argv) {
     olmoe_gen_stats st;
     olmoe_result r;
     route_counts rc;
+    run_state rs;
+    char *rendered = NULL;
+    const char *input;
     int rcode;
-    if (parse_common(argc, argv, &o, "run") != 0 || !o.prompt) {
-        fprintf(stderr, "usage: olmoe run -m MODEL -p PROMPT [-n N] [-t THREADS] [-c CTX] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
-                        "       [--repeat-penalty R] [--repeat-last-n N] [--seed S] [--stop STR] [--ignore-eos] [--opt-out LIST] [--routes]\n"
-                        "       [--kernels auto|scalar|avx2|avx512|neon] [--kv f32|f16]\n");
-        return 2;
+    if ((rcode = parse_or_exit(argc, argv, &o, "run")) >= 0) return rcode;
+    if ((rcode = open_model("run", &o, &m, &c, 2048)) != 0) { opts_free(&o); return rcode; }
+    input = o.prompt;
+    if (o.system) {
+        /* --system makes it one chat turn: the template decides how system and prompt are framed */
+        olmoe_chat_msg msgs[2];
+        msgs[0].role = "system"; msgs[0].content = o.system;
+        msgs[1].role = "user"; msgs[1].content = o.prompt;
+        if (!(rendered = chat_render_msgs(m, msgs, 2, 1, "run"))) {
+            fprintf(stderr, "run: --system needs the model's chat template\n");
+            olmoe_ctx_free(c); olmoe_model_free(m); opts_free(&o);
+            return 1;
+        }
+        input = rendered;
     }
-    if ((rcode = open_model(&o, &m, &c, 2048)) != 0) return rcode;
     memset(&rc, 0, sizeof rc);
     if (o.routes) {
         rc.n_layer = olmoe_model_config(m)->n_layer;
@@ -179,25 +520,36 @@ int cmd_run(int argc, char **argv) {
         rc.tokens = (long *)calloc((size_t)rc.n_layer, sizeof(long));
         olmoe_ctx_set_route_callback(c, count_route, &rc, 0);
     }
+    text_out_init(&rs.out, m, o.special);
     gp = olmoe_gen_default_params();
     gp.sampling = o.sp;
     gp.n_predict = o.n_predict;
-    gp.stop = o.stop;
+    gp.stop = (const char *const *)o.stop;
     gp.n_stop = o.n_stop;
     gp.ignore_eos = o.ignore_eos;
     gp.on_text = print_text;
-    fputs(o.prompt, stdout);
-    r = olmoe_generate(c, o.prompt, &gp, &st);
-    printf("\n");
-    if (r != OLMOE_OK) fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), olmoe_ctx_last_error(c));
+    gp.user = &rs;
+    if (!o.system) out_bytes(&rs.out, o.prompt, strlen(o.prompt));
+    fflush(stdout);
+    cli_sigint = 0;
+    catch_sigint(1);
+    r = olmoe_generate(c, input, &gp, &st);
+    signal(SIGINT, SIG_DFL);
+    text_out_end(&rs.out);
+    if (r == OLMOE_ERR_CANCELLED && cli_sigint) fprintf(stderr, "run: interrupted (Ctrl-C) after %d generated tokens\n", st.n_gen);
+    else if (r != OLMOE_OK) fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), olmoe_ctx_last_error(c));
+    else if (st.stop_reason == OLMOE_STOP_CONTEXT_FULL) fprintf(stderr, "run: stopped: the context (%d tokens) is full (-c sets a larger one)\n", olmoe_ctx_n_ctx(c));
     fprintf(stderr, "[prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | %d threads, %s]\n",
             st.n_prompt, st.prefill_s > 0 ? st.n_prompt / st.prefill_s : 0.0, st.n_gen,
             st.decode_s > 0 ? st.n_gen / st.decode_s : 0.0, olmoe_ctx_n_threads(c),
             cli_kernels_name(olmoe_ctx_kernels(c)));
     if (o.routes) { print_routes(m, &rc); free(rc.count); free(rc.tokens); }
+    text_out_free(&rs.out);
+    free(rendered);
     olmoe_ctx_free(c);
     olmoe_model_free(m);
-    return r == OLMOE_OK ? 0 : 1;
+    opts_free(&o);
+    return r == OLMOE_OK ? 0 : r == OLMOE_ERR_CANCELLED && cli_sigint ? 130 : 1;
 }
 
 /* ---- chat ---- */
@@ -224,28 +576,37 @@ static int chat_add(chat_state *s, const char *role, const char *content, size_t
     s->n++;
     return 0;
 }
-/* All of the conversation rendered with the model's template; NULL with a message on failure. */
+/* drop every message from index `from` on */
+static void chat_cut(chat_state *s, int from) {
+    while (s->n > from) { s->n--; free(s->role[s->n]); free(s->content[s->n]); }
+}
+/* Messages rendered with the model's template; NULL with a message on failure. */
+static char *chat_render_msgs(const olmoe_model *m, const olmoe_chat_msg *msgs, int n, int add_gen, const char *cmd) {
+    int len = olmoe_chat_render(m, msgs, n, add_gen, NULL, 0);
+    char *out = NULL;
+    if (len < 0) fprintf(stderr, "%s: cannot render the conversation: the model's chat template is missing or not one olmoe.h knows (%s)\n", cmd, olmoe_result_str((olmoe_result)len));
+    else if (!(out = (char *)malloc((size_t)len + 1))) fprintf(stderr, "%s: out of memory\n", cmd);
+    else olmoe_chat_render(m, msgs, n, add_gen, out, (size_t)len + 1);
+    return out;
+}
 static char *chat_render(const olmoe_model *m, const chat_state *s, int add_gen) {
     olmoe_chat_msg *msgs = (olmoe_chat_msg *)malloc(sizeof(olmoe_chat_msg) * (size_t)(s->n ? s->n : 1));
-    int i, len;
-    char *out = NULL;
+    int i;
+    char *out;
     if (!msgs) { fprintf(stderr, "chat: out of memory\n"); return NULL; }
     for (i = 0; i < s->n; i++) { msgs[i].role = s->role[i]; msgs[i].content = s->content[i]; }
-    len = olmoe_chat_render(m, msgs, s->n, add_gen, NULL, 0);
-    if (len < 0) fprintf(stderr, "chat: cannot render the conversation (%s)\n", olmoe_result_str((olmoe_result)len));
-    else if (!(out = (char *)malloc((size_t)len + 1))) fprintf(stderr, "chat: out of memory\n");
-    else olmoe_chat_render(m, msgs, s->n, add_gen, out, (size_t)len + 1);
+    out = chat_render_msgs(m, msgs, s->n, add_gen, "chat");
     free(msgs);
     return out;
 }
-/* One line of any length (the buffer grows; getline is not C99). Returns the length without the
-   line end, -1 at EOF with nothing read, -2 when out of memory; *has_nul says a NUL byte was read. */
-static long chat_read_line(FILE *f, char **buf, size_t *cap, int *has_nul) {
-    size_t n = 0;
+/* One line of any length appended to *buf at *n (the buffer grows; getline is not C99). Returns
+   the line's length without its end, -1 at EOF with nothing read, -2 when out of memory, -3 when
+   Ctrl-C interrupted the read; *has_nul says a NUL byte was read. */
+static long chat_read_line(FILE *f, char **buf, size_t *cap, size_t *n, int *has_nul) {
+    size_t n0 = *n;
     int ch;
-    *has_nul = 0;
     while ((ch = getc(f)) != EOF) {
-        if (n + 2 > *cap) {
+        if (*n + 2 > *cap) {
             size_t nc = *cap ? *cap * 2 : 256;
             char *nb = (char *)realloc(*buf, nc);
             if (!nb) return -2;
@@ -254,16 +615,18 @@ static long chat_read_line(FILE *f, char **buf, size_t *cap, int *has_nul) {
         }
         if (ch == '\n') break;
         if (ch == 0) *has_nul = 1;
-        (*buf)[n++] = (char)ch;
+        (*buf)[(*n)++] = (char)ch;
     }
-    if (ch == EOF && n == 0) return -1;
-    while (n && (*buf)[n - 1] == '\r') n--;
-    (*buf)[n] = 0;
-    return (long)n;
+    if (ch == EOF && cli_sigint) { clearerr(f); return -3; }
+    if (ch == EOF && *n == n0) return -1;
+    while (*n > n0 && (*buf)[*n - 1] == '\r') (*n)--;
+    if (*cap) (*buf)[*n] = 0;
+    return (long)(*n - n0);
 }
-typedef struct reply_buf { char *p; size_t n, cap; int oom; } reply_buf;
+typedef struct reply_buf { char *p; size_t n, cap; int oom; text_out out; } reply_buf;
 static int chat_text(const char *text, size_t len, void *user) {
     reply_buf *b = (reply_buf *)user;
+    if (cli_sigint) return 0;
     if (b->n + len + 1 > b->cap) {
         size_t nc = (b->n + len + 1) * 2;
         char *np = (char *)realloc(b->p, nc);
@@ -271,12 +634,21 @@ static int chat_text(const char *text, size_t len, void *user) {
         b->p = np;
         b->cap = nc;
     }
+    /* the reply is kept as generated (special tokens too): it is what the context holds */
     memcpy(b->p + b->n, text, len);
     b->n += len;
     b->p[b->n] = 0;
-    fwrite(text, 1, len, stdout);
-    fflush(stdout);
+    text_out_write(&b->out, text, len, 0);
     return 1;
+}
+
+static void chat_commands(FILE *f) {
+    fprintf(f, "commands:\n"
+               "  /reset          forget the conversation (the system message stays)\n"
+               "  /system TEXT    set the system message (/system alone removes it)\n"
+               "  /help           this list\n"
+               "  a line ending in \\ continues on the next line; // at the start sends a message beginning with /\n"
+               "  an empty line, EOF or Ctrl-C at the prompt ends the chat; Ctrl-C during a reply stops the reply\n");
 }
 
 int cmd_chat(int argc, char **argv) {
@@ -288,55 +660,113 @@ int cmd_chat(int argc, char **argv) {
     size_t line_cap = 0;
     int rcode, status = 0, lineno = 0;
     memset(&s, 0, sizeof s);
-    if (parse_common(argc, argv, &o, "chat") != 0) {
-        fprintf(stderr, "usage: olmoe chat -m MODEL [--system TEXT] [-n N] [-c CTX] [-v] [sampling flags as for run]\n"
-                        "  one message per line, of any length; an empty line or EOF ends the chat (exit 0); a line\n"
-                        "  with a NUL byte is not sent; a full context ends it with exit status 1\n");
-        return 2;
-    }
-    if ((rcode = open_model(&o, &m, &c, 4096)) != 0) return rcode;
+    if ((rcode = parse_or_exit(argc, argv, &o, "chat")) >= 0) return rcode;
+    if ((rcode = open_model("chat", &o, &m, &c, 4096)) != 0) { opts_free(&o); return rcode; }
     {   /* refuse early if the template is unknown */
         olmoe_chat_msg t = {"user", "x"};
         int k = olmoe_chat_render(m, &t, 1, 1, NULL, 0);
         if (k < 0) {
             fprintf(stderr, "chat: the model's chat template is missing or not one olmoe.h knows (%s)\n", olmoe_result_str((olmoe_result)k));
-            olmoe_ctx_free(c); olmoe_model_free(m);
+            olmoe_ctx_free(c); olmoe_model_free(m); opts_free(&o);
             return 1;
         }
     }
     if (o.system && chat_add(&s, "system", o.system, strlen(o.system))) { fprintf(stderr, "chat: out of memory\n"); status = 1; }
-    if (!status) fprintf(stderr, "chat: type a message, an empty line or EOF ends\n");
+    if (!status) fprintf(stderr, "chat: type a message (/help lists the commands); an empty line or EOF ends\n");
     while (!status) {
-        char *full, *delta;
-        reply_buf reply = {NULL, 0, 0, 0};
+        char *full, *delta, *msg;
+        reply_buf reply;
         olmoe_gen_params gp = olmoe_gen_default_params();
         olmoe_gen_stats st;
         olmoe_result r;
         long l;
-        int has_nul;
+        size_t n = 0;
+        int has_nul = 0, first = lineno + 1;
         printf("> ");
         fflush(stdout);
-        l = chat_read_line(stdin, &line, &line_cap, &has_nul);
-        lineno++;
+        /* Ctrl-C here ends the wait for input (and the chat) */
+        cli_sigint = 0;
+        catch_sigint(0);
+        for (;;) {  /* a line ending in a backslash continues on the next */
+            l = chat_read_line(stdin, &line, &line_cap, &n, &has_nul);
+            lineno++;
+            if (l < 0 || !n || line[n - 1] != '\\') break;
+            line[n - 1] = '\n';
+        }
+        catch_sigint(1);
         if (l == -2) { fprintf(stderr, "chat: out of memory reading line %d\n", lineno); status = 1; break; }
-        if (l < 0) break;
+        if (l == -3) { printf("\n"); break; }
+        if (l == -1 && !n) break;
         if (has_nul) {
             /* the template renders C strings: a NUL would silently cut the message */
-            fprintf(stderr, "chat: line %d contains a NUL byte; not sent (type it again without)\n", lineno);
+            fprintf(stderr, "chat: line %d contains a NUL byte; not sent (type it again without)\n", first);
             continue;
         }
-        if (!l) break;
-        if (chat_add(&s, "user", line, (size_t)l)) { fprintf(stderr, "chat: out of memory\n"); status = 1; break; }
+        if (!n) break;
+        msg = line;
+        if (line[0] == '/' && line[1] != '/') {
+            if (!strcmp(line, "/help")) { chat_commands(stdout); continue; }
+            if (!strcmp(line, "/reset")) {
+                chat_cut(&s, s.n && !strcmp(s.role[0], "system") ? 1 : 0);
+                free(in_ctx);
+                in_ctx = NULL;
+                olmoe_ctx_truncate(c, 0);
+                fprintf(stderr, "chat: conversation reset\n");
+                continue;
+            }
+            if (!strcmp(line, "/system") || !strncmp(line, "/system ", 8)) {
+                const char *text = line[7] ? line + 8 : "";
+                /* the system message leads; the next turn re-renders (the cached prefix no longer matches) */
+                if (s.n && !strcmp(s.role[0], "system")) {
+                    free(s.role[0]); free(s.content[0]);
+                    memmove(s.role, s.role + 1, sizeof(char *) * (size_t)(s.n - 1));
+                    memmove(s.content, s.content + 1, sizeof(char *) * (size_t)(s.n - 1));
+                    s.n--;
+                }
+                if (*text) {
+                    char *sr, *sc;
+                    if (chat_add(&s, "system", text, strlen(text))) { fprintf(stderr, "chat: out of memory\n"); status = 1; break; }
+                    sr = s.role[s.n - 1];
+                    sc = s.content[s.n - 1];
+                    memmove(s.role + 1, s.role, sizeof(char *) * (size_t)(s.n - 1));
+                    memmove(s.content + 1, s.content, sizeof(char *) * (size_t)(s.n - 1));
+                    s.role[0] = sr;
+                    s.content[0] = sc;
+                }
+                fprintf(stderr, *text ? "chat: system message set\n" : "chat: system message removed\n");
+                continue;
+            }
+            fprintf(stderr, "chat: unknown command %s (/help lists them; start with // to send a message beginning with /)\n", line);
+            continue;
+        }
+        if (line[0] == '/') msg = line + 1;
+        if (chat_add(&s, "user", msg, n - (size_t)(msg - line))) { fprintf(stderr, "chat: out of memory\n"); status = 1; break; }
         if (!(full = chat_render(m, &s, 1))) { status = 1; break; }
         /* the context holds in_ctx (earlier turns and replies); append only what is new */
         if (in_ctx && strncmp(full, in_ctx, strlen(in_ctx)) == 0) delta = full + strlen(in_ctx);
         else { olmoe_ctx_truncate(c, 0); delta = full; }
+        memset(&reply, 0, sizeof reply);
+        text_out_init(&reply.out, m, o.special);
         gp.sampling = o.sp;
         gp.n_predict = o.n_predict;
+        gp.stop = (const char *const *)o.stop;
+        gp.n_stop = o.n_stop;
+        gp.ignore_eos = o.ignore_eos;
         gp.on_text = chat_text;
         gp.user = &reply;
         r = olmoe_generate(c, delta, &gp, &st);
-        printf("\n");
+        text_out_end(&reply.out);
+        text_out_free(&reply.out);
+        if (r == OLMOE_ERR_CANCELLED && cli_sigint && !reply.oom) {
+            /* the reply so far is kept; the context is rebuilt at the next turn since it may hold
+               tokens whose text was not shown */
+            fprintf(stderr, "chat: reply stopped (Ctrl-C); Ctrl-C again at the prompt ends the chat\n");
+            if (chat_add(&s, "assistant", reply.p ? reply.p : "", reply.n)) { fprintf(stderr, "chat: out of memory\n"); status = 1; }
+            free(in_ctx);
+            in_ctx = NULL;
+            free(full); free(reply.p);
+            continue;
+        }
         if (r != OLMOE_OK || reply.oom) {
             if (reply.oom) fprintf(stderr, "chat: out of memory for the reply\n");
             else if (r == OLMOE_ERR_CONTEXT_FULL)
@@ -367,16 +797,14 @@ int cmd_chat(int argc, char **argv) {
             status = 1;
         }
     }
-    {
-        int i;
-        for (i = 0; i < s.n; i++) { free(s.role[i]); free(s.content[i]); }
-        free(s.role); free(s.content); free(in_ctx); free(line);
-    }
+    signal(SIGINT, SIG_DFL);
+    chat_cut(&s, 0);
+    free(s.role); free(s.content); free(in_ctx); free(line);
     olmoe_ctx_free(c);
     olmoe_model_free(m);
+    opts_free(&o);
     return status;
 }
-
 /* ---- scoring ---- */
 static int tokenize_alloc(const olmoe_model *m, const char *s, size_t len, int32_t **out) {
     int n = olmoe_tokenize(m, s, len, NULL, 0, 1);
@@ -455,20 +883,15 @@ int cmd_score(int argc, char **argv) {
     long len;
     struct stat fst;
     int rcode, n_items = 0, n_correct = 0, n_correct_norm = 0, lineno = 0, n_skipped = 0, n_printed = 0, status = 0;
-    if (parse_common(argc, argv, &o, "score") != 0 || !o.jsonl) {
-        fprintf(stderr, "usage: olmoe score -m MODEL --jsonl FILE\n"
-                        "  each line: {\"context\": \"...\", \"choices\": [\"...\", ...], \"gold\": N}\n"
-                        "  WinoGrande style: {\"context\": \"... _ ...\", \"choices\": [...], \"gold\": N, \"partial\": true}:\n"
-                        "  each choice replaces the blank and the text after the blank is scored.\n");
-        return 2;
-    }
-    if (!(f = fopen(o.jsonl, "rb"))) { fprintf(stderr, "score: cannot open %s: %s\n", o.jsonl, strerror(errno)); return 1; }
+    if ((rcode = parse_or_exit(argc, argv, &o, "score")) >= 0) return rcode;
+    if (!(f = fopen(o.jsonl, "rb"))) { fprintf(stderr, "score: cannot open %s: %s\n", o.jsonl, strerror(errno)); opts_free(&o); return 1; }
     if (fstat(fileno(f), &fst) == 0 && S_ISDIR(fst.st_mode)) {
         fprintf(stderr, "score: %s is a directory, not a JSON-lines file\n", o.jsonl);
         fclose(f);
+        opts_free(&o);
         return 1;
     }
-    if ((rcode = open_model(&o, &m, &c, 2048)) != 0) { fclose(f); return rcode; }
+    if ((rcode = open_model("score", &o, &m, &c, 2048)) != 0) { fclose(f); opts_free(&o); return rcode; }
     while ((len = (long)getline(&line, &cap, f)) > 0) {
         json_doc doc;
         char err[160], whybuf[160], why[512];
@@ -536,6 +959,14 @@ int cmd_score(int argc, char **argv) {
             n_correct_norm += best_norm == g;
         }
         json_free(&doc);
+        if ((n_items + n_skipped) % 100 == 0) {
+            /* progress for long files: where it is, and the accuracy so far */
+            long pos = S_ISREG(fst.st_mode) && fst.st_size > 0 ? ftell(f) : -1;
+            fprintf(stderr, "score: %d items (%d counted), accuracy so far %.4f", n_items + n_skipped, n_items,
+                    n_items ? (double)n_correct / n_items : 0.0);
+            if (pos >= 0) fprintf(stderr, ", %.0f%% of %s", 100.0 * (double)pos / (double)fst.st_size, o.jsonl);
+            fprintf(stderr, "\n");
+        }
     }
     if (ferror(f)) { fprintf(stderr, "score: cannot read %s: %s\n", o.jsonl, strerror(errno)); status = 1; }
     free(line);
@@ -551,6 +982,7 @@ int cmd_score(int argc, char **argv) {
     }
     olmoe_ctx_free(c);
     olmoe_model_free(m);
+    opts_free(&o);
     return status;
 }
 
@@ -593,16 +1025,13 @@ int cmd_perplexity(int argc, char **argv) {
     char *text;
     size_t sz;
     int32_t *tok = NULL;
-    int n, rcode, W, S, start, scored = 0, failed = 0;
+    int n, rcode, W, S, start, scored = 0, failed = 0, n_win = 0;
     double nll = 0.0, nll2 = 0.0;
-    if (parse_common(argc, argv, &o, "perplexity") != 0 || !o.file) {
-        fprintf(stderr, "usage: olmoe perplexity -m MODEL -f TEXT [-c WINDOW]   (-f - reads standard input)\n");
-        return 2;
-    }
-    if (o.n_ctx == 1) { fprintf(stderr, "perplexity: -c 1: the window must be at least 2 tokens (one to predict from, one to score)\n"); return 2; }
-    if (!(text = read_text("perplexity", o.file, &sz))) return 1;
-    if (sz == 0) { fprintf(stderr, "perplexity: %s is empty: nothing to score\n", o.file); free(text); return 1; }
-    if ((rcode = open_model(&o, &m, &c, 512)) != 0) { free(text); return rcode; }
+    if ((rcode = parse_or_exit(argc, argv, &o, "perplexity")) >= 0) return rcode;
+    if (o.n_ctx == 1) { fprintf(stderr, "perplexity: -c 1: the window must be at least 2 tokens (one to predict from, one to score)\n"); opts_free(&o); return 2; }
+    if (!(text = read_text("perplexity", o.file, &sz))) { opts_free(&o); return 1; }
+    if (sz == 0) { fprintf(stderr, "perplexity: %s is empty: nothing to score\n", o.file); free(text); opts_free(&o); return 1; }
+    if ((rcode = open_model("perplexity", &o, &m, &c, 512)) != 0) { free(text); opts_free(&o); return rcode; }
     n = tokenize_alloc(m, text, sz, &tok);
     W = olmoe_ctx_n_ctx(c);
     S = W / 2;
@@ -617,7 +1046,7 @@ int cmd_perplexity(int argc, char **argv) {
         if (first >= end) break;
         lp = (float *)malloc(sizeof(float) * (size_t)(end - first));
         if (olmoe_ctx_score(c, tok + start, first - start, tok + first, end - first, lp, &sum, NULL) != OLMOE_OK) {
-            fprintf(stderr, "perplexity: error at tokens %d-%d: %s\n", first, end, olmoe_ctx_last_error(c));
+            fprintf(stderr, "%sperplexity: error at tokens %d-%d: %s\n", n_win ? "\n" : "", first, end, olmoe_ctx_last_error(c));
             free(lp);
             failed = 1;
             break;
@@ -625,8 +1054,12 @@ int cmd_perplexity(int argc, char **argv) {
         for (i = 0; i < end - first; i++) { nll -= lp[i]; nll2 += (double)lp[i] * lp[i]; }
         scored += end - first;
         free(lp);
+        /* llama.cpp's progress: each window's running perplexity */
+        fprintf(stderr, "[%d]%.4f,", ++n_win, exp(nll / scored));
+        fflush(stderr);
         if (end == n) break;
     }
+    if (n_win) fprintf(stderr, "\n");
     if (scored && !failed) {
         double mean = nll / scored, var = nll2 / scored - mean * mean;
         printf("perplexity %.4f over %d tokens (window %d, stride %d); mean NLL %.5f +- %.5f\n", exp(mean), scored, W, S,
@@ -636,5 +1069,6 @@ int cmd_perplexity(int argc, char **argv) {
     free(text);
     olmoe_ctx_free(c);
     olmoe_model_free(m);
+    opts_free(&o);
     return scored && !failed ? 0 : 1;
 }

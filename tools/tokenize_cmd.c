@@ -8,8 +8,9 @@
        text as plain text (HF encode_special_tokens=True). No BOS/EOS is added.
        --pieces: one line per token instead, "ID<TAB>PIECE" with the piece's bytes C-escaped.
    olmoe tokenize -m MODEL.gguf --decode -t ID,ID,...
-       output (STABLE): the decoded text exactly (like HF decode(ids, skip_special_tokens=False);
-       no newline is added).
+       output (STABLE): the decoded text exactly (like HF decode(ids, skip_special_tokens=False)),
+       then one newline so that a terminal or a pipe gets a whole last line; --no-newline leaves
+       it out (the text's bytes and nothing else).
    The model is loaded vocab-only (no weights are touched). */
 #if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -27,12 +28,21 @@ int cmd_tokenize(int argc, char **argv);
 static void tok_usage(FILE *f) {
     fprintf(f,
             "usage: olmoe tokenize -m MODEL.gguf (-f FILE | -p TEXT) [--no-special] [--pieces]\n"
-            "       olmoe tokenize -m MODEL.gguf --decode -t ID,ID,...\n"
-            "  -f FILE       tokenize the file's bytes (- = standard input)\n"
-            "  -p TEXT       tokenize TEXT\n"
-            "  --no-special  read special-token text such as <|endoftext|> as plain text\n"
-            "  --pieces      print ID<TAB>PIECE per token instead of one line of ids\n"
-            "  --decode      print the text of the ids given with -t\n");
+            "       olmoe tokenize -m MODEL.gguf --decode -t ID,ID,... [--no-newline]\n"
+            "Token ids of a text (one line, space-separated; no BOS/EOS added), or the text of ids. The\n"
+            "model is loaded vocab-only (a tokenizer-only GGUF works too).\n"
+            "options:\n"
+            "  -m, --model FILE      the GGUF model or tokenizer (required)\n"
+            "  -f, --file FILE       tokenize the file's bytes (- = standard input)\n"
+            "  -p, --prompt TEXT     tokenize TEXT\n"
+            "  --no-special          read special-token text such as <|endoftext|> as plain text (default: recognised)\n"
+            "  --pieces              print ID<TAB>PIECE per token instead of one line of ids (default off)\n"
+            "  --decode              print the text of the ids given with -t (default off)\n"
+            "  -t, --tokens ID,...   the ids for --decode\n"
+            "  --no-newline          --decode: print the text's bytes only, without the final newline (default off)\n"
+            "  -h, --help            this help\n"
+            "example: olmoe tokenize -m models/austen-olmoe-q8_0.gguf -p \"It is a truth\"\n"
+            "         olmoe tokenize -m models/austen-olmoe-q8_0.gguf --decode -t 1031,1226\n");
 }
 
 /* NULL with a message naming the cause (missing, a directory, a read error, out of memory) */
@@ -78,7 +88,7 @@ static void tok_print_escaped(const char *s, int n) {
 
 int cmd_tokenize(int argc, char **argv) {
     const char *model = NULL, *file = NULL, *text = NULL, *ids_arg = NULL;
-    int decode = 0, special = 1, pieces = 0, i, n, rc = 0;
+    int decode = 0, special = 1, pieces = 0, newline = 1, i, n, rc = 0;
     char err[512];
     olmoe_model *m = NULL;
     olmoe_model_params mp = olmoe_model_default_params();
@@ -94,10 +104,14 @@ int cmd_tokenize(int argc, char **argv) {
         else if (!strcmp(a, "--decode")) decode = 1;
         else if (!strcmp(a, "--no-special")) special = 0;
         else if (!strcmp(a, "--pieces")) pieces = 1;
+        else if (!strcmp(a, "--no-newline")) newline = 0;
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { tok_usage(stdout); return 0; }
         else { fprintf(stderr, "tokenize: unknown or incomplete option '%s'\n", a); tok_usage(stderr); return 2; }
     }
     if (!model || (decode ? !ids_arg || file || text : (!file == !text) || ids_arg)) { tok_usage(stderr); return 2; }
+    /* a flag that would be ignored is refused by name */
+    if (decode && (pieces || !special)) { fprintf(stderr, "tokenize: %s does not apply to --decode\n", pieces ? "--pieces" : "--no-special"); return 2; }
+    if (!decode && !newline) { fprintf(stderr, "tokenize: --no-newline applies to --decode only\n"); return 2; }
 
     mp.vocab_only = 1;
     r = olmoe_model_load(model, &mp, &m, err, sizeof err);
@@ -113,7 +127,10 @@ int cmd_tokenize(int argc, char **argv) {
         if (i >= 0 && out) i = olmoe_detokenize(m, ids, n, out, (size_t)i + 1);
         if (i < 0) { fprintf(stderr, "error: %s\n", olmoe_result_str((olmoe_result)i)); rc = 1; }
         else if (!out) { fprintf(stderr, "error: out of memory\n"); rc = 1; }
-        else fwrite(out, 1, (size_t)i, stdout);
+        else {
+            fwrite(out, 1, (size_t)i, stdout);
+            if (newline) putchar('\n');
+        }
         free(out);
         free(ids);
     } else {

@@ -151,6 +151,7 @@ test-openmp: $(BUILD)/test_model_omp $(FIX_GGUF) $(BUILD)/fixtures/flex_a-named.
 # a failed conversion leaves no partial file and never touches an existing output
 test-convert: $(BUILD)/olmoe
 	tests/convert_safety.sh $(BUILD)/olmoe
+	tests/convert_quant.sh $(BUILD)/olmoe
 
 # bad input to the CLI (perplexity, convert, chat, score, tokenize): each refused with its cause
 # named, within a timeout; chat keeps every turn and line whole
@@ -269,9 +270,9 @@ $(BUILD)/fuzz/fuzz_gguf: tests/fuzz/fuzz_gguf.c $(HDR)
 $(BUILD)/fuzz/fuzz_tokenize: tests/fuzz/fuzz_tokenize.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) -std=c99 -I. $(FUZZ_FLAGS) -o $@ $< $(LDLIBS)
-$(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c tools/json.c tools/convert.c tools/gguf_write.c tools/impl.c $(HDR) $(wildcard tools/*.h)
+$(BUILD)/fuzz/fuzz_json: tests/fuzz/fuzz_json.c tools/json.c tools/convert.c tools/gguf_write.c tools/quantize.c tools/impl.c $(HDR) $(wildcard tools/*.h)
 	@mkdir -p $(dir $@)
-	$(SAN_CC) -std=c99 -I. $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_json.c tools/json.c tools/gguf_write.c tools/impl.c $(LDLIBS)
+	$(SAN_CC) -std=c99 -I. $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_json.c tools/json.c tools/gguf_write.c tools/quantize.c tools/impl.c $(LDLIBS)
 $(BUILD)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c tools/serve.c tools/json.c $(HDR) $(wildcard tools/*.h)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) -std=c99 -I. $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_http.c tools/json.c $(LDLIBS)

@@ -1,6 +1,6 @@
 /* build/olmoe convert: Hugging Face OLMoE / FlexOlmo checkpoint directory -> GGUF.
 
-   olmoe convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0] [--expert-names a,b,c] [--name NAME] [--vocab-only]
+   olmoe convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0|q4_k_m|...] [--expert-names a,b,c] [--name NAME] [--vocab-only]
 
    Reads config.json, model.safetensors (or model.safetensors.index.json + shards),
    tokenizer.json and tokenizer_config.json (optional). Writes llama.cpp's `olmoe` layout (and
@@ -1129,15 +1129,22 @@ static int build_plan(cv_state *S, const cv_config *c, plan *P) {
 
 static int type_is_quant(int t) { return t == OLMOE_TYPE_Q8_0 || t == OLMOE_TYPE_Q4_0; }
 
-static void assign_types(plan *P, int req) {
-    int i;
+/* req: one type for every matrix; or ftype >= 0: llama-quantize's per-tensor mix for that file
+   type (tools/quantize.c quant_mix_type: q4_k_m, ...), the same types `olmoe quantize` gives. */
+static void assign_types(plan *P, int req, int ftype, const cv_config *c) {
+    int i, tied = 1;
+    for (i = 0; i < P->n; i++) if (!strcmp(P->t[i].name, "output.weight")) tied = 0;
     for (i = 0; i < P->n; i++) {
         out_tensor *o = &P->t[i];
         size_t nl = strlen(o->name);
         int is_gate_inp = nl > 20 && !strcmp(o->name + nl - 20, ".ffn_gate_inp.weight");
         uint64_t nrows;
         if (o->n_dims == 1 || is_gate_inp) o->type = OLMOE_TYPE_F32;
-        else {
+        else if (ftype >= 0) {
+            int t = quant_mix_type(ftype, o->name, o->n_dims, o->ne[0], (int)c->n_layer, (int)c->n_expert,
+                                   c->n_head_kv > 0 ? (int)(c->n_head / c->n_head_kv) : 1, tied);
+            o->type = t >= 0 ? t : OLMOE_TYPE_F32;
+        } else {
             o->type = req;
             if (type_is_quant(req) && o->ne[0] % olmoe_type_block_size(req)) { o->type = OLMOE_TYPE_F16; o->fallback = 1; }
         }
@@ -1240,7 +1247,9 @@ static int check_output(const char *path, int vocab_only, int wrote_tok, const c
 
 static void convert_usage(FILE *f) {
     fprintf(f, "usage: olmoe convert HF_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0] [--expert-names a,b,c] [--name NAME] [--vocab-only]\n"
-               "  --type          weight type for 2-D/3-D tensors (default f16); norms and the router stay f32\n"
+               "  --type          weight type for 2-D/3-D tensors (default f16); norms and the router stay f32;\n"
+               "                  or a llama.cpp file type with its per-tensor mix, as `olmoe quantize` writes it:\n"
+               "                  q4_k_m q4_k_s q5_k_m q5_k_s q6_k q3_k_m q2_k q4_1 q5_0 q5_1 iq4_nl iq4_xs\n"
                "  --expert-names  comma-separated names, one per expert (stored as ARCH.expert_names; default none)\n"
                "  --name          general.name (default: the directory name)\n"
                "  --vocab-only    write only the tokenizer and metadata, no tensors (default off)\n"
@@ -1255,7 +1264,7 @@ static int usage_err(const char *msg) {
 
 int cmd_convert(int argc, char **argv) {
     const char *dir = NULL, *out = NULL, *type_s = "f16", *names_s = NULL, *name = NULL;
-    int i, req_type, file_type, rc = 1, fd = -1, vocab_only = 0, wrote_tok = 0;
+    int i, req_type, file_type, rc = 1, fd = -1, vocab_only = 0, wrote_tok = 0, qftype = -1;
     cv_state S;
     cv_config cfg;
     plan P;
@@ -1294,6 +1303,7 @@ int cmd_convert(int argc, char **argv) {
     else if (!strcmp(type_s, "bf16")) { req_type = OLMOE_TYPE_BF16; file_type = 32; }
     else if (!strcmp(type_s, "q8_0")) { req_type = OLMOE_TYPE_Q8_0; file_type = 7; }
     else if (!strcmp(type_s, "q4_0")) { req_type = OLMOE_TYPE_Q4_0; file_type = 2; }
+    else if ((qftype = quant_ftype_parse(type_s)) >= 0) { req_type = -1; file_type = qftype; }
     else { fprintf(stderr, "convert: unknown --type %s\n", type_s); return usage_err(NULL); }
     if (names_s) {
         const char *p = names_s;
@@ -1352,7 +1362,7 @@ int cmd_convert(int argc, char **argv) {
     /* --vocab-only: metadata and tokenizer, no tensors (olmoe_model_params.vocab_only loads it) */
     if (!vocab_only && st_load_dir(&S)) goto cleanup;
     if (!vocab_only && build_plan(&S, &cfg, &P)) goto cleanup;
-    if (!vocab_only) assign_types(&P, req_type);
+    if (!vocab_only) assign_types(&P, req_type, qftype, &cfg);
     {
         size_t k, skipped = 0;
         for (k = 0; k < S.n_tensors; k++)
@@ -1374,7 +1384,7 @@ int cmd_convert(int argc, char **argv) {
         ok = ok && !gguf_w_kv_str(w, "general.architecture", A);
         ok = ok && !gguf_w_kv_str(w, "general.name", name ? name : cv_basename(dir, namebuf, sizeof namebuf));
         ok = ok && !gguf_w_kv_u32(w, "general.file_type", (uint32_t)file_type);
-        if (type_is_quant(req_type)) ok = ok && !gguf_w_kv_u32(w, "general.quantization_version", 2);
+        if (type_is_quant(req_type) || qftype >= 0) ok = ok && !gguf_w_kv_u32(w, "general.quantization_version", 2);
         ok = ok && !gguf_w_kv_u32(w, K("context_length"), (uint32_t)cfg.ctx);
         ok = ok && !gguf_w_kv_u32(w, K("embedding_length"), (uint32_t)cfg.d);
         ok = ok && !gguf_w_kv_u32(w, K("feed_forward_length"), (uint32_t)cfg.ff);

@@ -263,6 +263,11 @@ OLMOE_API olmoe_result olmoe_ctx_set_expert_mask(olmoe_ctx *c, const uint8_t *al
 /* Opt out of the experts in a comma-separated list of indices or names ("2,5", "math,code";
    names come from the file's {arch}.expert_names). Replaces the current mask; "" allows all. */
 OLMOE_API olmoe_result olmoe_ctx_opt_out(olmoe_ctx *c, const char *list);
+/* The mask such a list means, without a context (what olmoe_ctx_opt_out applies; an accelerator
+   back end applies it itself): allowed[0..n_expert) = 1 except the listed experts. n must be at
+   least the model's n_expert. OLMOE_ERR_INVALID_ARG, with a message, for an unknown expert. */
+OLMOE_API olmoe_result olmoe_model_expert_mask(const olmoe_model *m, const char *list, uint8_t *allowed, int n,
+                                               char *err, size_t err_size);
 /* Index of the expert with this name, or -1. Names exist only if the file stores them. */
 OLMOE_API int olmoe_model_expert_index(const olmoe_model *m, const char *name);
 /* Name of expert e into buf (NUL-terminated); returns its length, or -1 if the file names none. */
@@ -7162,12 +7167,14 @@ OLMOE_API int olmoe_model_expert_name(const olmoe_model *m, int e, char *buf, si
     return len > INT_MAX ? INT_MAX : (int)len;
 }
 
-OLMOE_API olmoe_result olmoe_ctx_opt_out(olmoe_ctx *c, const char *list) {
-    uint8_t allowed[4096];
+OLMOE_API olmoe_result olmoe_model_expert_mask(const olmoe_model *m, const char *list, uint8_t *allowed, int n,
+                                               char *err, size_t en) {
     const char *p = list;
     int E;
-    if (!c || !list) return OLMOE_ERR_INVALID_ARG;
-    E = c->model->cfg.n_expert;
+    if (err && en) err[0] = 0;
+    if (!m || !list || !allowed) return olmoe__fail(err, en, OLMOE_ERR_INVALID_ARG, "NULL model, list or mask");
+    E = m->cfg.n_expert;
+    if (n < E) return olmoe__fail(err, en, OLMOE_ERR_INVALID_ARG, "mask of %d entries for %d experts", n, E);
     memset(allowed, 1, (size_t)E);
     while (*p) {
         const char *q = p;
@@ -7176,7 +7183,7 @@ OLMOE_API olmoe_result olmoe_ctx_opt_out(olmoe_ctx *c, const char *list) {
         int e = -1;
         while (*q && *q != ',') q++;
         len = (size_t)(q - p);
-        if (len == 0 || len >= sizeof item) return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_INVALID_ARG, "opt-out list '%s': empty or overlong item", list);
+        if (len == 0 || len >= sizeof item) return olmoe__fail(err, en, OLMOE_ERR_INVALID_ARG, "opt-out list '%s': empty or overlong item", list);
         memcpy(item, p, len);
         item[len] = 0;
         if (item[0] >= '0' && item[0] <= '9') {
@@ -7184,13 +7191,21 @@ OLMOE_API olmoe_result olmoe_ctx_opt_out(olmoe_ctx *c, const char *list) {
             long v = strtol(item, &end, 10);
             if (*end == 0 && v >= 0 && v < E) e = (int)v;
         } else {
-            e = olmoe_model_expert_index(c->model, item);
+            e = olmoe_model_expert_index(m, item);
         }
-        if (e < 0) return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_INVALID_ARG, "opt-out: no expert '%s' (the model has %d experts%s)", item, E, olmoe__expert_names(c->model) ? "" : ", no names");
+        if (e < 0) return olmoe__fail(err, en, OLMOE_ERR_INVALID_ARG, "opt-out: no expert '%s' (the model has %d experts%s)", item, E, olmoe__expert_names(m) ? "" : ", no names");
         allowed[e] = 0;
         p = *q ? q + 1 : q;
     }
-    return olmoe_ctx_set_expert_mask(c, allowed, E);
+    return OLMOE_OK;
+}
+
+OLMOE_API olmoe_result olmoe_ctx_opt_out(olmoe_ctx *c, const char *list) {
+    uint8_t allowed[4096];
+    olmoe_result r;
+    if (!c || !list) return OLMOE_ERR_INVALID_ARG;
+    r = olmoe_model_expert_mask(c->model, list, allowed, (int)sizeof allowed, c->err, sizeof c->err);
+    return r != OLMOE_OK ? r : olmoe_ctx_set_expert_mask(c, allowed, c->model->cfg.n_expert);
 }
 
 OLMOE_API void olmoe_ctx_set_route_callback(olmoe_ctx *c, olmoe_route_fn fn, void *user, int want_probs) {

@@ -34,36 +34,6 @@ int backend_has_cuda(void) {
 #endif
 }
 
-#ifdef OLMOE_WITH_CUDA
-/* olmoe_ctx_opt_out's parsing, for the GPU's mask: indices or the file's expert names. */
-static olmoe_result backend_parse_mask(const olmoe_model *m, const char *list, uint8_t *allowed, char *err, size_t en) {
-    int E = olmoe_model_config(m)->n_expert;
-    const char *p = list;
-    memset(allowed, 1, (size_t)E);
-    while (*p) {
-        const char *q = p;
-        char item[128];
-        size_t len;
-        int e = -1;
-        while (*q && *q != ',') q++;
-        len = (size_t)(q - p);
-        if (len == 0 || len >= sizeof item) { snprintf(err, en, "opt-out list '%s': empty or overlong item", list); return OLMOE_ERR_INVALID_ARG; }
-        memcpy(item, p, len);
-        item[len] = 0;
-        if (item[0] >= '0' && item[0] <= '9') {
-            char *end;
-            long v = strtol(item, &end, 10);
-            if (*end == 0 && v >= 0 && v < E) e = (int)v;
-        } else
-            e = olmoe_model_expert_index(m, item);
-        if (e < 0) { snprintf(err, en, "opt-out: no expert '%s' (the model has %d experts)", item, E); return OLMOE_ERR_INVALID_ARG; }
-        allowed[e] = 0;
-        p = *q ? q + 1 : q;
-    }
-    return OLMOE_OK;
-}
-#endif
-
 olmoe_result backend_create(const olmoe_model *m, const olmoe_ctx_params *p, int device, backend **out,
                             char *err, size_t en) {
     backend *b;
@@ -174,7 +144,7 @@ olmoe_result backend_opt_out(backend *b, const char *list) {
         uint8_t allowed[4096];
         olmoe_result r;
         if (olmoe_model_config(b->m)->n_expert > 4096) return OLMOE_ERR_UNSUPPORTED;
-        r = backend_parse_mask(b->m, list, allowed, b->err, sizeof b->err);
+        r = olmoe_model_expert_mask(b->m, list, allowed, (int)sizeof allowed, b->err, sizeof b->err);
         if (r != OLMOE_OK) return r;
         return ocu_set_expert_mask(b->gpu, allowed, olmoe_model_config(b->m)->n_expert);
     }

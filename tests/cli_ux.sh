@@ -270,5 +270,11 @@ many=$(( $(getconf _NPROCESSORS_ONLN) + 3 ))
 r "$bin" bench -m "$B" -t $many -p 8 -n 2 -r 1 --no-bw --no-file-bw
 check "bench -t $many on $(getconf _NPROCESSORS_ONLN) cores: a warning naming both" '[ $st -eq 0 ] && grep -q "warning: -t $many is more than the $(getconf _NPROCESSORS_ONLN) online cores" "$err"' "exit $st: $(short "$err")"
 
+r "$bin" bench -m "$B" -t 1 -p 8 -n 8 -r 1 --bw-mb 16 --bw-reps 2
+jv() { tail -n 1 "$out" | grep -o "\"$1\": [0-9.e+-]*" | sed 's/.*: //'; }
+check "bench: the roofline against the best read of the run (sweep or file mapping) is the most conservative" \
+      'awk -v b="$(jv bandwidth_best_gbs)" -v m="$(jv bandwidth_gbs_max)" -v f="$(jv bandwidth_file_gbs)" -v rb="$(jv roofline_frac_best)" -v rm="$(jv roofline_frac_bw_max)" \
+       "BEGIN { exit !(b > 0 && b >= m && b >= f && rb > 0 && rb <= rm + 1e-4) }" && grep -q "of the best read of the run" "$out"' "$(tail -n 1 "$out" | head -c 300)"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -15,24 +15,9 @@
 #include "test.h"
 #include <math.h>
 
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    char *b;
-    long n;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = (char *)malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 static int load_doc(const char *path, json_doc *doc) {
     size_t len;
-    char err[160], *b = read_file(path, &len);
+    char err[160], *b = t_read_file(path, &len);
     int ok;
     if (!b) { printf("FAIL cannot read %s\n", path); return 0; }
     ok = json_parse(b, len, 0, doc, err, sizeof err) == 0;
@@ -330,7 +315,7 @@ static const char *xml_check(const char *p, size_t n, size_t *at) {
 
 static void check_xml(const char *path) {
     size_t len, at;
-    char *b = read_file(path, &len);
+    char *b = t_read_file(path, &len);
     const char *why;
     static const char *bad[] = {
         "<a><b></a></b>", "<a>x &nbsp; y</a>", "<a x=1/>", "<a x=\"1\" x=\"2\"/>", "<a>1 < 2</a>", "<a/><b/>",

@@ -53,7 +53,6 @@
 #include <math.h>
 #include <time.h>
 #include <errno.h>
-#include <limits.h>
 #ifndef _WIN32
 #include <fcntl.h>
 #include <unistd.h>
@@ -417,20 +416,6 @@ static void bench_usage(FILE *f) {
                "example: olmoe bench -m models/austen-olmoe-q8_0.gguf -t 2 -p 128 -n 64\n");
 }
 
-/* a whole decimal integer >= lo for flag; anything else is refused by name (atoi read "abc" as 0) */
-static int bench_int(const char *flag, const char *v, long lo, int *out) {
-    char *end;
-    long x;
-    errno = 0;
-    x = strtol(v, &end, 10);
-    if (end == v || *end || errno == ERANGE || x > INT_MAX || x < lo) {
-        fprintf(stderr, "bench: %s %s: not an integer >= %ld\n", flag, v, lo);
-        return -1;
-    }
-    *out = (int)x;
-    return 0;
-}
-
 int cmd_bench(int argc, char **argv) {
     const char *model = NULL, *bw_name = "none";
     int threads = 0, P = 128, N = 64, reps = 3, kernels = OLMOE_KERNELS_AUTO, kv_type = OLMOE_TYPE_F32, depth = 0, bw_mb = 1024, bw_reps = 7;
@@ -463,19 +448,19 @@ int cmd_bench(int argc, char **argv) {
         int has = i + 1 < argc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { bench_usage(stdout); return 0; }
         else if (!strcmp(a, "-m") && has) model = argv[++i];
-        else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && has) { if (bench_int(a, argv[++i], 0, &threads)) return 2; }
-        else if (!strcmp(a, "-p") && has) { if (bench_int(a, argv[++i], 0, &P)) return 2; }
-        else if (!strcmp(a, "-n") && has) { if (bench_int(a, argv[++i], 0, &N)) return 2; }
-        else if (!strcmp(a, "-r") && has) { if (bench_int(a, argv[++i], 1, &reps)) return 2; }
-        else if (!strcmp(a, "--bw-mb") && has) { if (bench_int(a, argv[++i], 1, &bw_mb)) return 2; }
-        else if (!strcmp(a, "--bw-reps") && has) { if (bench_int(a, argv[++i], 1, &bw_reps)) return 2; }
+        else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && has) { if (cli_parse_int("bench", a, argv[++i], 0, &threads)) return 2; }
+        else if (!strcmp(a, "-p") && has) { if (cli_parse_int("bench", a, argv[++i], 0, &P)) return 2; }
+        else if (!strcmp(a, "-n") && has) { if (cli_parse_int("bench", a, argv[++i], 0, &N)) return 2; }
+        else if (!strcmp(a, "-r") && has) { if (cli_parse_int("bench", a, argv[++i], 1, &reps)) return 2; }
+        else if (!strcmp(a, "--bw-mb") && has) { if (cli_parse_int("bench", a, argv[++i], 1, &bw_mb)) return 2; }
+        else if (!strcmp(a, "--bw-reps") && has) { if (cli_parse_int("bench", a, argv[++i], 1, &bw_reps)) return 2; }
         else if (!strcmp(a, "--no-bw")) do_bw = 0;
         else if (!strcmp(a, "--no-file-bw")) do_file_bw = 0;
         else if (!strcmp(a, "--kernels") && has) {
             if ((kernels = cli_parse_kernels(argv[++i])) < 0) { fprintf(stderr, "bench: unknown kernel path %s\n", argv[i]); return 2; }
         } else if (!strcmp(a, "--device") && has) {
             if ((device = backend_parse_device(argv[++i])) < 0) { fprintf(stderr, "bench: --device takes auto, cpu or cuda, not %s\n", argv[i]); return 2; }
-        } else if (!strcmp(a, "--depth") && has) { if (bench_int(a, argv[++i], 0, &depth)) return 2; }
+        } else if (!strcmp(a, "--depth") && has) { if (cli_parse_int("bench", a, argv[++i], 0, &depth)) return 2; }
         else if (!strcmp(a, "--kv") && has) {
             if ((kv_type = cli_parse_kv(argv[++i])) < 0) { fprintf(stderr, "bench: --kv takes f32 or f16, not %s\n", argv[i]); return 2; }
         } else { fprintf(stderr, "bench: unknown or incomplete option %s\n", a); bench_usage(stderr); return 2; }

@@ -30,6 +30,10 @@ const char *cli_kernels_name(int k);
 /* --kv f32|f16 -> OLMOE_TYPE_F32/F16 (the KV cache's element); -1 for another name. */
 int cli_parse_kv(const char *s);
 
+/* A whole decimal integer >= lo for flag (cmd names the command in the message); 0, or -1 with
+   the cause on stderr. */
+int cli_parse_int(const char *cmd, const char *flag, const char *v, long lo, int *out);
+
 /* Parse "1,2,3" into ids; returns count or -1 on a malformed list. *out is malloc'd. */
 int cli_parse_ids(const char *s, int32_t **out);
 

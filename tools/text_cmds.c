@@ -143,7 +143,7 @@ static void cmd_help(const char *cmd, FILE *f) {
 }
 
 /* a whole decimal integer in [lo, INT_MAX]; anything else is refused by name (atoi read "abc" as 0) */
-static int parse_int(const char *cmd, const char *flag, const char *v, long lo, int *out) {
+int cli_parse_int(const char *cmd, const char *flag, const char *v, long lo, int *out) {
     char *end;
     long x;
     errno = 0;
@@ -238,17 +238,17 @@ static int parse_common(int argc, char **argv, common_opts *o, const char *cmd) 
         case O_OPTOUT: o->optout = v; break;
         case O_ESCAPE: o->escape = 1; break;
         case O_NPREDICT:
-            if (parse_int(cmd, a, v, -1, &o->n_predict)) return -1;
+            if (cli_parse_int(cmd, a, v, -1, &o->n_predict)) return -1;
             if (o->n_predict < 0) o->n_predict = INT_MAX;  /* -1: until EOS or a full context */
             break;
-        case O_THREADS: if (parse_int(cmd, a, v, 0, &o->threads)) return -1; break;
-        case O_CTX: if (parse_int(cmd, a, v, 0, &o->n_ctx)) return -1; break;
+        case O_THREADS: if (cli_parse_int(cmd, a, v, 0, &o->threads)) return -1; break;
+        case O_CTX: if (cli_parse_int(cmd, a, v, 0, &o->n_ctx)) return -1; break;
         case O_TEMP: if (parse_float(cmd, a, v, &o->sp.temperature)) return -1; break;
-        case O_TOPK: if (parse_int(cmd, a, v, INT_MIN, &o->sp.top_k)) return -1; break;
+        case O_TOPK: if (cli_parse_int(cmd, a, v, INT_MIN, &o->sp.top_k)) return -1; break;
         case O_TOPP: if (parse_float(cmd, a, v, &o->sp.top_p)) return -1; break;
         case O_MINP: if (parse_float(cmd, a, v, &o->sp.min_p)) return -1; break;
         case O_RPEN: if (parse_float(cmd, a, v, &o->sp.repeat_penalty)) return -1; break;
-        case O_RLAST: if (parse_int(cmd, a, v, INT_MIN, &o->sp.repeat_last_n)) return -1; break;
+        case O_RLAST: if (cli_parse_int(cmd, a, v, INT_MIN, &o->sp.repeat_last_n)) return -1; break;
         case O_SEED: {
             char *end;
             if (!strcmp(v, "-1")) { o->seed_given = 0; break; }

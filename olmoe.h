@@ -2670,6 +2670,182 @@ OLMOE__AVX2 static void olmoe__dec_q3_K_avx2(const uint8_t *b, olmoe__dec *o, in
         }
     }
 }
+/* Fused K-quant kernels (Q4_K, Q5_K, Q6_K: the types of the _K_M/_K_S files). The generic
+   decoded path writes each block to memory as int8 and reduces every 32-group to its integer sum
+   before the float step; here a block is decoded straight into registers (once per tile of
+   tokens), its sub-block scales enter the int16 multiply-add of the int8 dots (exact 32-bit lane
+   partials: 4 products times the scale), and each lane goes to fp32 with its activation block's
+   scale: no horizontal reduction per group. Q6_K codes stay unsigned (q + 32), the -32 enters
+   once per block through the activation's 16-value sums. About half the instructions of the
+   generic path per block (valgrind lackey: Q4_K 124 vs 278 for one token, 75 vs 124 per token in
+   a 16-token tile). Bits: the same for a (row, token) in any tile; differ from the scalar path
+   by fp32 rounding (test_quants bounds it). The AVX-512 table uses these too: on Zen 4 a 512-bit
+   op costs two 256-bit ones, and VNNI's dpbusd cannot apply the int16 scales. */
+typedef struct olmoe__kprep {
+    float dy[8];    /* the activation's 8 block scales */
+    float dyy[8];   /* dy * the block's integer sum (the min term of Q4_K/Q5_K) */
+    int16_t yh[16]; /* the integer sums of each 16 values (Q6_K's -32) */
+} olmoe__kprep;
+OLMOE__AVX2 static void olmoe__kprep_avx2(const uint8_t *x, olmoe__kprep *p) {
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    __m256i v[8], h0, h1;
+    int g;
+    for (g = 0; g < 8; g++) {
+        v[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2))), ones16);
+        p->dy[g] = olmoe__h2f_avx2(x + (size_t)g * 34);
+    }
+    olmoe__hadd_halves_avx2(v, &h0, &h1);
+    _mm256_storeu_ps(p->dyy, _mm256_mul_ps(_mm256_loadu_ps(p->dy), _mm256_cvtepi32_ps(_mm256_add_epi32(h0, h1))));
+    /* yh[2g] = h0[g], yh[2g + 1] = h1[g]: unpack and pack work per 128-bit lane, which keeps the order */
+    _mm256_storeu_si256((__m256i *)(void *)p->yh, _mm256_packs_epi32(_mm256_unpacklo_epi32(h0, h1), _mm256_unpackhi_epi32(h0, h1)));
+}
+/* Q4_K/Q5_K 6-bit scales and mins (get_scale_min_k4): 8 + 8 bytes */
+static inline void olmoe__k4_sm(const uint8_t *b, uint32_t *sm) {
+    uint32_t u[3];
+    memcpy(u, b + 4, 12);
+    sm[0] = u[0] & 0x3f3f3f3fu;
+    sm[2] = u[1] & 0x3f3f3f3fu;
+    sm[1] = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 6) & 0x03030303u) << 4;
+    sm[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 6) & 0x03030303u) << 4;
+}
+/* group g (32 values, unsigned) of a Q4_K (kind 4) / Q5_K (kind 5) block */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k45_group_avx2(const uint8_t *b, int kind, int g) {
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    int j = g >> 1;
+    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + (kind == 4 ? 16 : 48) + 32 * j)), q;
+    q = _mm256_and_si256(g & 1 ? _mm256_srli_epi16(v, 4) : v, m4);
+    if (kind == 5) { /* bit g of qh[l] is the value's bit 4 */
+        __m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)(b + 16));
+        q = _mm256_or_si256(q, _mm256_and_si256(g < 4 ? _mm256_slli_epi16(qh, 4 - g) : _mm256_srli_epi16(qh, g - 4), _mm256_set1_epi8(0x10)));
+    }
+    return q;
+}
+/* group g of a Q6_K block, unsigned (the value + 32) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k6_group_avx2(const uint8_t *b, int g) {
+    const __m256i m4 = _mm256_set1_epi8(0xF), m30 = _mm256_set1_epi8(0x30);
+    int h = g >> 2, s = g & 3;
+    __m256i l = _mm256_loadu_si256((const __m256i *)(const void *)(b + 64 * h + 32 * (s & 1)));
+    __m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)(b + 128 + 32 * h));
+    qh = s == 0 ? _mm256_slli_epi16(qh, 4) : s == 1 ? _mm256_slli_epi16(qh, 2) : s == 2 ? qh : _mm256_srli_epi16(qh, 2);
+    return _mm256_or_si256(_mm256_and_si256(s < 2 ? l : _mm256_srli_epi16(l, 4), m4), _mm256_and_si256(qh, m30));
+}
+/* pshufb controls: Q4_K/Q5_K group g's 6-bit scale (byte g of 8) as int16 in every lane; Q6_K
+   group g's two int16 scales (scale 2g in the low 128 bits, 2g + 1 in the high; of scales 0..7 or
+   8..15 repeated in both lanes) */
+static const int8_t olmoe__k4_ctl[8][32] = {
+#define OLMOE__C4(g) {g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128}
+    OLMOE__C4(0), OLMOE__C4(1), OLMOE__C4(2), OLMOE__C4(3), OLMOE__C4(4), OLMOE__C4(5), OLMOE__C4(6), OLMOE__C4(7)
+#undef OLMOE__C4
+};
+static const int8_t olmoe__k6_ctl[4][32] = {
+#define OLMOE__C6(a, c) {a, a + 1, a, a + 1, a, a + 1, a, a + 1, a, a + 1, a, a + 1, a, a + 1, a, a + 1, c, c + 1, c, c + 1, c, c + 1, c, c + 1, c, c + 1, c, c + 1, c, c + 1, c, c + 1}
+    OLMOE__C6(0, 2), OLMOE__C6(4, 6), OLMOE__C6(8, 10), OLMOE__C6(12, 14)
+#undef OLMOE__C6
+};
+/* a block's header, decoded once for every token: d, the min term's factors (-dmin * min, Q4_K/
+   Q5_K), the scales as pshufb sources (e; Q6_K: e, f and all 16 as int16) */
+typedef struct olmoe__khead { __m256 dv, mn; __m256i e, f, s16; } olmoe__khead;
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__khead_avx2(const uint8_t *b, int kind, olmoe__khead *h) {
+    if (kind != 6) {
+        uint32_t sm[4];
+        olmoe__k4_sm(b, sm);
+        h->dv = _mm256_set1_ps(olmoe__h2f_avx2(b));
+        h->e = _mm256_set1_epi64x((long long)((uint64_t)sm[0] | (uint64_t)sm[1] << 32));
+        h->mn = _mm256_mul_ps(_mm256_set1_ps(-olmoe__h2f_avx2(b + 2)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(sm + 2)))));
+    } else {
+        h->s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + 192)));
+        h->dv = _mm256_set1_ps(olmoe__h2f_avx2(b + 208));
+        h->e = _mm256_permute2x128_si256(h->s16, h->s16, 0x00);
+        h->f = _mm256_permute2x128_si256(h->s16, h->s16, 0x11);
+    }
+}
+/* One (row, token) chunk, added to the token's accumulators a[0..2] (two for the groups, one for
+   the min / -32 term). qb: the chunk's values decoded to 8 x 32 bytes (several tokens), or NULL
+   (one token: decoded here, in registers). Integer parts: 4-product partial sums (exact), times
+   the int16 scale of their 16 values (Q6_K) in the same madd; fp32 from there. The float steps are
+   the same whichever source the values come from, so a token gets the same bits in a tile as
+   alone. */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kchunk_avx2(const uint8_t *b, int kind, const olmoe__khead *h,
+    const __m256i *qb, const uint8_t *x, const olmoe__kprep *p, __m256 *a) {
+    __m256 f0 = _mm256_setzero_ps(), f1 = _mm256_setzero_ps();
+    int g;
+    if (kind != 6) {
+        a[2] = _mm256_fmadd_ps(h->mn, _mm256_loadu_ps(p->dyy), a[2]);
+        _Pragma("GCC unroll 8") for (g = 0; g < 8; g++) {
+            __m256i q = qb ? qb[g] : olmoe__k45_group_avx2(b, kind, g);
+            __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
+            __m256i v = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctl[g])));
+            if (g & 1) f1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(p->dy + g), f1);
+            else f0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(p->dy + g), f0);
+        }
+    } else {
+        __m256i c = _mm256_madd_epi16(h->s16, _mm256_loadu_si256((const __m256i *)(const void *)p->yh));
+        a[2] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(_mm256_slli_epi32(c, 5)), _mm256_mul_ps(h->dv, _mm256_loadu_ps(p->dy)), a[2]);
+        _Pragma("GCC unroll 8") for (g = 0; g < 8; g++) {
+            __m256i q = qb ? qb[g] : olmoe__k6_group_avx2(b, g);
+            __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
+            __m256i w = _mm256_shuffle_epi8(g < 4 ? h->e : h->f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[g & 3]));
+            __m256i v = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), w);
+            if (g & 1) f1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(p->dy + g), f1);
+            else f0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(p->dy + g), f0);
+        }
+    }
+    a[0] = _mm256_fmadd_ps(h->dv, f0, a[0]);
+    a[1] = _mm256_fmadd_ps(h->dv, f1, a[1]);
+}
+/* rows x tokens (nt <= 64 / (n / 2048), the tokens' activation side prepared once in 48 KB; more
+   tokens go by tiles from olmoe__kmm_avx2; past n = 131072 each chunk is prepared where used) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kmm_tile_avx2(int kind, int n, int nr, const void *w, size_t ws, int nt,
+                                                                                  const uint8_t *const *xq, float *const *y) {
+    olmoe__kprep pb[512], p1;
+    __m256i qb[8];
+    olmoe__khead H;
+    __m256 acc[3], accs[64][3];
+    int r, c, t, g, nc = n / 256, pre = nc * nt <= 512;
+    size_t bb = kind == 4 ? 144 : kind == 5 ? 176 : 210;
+    if (pre)
+        for (t = 0; t < nt; t++)
+            for (c = 0; c < nc; c++) olmoe__kprep_avx2(xq[t] + (size_t)c * 272, &pb[t * nc + c]);
+    for (r = 0; r < nr; r++) {
+        const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;
+        if (nt == 1) {
+            acc[0] = acc[1] = acc[2] = _mm256_setzero_ps();
+            for (c = 0; c < nc; c++) {
+                const olmoe__kprep *p = pb + c;
+                if (!pre) { olmoe__kprep_avx2(xq[0] + (size_t)c * 272, &p1); p = &p1; }
+                olmoe__khead_avx2(row + (size_t)c * bb, kind, &H);
+                olmoe__kchunk_avx2(row + (size_t)c * bb, kind, &H, NULL, xq[0] + (size_t)c * 272, p, acc);
+            }
+            y[0][r] = olmoe__hsum_avx2(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), acc[2]));
+            continue;
+        }
+        for (t = 0; t < nt; t++) accs[t][0] = accs[t][1] = accs[t][2] = _mm256_setzero_ps();
+        for (c = 0; c < nc; c++) {
+            const uint8_t *b = row + (size_t)c * bb;
+            olmoe__khead_avx2(b, kind, &H);
+            _Pragma("GCC unroll 8") for (g = 0; g < 8; g++) qb[g] = kind == 6 ? olmoe__k6_group_avx2(b, g) : olmoe__k45_group_avx2(b, kind, g);
+            for (t = 0; t < nt; t++) {
+                const uint8_t *x = xq[t] + (size_t)c * 272;
+                const olmoe__kprep *p = pb + t * nc + c;
+                if (!pre) { olmoe__kprep_avx2(x, &p1); p = &p1; }
+                olmoe__kchunk_avx2(b, kind, &H, qb, x, p, accs[t]);
+            }
+        }
+        for (t = 0; t < nt; t++) y[t][r] = olmoe__hsum_avx2(_mm256_add_ps(_mm256_add_ps(accs[t][0], accs[t][1]), accs[t][2]));
+    }
+}
+OLMOE__AVX2 static void olmoe__kmm_avx2(int kind, int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y) {
+    int t0, tt = OLMOE__MAX(1, 512 / (n / 256));
+    for (t0 = 0; t0 < nt; t0 += tt) {
+        int k = OLMOE__MIN(tt, nt - t0);
+        /* constant kinds, so each type's code is specialised */
+        if (kind == 4) olmoe__kmm_tile_avx2(4, n, nr, w, ws, k, xq + t0, y + t0);
+        else if (kind == 5) olmoe__kmm_tile_avx2(5, n, nr, w, ws, k, xq + t0, y + t0);
+        else olmoe__kmm_tile_avx2(6, n, nr, w, ws, k, xq + t0, y + t0);
+    }
+}
+/* the fused kind of a decoded type, or 0 (the generic path) */
+static int olmoe__kkind(int type) { return type == OLMOE_TYPE_Q4_K ? 4 : type == OLMOE_TYPE_Q5_K ? 5 : type == OLMOE_TYPE_Q6_K ? 6 : 0; }
 /* the decoder a path uses for a type: its own where it has one, else the scalar one */
 static olmoe__decode_fn olmoe__decoder_avx2(const olmoe__qtype *qt) {
     switch (qt->type) {
@@ -2740,6 +2916,12 @@ OLMOE__AVX2 static float olmoe__dot_dec_avx2(const olmoe__qtype *qt, int n, cons
     int16_t ys[16];
     float dy[8];
     int c, ng;
+    if (olmoe__kkind(qt->type)) { /* the fused kernel with one row and one token: mm_dec's bits */
+        float r, *yp = &r;
+        const uint8_t *xp = (const uint8_t *)xq;
+        olmoe__kmm_avx2(olmoe__kkind(qt->type), n, 1, w, 0, 1, &xp, &yp);
+        return r;
+    }
     q2.decode = olmoe__decoder_avx2(qt);
     for (c = 0; c * 256 < n; c++) {
         const uint8_t *x = (const uint8_t *)xq + (size_t)c * 272;
@@ -2760,6 +2942,7 @@ OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr
     olmoe__dec D;
     __m256 acc[64];
     int r, c, t, ng, nc = (n + 255) / 256, pre = nc * nt <= 512;
+    if (olmoe__kkind(qt->type)) { olmoe__kmm_avx2(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y); return; }
     q2.decode = olmoe__decoder_avx2(qt);
     if (pre)
         for (t = 0; t < nt; t++)

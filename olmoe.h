@@ -1914,6 +1914,7 @@ static const olmoe__kernels olmoe__kernels_scalar = {
         olmoe__mm_dec8_##ISA, olmoe__mm_dec9_##ISA};
 
 static inline uint16_t olmoe__simd_ld16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t olmoe__simd_ld32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline float olmoe__simd_ldf(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
 
 /* Tails shared by all paths: plain loops over the last few elements (unaligned-safe). */
@@ -2699,15 +2700,6 @@ OLMOE__AVX2 static void olmoe__kprep_avx2(const uint8_t *x, olmoe__kprep *p) {
     /* yh[2g] = h0[g], yh[2g + 1] = h1[g]: unpack and pack work per 128-bit lane, which keeps the order */
     _mm256_storeu_si256((__m256i *)(void *)p->yh, _mm256_packs_epi32(_mm256_unpacklo_epi32(h0, h1), _mm256_unpackhi_epi32(h0, h1)));
 }
-/* Q4_K/Q5_K 6-bit scales and mins (get_scale_min_k4): 8 + 8 bytes */
-static inline void olmoe__k4_sm(const uint8_t *b, uint32_t *sm) {
-    uint32_t u[3];
-    memcpy(u, b + 4, 12);
-    sm[0] = u[0] & 0x3f3f3f3fu;
-    sm[2] = u[1] & 0x3f3f3f3fu;
-    sm[1] = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 6) & 0x03030303u) << 4;
-    sm[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 6) & 0x03030303u) << 4;
-}
 /* group g (32 values, unsigned) of a Q4_K (kind 4) / Q5_K (kind 5) block */
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k45_group_avx2(const uint8_t *b, int kind, int g) {
     const __m256i m4 = _mm256_set1_epi8(0xF);
@@ -2747,11 +2739,19 @@ static const int8_t olmoe__k6_ctl[4][32] = {
 typedef struct olmoe__khead { __m256 dv, mn; __m256i e, f, s16; } olmoe__khead;
 OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__khead_avx2(const uint8_t *b, int kind, olmoe__khead *h) {
     if (kind != 6) {
-        uint32_t sm[4];
-        olmoe__k4_sm(b, sm);
-        h->dv = _mm256_set1_ps(olmoe__h2f_avx2(b));
-        h->e = _mm256_set1_epi64x((long long)((uint64_t)sm[0] | (uint64_t)sm[1] << 32));
-        h->mn = _mm256_mul_ps(_mm256_set1_ps(-olmoe__h2f_avx2(b + 2)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(sm + 2)))));
+        /* get_scale_min_k4 for the 8 sub-blocks at once: q = the 12 scale bytes (and 4 more of
+           the block); scales 0..3 = q0..3 & 63, 4..7 = (q8..11 & 15) | (q0..3 >> 6) << 4; mins
+           0..3 = q4..7 & 63, 4..7 = (q8..11 >> 4) | (q4..7 >> 6) << 4 */
+        __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(b + 4));
+        __m128i a = _mm_shuffle_epi8(q, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
+        __m128i c = _mm_shuffle_epi8(q, _mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
+        __m128i sm = _mm_or_si128(_mm_or_si128(_mm_and_si128(a, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0)),
+                                               _mm_and_si128(_mm_srli_epi16(a, 4), _mm_setr_epi32(0, 0, 0, 0x0f0f0f0f))),
+                                  _mm_and_si128(_mm_srli_epi16(c, 2), _mm_set1_epi8(0x30)));
+        __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int)olmoe__simd_ld32(b))); /* d, dmin */
+        h->dv = _mm256_broadcastss_ps(dd);
+        h->e = _mm256_broadcastq_epi64(sm);
+        h->mn = _mm256_mul_ps(_mm256_broadcastss_ps(_mm_xor_ps(_mm_movehdup_ps(dd), _mm_set1_ps(-0.0f))), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))));
     } else {
         h->s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + 192)));
         h->dv = _mm256_set1_ps(olmoe__h2f_avx2(b + 208));
@@ -2765,8 +2765,12 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__khead_avx2(
    the int16 scale of their 16 values (Q6_K) in the same madd; fp32 from there. The float steps are
    the same whichever source the values come from, so a token gets the same bits in a tile as
    alone. */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__kscale_avx2(const olmoe__khead *h, int kind, int g) {
+    return kind != 6 ? _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctl[g]))
+                     : _mm256_shuffle_epi8(g < 4 ? h->e : h->f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[g & 3]));
+}
 OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kchunk_avx2(const uint8_t *b, int kind, const olmoe__khead *h,
-    const __m256i *qb, const uint8_t *x, const olmoe__kprep *p, __m256 *a) {
+    const __m256i *qb, const __m256i *wb, const uint8_t *x, const olmoe__kprep *p, __m256 *a) {
     __m256 f0 = _mm256_setzero_ps(), f1 = _mm256_setzero_ps();
     int g;
     if (kind != 6) {
@@ -2774,7 +2778,7 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kchunk_avx2
         _Pragma("GCC unroll 8") for (g = 0; g < 8; g++) {
             __m256i q = qb ? qb[g] : olmoe__k45_group_avx2(b, kind, g);
             __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
-            __m256i v = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctl[g])));
+            __m256i v = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), wb ? wb[g] : olmoe__kscale_avx2(h, 4, g));
             if (g & 1) f1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(p->dy + g), f1);
             else f0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(p->dy + g), f0);
         }
@@ -2784,8 +2788,7 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kchunk_avx2
         _Pragma("GCC unroll 8") for (g = 0; g < 8; g++) {
             __m256i q = qb ? qb[g] : olmoe__k6_group_avx2(b, g);
             __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
-            __m256i w = _mm256_shuffle_epi8(g < 4 ? h->e : h->f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[g & 3]));
-            __m256i v = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), w);
+            __m256i v = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), wb ? wb[g] : olmoe__kscale_avx2(h, 6, g));
             if (g & 1) f1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(p->dy + g), f1);
             else f0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(p->dy + g), f0);
         }
@@ -2798,7 +2801,7 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kchunk_avx2
 OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kmm_tile_avx2(int kind, int n, int nr, const void *w, size_t ws, int nt,
                                                                                   const uint8_t *const *xq, float *const *y) {
     olmoe__kprep pb[512], p1;
-    __m256i qb[8];
+    __m256i qb[8], wb[8];
     olmoe__khead H;
     __m256 acc[3], accs[64][3];
     int r, c, t, g, nc = n / 256, pre = nc * nt <= 512;
@@ -2814,7 +2817,7 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kmm_tile_av
                 const olmoe__kprep *p = pb + c;
                 if (!pre) { olmoe__kprep_avx2(xq[0] + (size_t)c * 272, &p1); p = &p1; }
                 olmoe__khead_avx2(row + (size_t)c * bb, kind, &H);
-                olmoe__kchunk_avx2(row + (size_t)c * bb, kind, &H, NULL, xq[0] + (size_t)c * 272, p, acc);
+                olmoe__kchunk_avx2(row + (size_t)c * bb, kind, &H, NULL, NULL, xq[0] + (size_t)c * 272, p, acc);
             }
             y[0][r] = olmoe__hsum_avx2(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), acc[2]));
             continue;
@@ -2823,12 +2826,15 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kmm_tile_av
         for (c = 0; c < nc; c++) {
             const uint8_t *b = row + (size_t)c * bb;
             olmoe__khead_avx2(b, kind, &H);
-            _Pragma("GCC unroll 8") for (g = 0; g < 8; g++) qb[g] = kind == 6 ? olmoe__k6_group_avx2(b, g) : olmoe__k45_group_avx2(b, kind, g);
+            _Pragma("GCC unroll 8") for (g = 0; g < 8; g++) {
+            qb[g] = kind == 6 ? olmoe__k6_group_avx2(b, g) : olmoe__k45_group_avx2(b, kind, g);
+            wb[g] = olmoe__kscale_avx2(&H, kind, g);
+        }
             for (t = 0; t < nt; t++) {
                 const uint8_t *x = xq[t] + (size_t)c * 272;
                 const olmoe__kprep *p = pb + t * nc + c;
                 if (!pre) { olmoe__kprep_avx2(x, &p1); p = &p1; }
-                olmoe__kchunk_avx2(b, kind, &H, qb, x, p, accs[t]);
+                olmoe__kchunk_avx2(b, kind, &H, qb, wb, x, p, accs[t]);
             }
         }
         for (t = 0; t < nt; t++) y[t][r] = olmoe__hsum_avx2(_mm256_add_ps(_mm256_add_ps(accs[t][0], accs[t][1]), accs[t][2]));

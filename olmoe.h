@@ -2671,32 +2671,63 @@ OLMOE__AVX2 static void olmoe__dec_q3_K_avx2(const uint8_t *b, olmoe__dec *o, in
         }
     }
 }
-/* Fused K-quant kernels (Q4_K, Q5_K, Q6_K: the types of the _K_M/_K_S files). The generic
-   decoded path writes each block to memory as int8 and reduces every 32-group to its integer sum
-   before the float step; here a block is decoded straight into registers (once per tile of
-   tokens), its sub-block scales enter the int16 multiply-add of the int8 dots (exact 32-bit lane
-   partials: 4 products times the scale), and each lane goes to fp32 with its activation block's
-   scale: no horizontal reduction per group. Q6_K codes stay unsigned (q + 32), the -32 enters
-   once per block through the activation's 16-value sums. About half the instructions of the
-   generic path per block (valgrind lackey: Q4_K 124 vs 278 for one token, 75 vs 124 per token in
-   a 16-token tile). Bits: the same for a (row, token) in any tile; differ from the scalar path
-   by fp32 rounding (test_quants bounds it). The AVX-512 table uses these too: on Zen 4 a 512-bit
-   op costs two 256-bit ones, and VNNI's dpbusd cannot apply the int16 scales. */
+/* Fused K-quant kernels (Q4_K, Q5_K, Q6_K: the types of the _K_M/_K_S files), rows x tokens.
+   The generic decoded path writes each block to memory as int8 and reduces every 32-group to
+   its integer sum before its float step. Here a block is decoded into registers and arranged,
+   like the Q4_0 kernels' activations, in quads: vector i of quad k holds values 8i..8i+7 of each
+   of groups 4k..4k+3 in its qwords, and the activation's blocks get the same arrangement once a
+   call. Then one int16 multiply-add applies the sub-block scales (Q4_K/Q5_K: per 32 values, Q6_K:
+   per 16, the half a vector's values lie in), the 4 vectors of a quad add up in int32 (exact:
+   at most 2^24, so their fp32 conversion is too), and each int32 lane pair, one group, meets its
+   activation block's scale in one fp32 multiply-add per quad: 2 conversions a block, not 8.
+   Q6_K codes stay unsigned (q + 32); the -32 enters once per block through the activation's
+   16-value sums, Q4_K/Q5_K's min term through its 32-value sums. A block's weight work (decode,
+   arrangement, scale vectors) is done once per tile of tokens. Valgrind lackey, instructions per
+   block: Q4_K 93 for one token (the generic path 278; Q4_0, same bytes, 84), 48 per token in a
+   tile of 8 or 16 (124; Q4_0 36); Q6_K 110 and 55.
+   Bits: a (row, token) gets the same in any tile; they differ from the scalar path by fp32
+   rounding (test_quants bounds it). The AVX-512 table uses these too: on Zen 4 a 512-bit op
+   costs two 256-bit ones, and VNNI's dpbusd cannot apply the int16 scales. */
 typedef struct olmoe__kprep {
-    float dy[8];    /* the activation's 8 block scales */
-    float dyy[8];   /* dy * the block's integer sum (the min term of Q4_K/Q5_K) */
+    uint8_t y[256]; /* the activation's 8 blocks in quads (olmoe__kquad_avx2) */
+    float dq[16];   /* per quad: each block's scale twice (its two int32 lanes) */
+    float dy[8];    /* the block scales */
+    float dyy[8];   /* scale * integer sum of each block (the min term of Q4_K/Q5_K) */
     int16_t yh[16]; /* the integer sums of each 16 values (Q6_K's -32) */
 } olmoe__kprep;
+/* quads: from 4 groups' vectors g[0..3] (qword i = values 8i..8i+7), v[i] = qword i of each */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kquad_avx2(const __m256i *g, __m256i *v) {
+    __m256i t0 = _mm256_unpacklo_epi64(g[0], g[1]), t1 = _mm256_unpackhi_epi64(g[0], g[1]);
+    __m256i t2 = _mm256_unpacklo_epi64(g[2], g[3]), t3 = _mm256_unpackhi_epi64(g[2], g[3]);
+    v[0] = _mm256_permute2x128_si256(t0, t2, 0x20);
+    v[1] = _mm256_permute2x128_si256(t1, t3, 0x20);
+    v[2] = _mm256_permute2x128_si256(t0, t2, 0x31);
+    v[3] = _mm256_permute2x128_si256(t1, t3, 0x31);
+}
 OLMOE__AVX2 static void olmoe__kprep_avx2(const uint8_t *x, olmoe__kprep *p) {
     const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
-    __m256i v[8], h0, h1;
+    __m256i y[8], v[8], h0, h1;
+    __m256 dy;
     int g;
     for (g = 0; g < 8; g++) {
-        v[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2))), ones16);
-        p->dy[g] = olmoe__h2f_avx2(x + (size_t)g * 34);
+        y[g] = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
+        v[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, y[g]), ones16);
     }
+    dy = _mm256_setr_ps(olmoe__h2f_avx2(x), olmoe__h2f_avx2(x + 34), olmoe__h2f_avx2(x + 68), olmoe__h2f_avx2(x + 102),
+                        olmoe__h2f_avx2(x + 136), olmoe__h2f_avx2(x + 170), olmoe__h2f_avx2(x + 204), olmoe__h2f_avx2(x + 238));
+    olmoe__kquad_avx2(y, v);
+    olmoe__kquad_avx2(y + 4, y);
+    for (g = 0; g < 4; g++) {
+        _mm256_storeu_si256((__m256i *)(void *)(p->y + 32 * g), v[g]);
+        _mm256_storeu_si256((__m256i *)(void *)(p->y + 128 + 32 * g), y[g]);
+    }
+    for (g = 0; g < 8; g++) /* v[0..3] were overwritten: the half sums again */
+        v[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2))), ones16);
     olmoe__hadd_halves_avx2(v, &h0, &h1);
-    _mm256_storeu_ps(p->dyy, _mm256_mul_ps(_mm256_loadu_ps(p->dy), _mm256_cvtepi32_ps(_mm256_add_epi32(h0, h1))));
+    _mm256_storeu_ps(p->dq, _mm256_permutevar8x32_ps(dy, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)));
+    _mm256_storeu_ps(p->dq + 8, _mm256_permutevar8x32_ps(dy, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)));
+    _mm256_storeu_ps(p->dy, dy);
+    _mm256_storeu_ps(p->dyy, _mm256_mul_ps(dy, _mm256_cvtepi32_ps(_mm256_add_epi32(h0, h1))));
     /* yh[2g] = h0[g], yh[2g + 1] = h1[g]: unpack and pack work per 128-bit lane, which keeps the order */
     _mm256_storeu_si256((__m256i *)(void *)p->yh, _mm256_packs_epi32(_mm256_unpacklo_epi32(h0, h1), _mm256_unpackhi_epi32(h0, h1)));
 }
@@ -2721,17 +2752,19 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k6_group
     qh = s == 0 ? _mm256_slli_epi16(qh, 4) : s == 1 ? _mm256_slli_epi16(qh, 2) : s == 2 ? qh : _mm256_srli_epi16(qh, 2);
     return _mm256_or_si256(_mm256_and_si256(s < 2 ? l : _mm256_srli_epi16(l, 4), m4), _mm256_and_si256(qh, m30));
 }
-/* pshufb controls: Q4_K/Q5_K group g's 6-bit scale (byte g of 8) as int16 in every lane; Q6_K
-   group g's two int16 scales (scale 2g in the low 128 bits, 2g + 1 in the high; of scales 0..7 or
-   8..15 repeated in both lanes) */
-static const int8_t olmoe__k4_ctl[8][32] = {
-#define OLMOE__C4(g) {g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128}
-    OLMOE__C4(0), OLMOE__C4(1), OLMOE__C4(2), OLMOE__C4(3), OLMOE__C4(4), OLMOE__C4(5), OLMOE__C4(6), OLMOE__C4(7)
+/* pshufb controls of the scale vectors (int16 lanes 4j..4j+3 = group j of a quad, see
+   olmoe__kquad_avx2): Q4_K/Q5_K quad k from the 8 scale bytes (in both 128-bit lanes); Q6_K half e
+   of a quad from its 8 int16 scales (scales 8h..8h+7 in both lanes; group j's half e is 2j + e) */
+static const int8_t olmoe__k4_ctl[2][32] = {
+#define OLMOE__C4(a, b) {a, -128, a, -128, a, -128, a, -128, a + 1, -128, a + 1, -128, a + 1, -128, a + 1, -128, \
+                         b, -128, b, -128, b, -128, b, -128, b + 1, -128, b + 1, -128, b + 1, -128, b + 1, -128}
+    OLMOE__C4(0, 2), OLMOE__C4(4, 6)
 #undef OLMOE__C4
 };
-static const int8_t olmoe__k6_ctl[4][32] = {
-#define OLMOE__C6(a, c) {a, a + 1, a, a + 1, a, a + 1, a, a + 1, a, a + 1, a, a + 1, a, a + 1, a, a + 1, c, c + 1, c, c + 1, c, c + 1, c, c + 1, c, c + 1, c, c + 1, c, c + 1, c, c + 1}
-    OLMOE__C6(0, 2), OLMOE__C6(4, 6), OLMOE__C6(8, 10), OLMOE__C6(12, 14)
+static const int8_t olmoe__k6_ctl[2][32] = {
+#define OLMOE__C6(a) {a, a + 1, a, a + 1, a, a + 1, a, a + 1, a + 4, a + 5, a + 4, a + 5, a + 4, a + 5, a + 4, a + 5, \
+                      a + 8, a + 9, a + 8, a + 9, a + 8, a + 9, a + 8, a + 9, a + 12, a + 13, a + 12, a + 13, a + 12, a + 13, a + 12, a + 13}
+    OLMOE__C6(0), OLMOE__C6(2)
 #undef OLMOE__C6
 };
 /* a block's header, decoded once for every token: d, the min term's factors (-dmin * min, Q4_K/
@@ -2759,89 +2792,111 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__khead_avx2(
         h->f = _mm256_permute2x128_si256(h->s16, h->s16, 0x11);
     }
 }
-/* One (row, token) chunk, added to the token's accumulators a[0..2] (two for the groups, one for
-   the min / -32 term). qb: the chunk's values decoded to 8 x 32 bytes (several tokens), or NULL
-   (one token: decoded here, in registers). Integer parts: 4-product partial sums (exact), times
-   the int16 scale of their 16 values (Q6_K) in the same madd; fp32 from there. The float steps are
-   the same whichever source the values come from, so a token gets the same bits in a tile as
-   alone. */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__kscale_avx2(const olmoe__khead *h, int kind, int g) {
-    return kind != 6 ? _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctl[g]))
-                     : _mm256_shuffle_epi8(g < 4 ? h->e : h->f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[g & 3]));
-}
-OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kchunk_avx2(const uint8_t *b, int kind, const olmoe__khead *h,
-    const __m256i *qb, const __m256i *wb, const uint8_t *x, const olmoe__kprep *p, __m256 *a) {
-    __m256 f0 = _mm256_setzero_ps(), f1 = _mm256_setzero_ps();
-    int g;
+/* A block's weight side: its 8 quad vectors and its scale vectors (Q4_K/Q5_K: one per quad;
+   Q6_K: per quad and half) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kweights_avx2(const uint8_t *b, int kind, const olmoe__khead *h,
+                                                                                  __m256i *wq, __m256i *ws) {
+    __m256i g[8];
+    int i;
+    _Pragma("GCC unroll 8") for (i = 0; i < 8; i++) g[i] = kind == 6 ? olmoe__k6_group_avx2(b, i) : olmoe__k45_group_avx2(b, kind, i);
+    olmoe__kquad_avx2(g, wq);
+    olmoe__kquad_avx2(g + 4, wq + 4);
     if (kind != 6) {
-        a[2] = _mm256_fmadd_ps(h->mn, _mm256_loadu_ps(p->dyy), a[2]);
-        _Pragma("GCC unroll 8") for (g = 0; g < 8; g++) {
-            __m256i q = qb ? qb[g] : olmoe__k45_group_avx2(b, kind, g);
-            __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
-            __m256i v = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), wb ? wb[g] : olmoe__kscale_avx2(h, 4, g));
-            if (g & 1) f1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(p->dy + g), f1);
-            else f0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(p->dy + g), f0);
+        ws[0] = _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctl[0]));
+        ws[1] = _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctl[1]));
+    } else {
+        ws[0] = _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[0]));
+        ws[1] = _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[1]));
+        ws[2] = _mm256_shuffle_epi8(h->f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[0]));
+        ws[3] = _mm256_shuffle_epi8(h->f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[1]));
+    }
+}
+/* One (row, token) block added to the token's accumulators a[0] (the scaled dots) and a[1] (the
+   min / -32 term). wq, ws: the block's weight side, made once for a tile of tokens, or NULL (one
+   token: made here, in registers). The float steps do not depend on where the weight side comes
+   from, so a token gets the same bits in a tile as alone. */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kchunk_avx2(const uint8_t *b, int kind, const olmoe__khead *h,
+    const __m256i *wq, const __m256i *ws, const olmoe__kprep *p, __m256 *a) {
+    __m256i W[8], S[4];
+    __m256 f = _mm256_setzero_ps();
+    int k, i;
+    if (!wq) { olmoe__kweights_avx2(b, kind, h, W, S); wq = W; ws = S; }
+    _Pragma("GCC unroll 2") for (k = 0; k < 2; k++) {
+        __m256i s = _mm256_setzero_si256();
+        _Pragma("GCC unroll 4") for (i = 0; i < 4; i++) {
+            __m256i v = _mm256_maddubs_epi16(wq[4 * k + i], _mm256_loadu_si256((const __m256i *)(const void *)(p->y + 128 * k + 32 * i)));
+            v = _mm256_madd_epi16(v, ws[kind == 6 ? 2 * k + (i >> 1) : k]);
+            s = i ? _mm256_add_epi32(s, v) : v;
         }
+        f = k ? _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(p->dq + 8), f) : _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(p->dq));
+    }
+    a[0] = _mm256_fmadd_ps(h->dv, f, a[0]);
+    if (kind != 6) {
+        a[1] = _mm256_fmadd_ps(h->mn, _mm256_loadu_ps(p->dyy), a[1]);
     } else {
         __m256i c = _mm256_madd_epi16(h->s16, _mm256_loadu_si256((const __m256i *)(const void *)p->yh));
-        a[2] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(_mm256_slli_epi32(c, 5)), _mm256_mul_ps(h->dv, _mm256_loadu_ps(p->dy)), a[2]);
-        _Pragma("GCC unroll 8") for (g = 0; g < 8; g++) {
-            __m256i q = qb ? qb[g] : olmoe__k6_group_avx2(b, g);
-            __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
-            __m256i v = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), wb ? wb[g] : olmoe__kscale_avx2(h, 6, g));
-            if (g & 1) f1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(p->dy + g), f1);
-            else f0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_broadcast_ss(p->dy + g), f0);
-        }
+        a[1] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(_mm256_slli_epi32(c, 5)), _mm256_mul_ps(h->dv, _mm256_loadu_ps(p->dy)), a[1]);
     }
-    a[0] = _mm256_fmadd_ps(h->dv, f0, a[0]);
-    a[1] = _mm256_fmadd_ps(h->dv, f1, a[1]);
 }
-/* rows x tokens (nt <= 64 / (n / 2048), the tokens' activation side prepared once in 48 KB; more
-   tokens go by tiles from olmoe__kmm_avx2; past n = 131072 each chunk is prepared where used) */
+/* rows x tokens for nt <= 64 / (n / 256) tokens (their activation side prepared once, 25 KB);
+   more go by tiles from olmoe__kmm_avx2 */
 OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kmm_tile_avx2(int kind, int n, int nr, const void *w, size_t ws, int nt,
                                                                                   const uint8_t *const *xq, float *const *y) {
-    olmoe__kprep pb[512], p1;
-    __m256i qb[8], wb[8];
+    olmoe__kprep pb[64];
+    __m256i wq[8], wsc[4];
     olmoe__khead H;
-    __m256 acc[3], accs[64][3];
-    int r, c, t, g, nc = n / 256, pre = nc * nt <= 512;
+    __m256 acc[2], accs[64][2];
+    int r, c, t, nc = n / 256;
     size_t bb = kind == 4 ? 144 : kind == 5 ? 176 : 210;
-    if (pre)
-        for (t = 0; t < nt; t++)
-            for (c = 0; c < nc; c++) olmoe__kprep_avx2(xq[t] + (size_t)c * 272, &pb[t * nc + c]);
+    for (t = 0; t < nt; t++)
+        for (c = 0; c < nc; c++) olmoe__kprep_avx2(xq[t] + (size_t)c * 272, &pb[t * nc + c]);
     for (r = 0; r < nr; r++) {
         const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;
         if (nt == 1) {
-            acc[0] = acc[1] = acc[2] = _mm256_setzero_ps();
+            acc[0] = acc[1] = _mm256_setzero_ps();
             for (c = 0; c < nc; c++) {
-                const olmoe__kprep *p = pb + c;
-                if (!pre) { olmoe__kprep_avx2(xq[0] + (size_t)c * 272, &p1); p = &p1; }
                 olmoe__khead_avx2(row + (size_t)c * bb, kind, &H);
-                olmoe__kchunk_avx2(row + (size_t)c * bb, kind, &H, NULL, NULL, xq[0] + (size_t)c * 272, p, acc);
+                olmoe__kchunk_avx2(row + (size_t)c * bb, kind, &H, NULL, NULL, pb + c, acc);
             }
-            y[0][r] = olmoe__hsum_avx2(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), acc[2]));
+            y[0][r] = olmoe__hsum_avx2(_mm256_add_ps(acc[0], acc[1]));
             continue;
         }
-        for (t = 0; t < nt; t++) accs[t][0] = accs[t][1] = accs[t][2] = _mm256_setzero_ps();
+        for (t = 0; t < nt; t++) accs[t][0] = accs[t][1] = _mm256_setzero_ps();
         for (c = 0; c < nc; c++) {
             const uint8_t *b = row + (size_t)c * bb;
             olmoe__khead_avx2(b, kind, &H);
-            _Pragma("GCC unroll 8") for (g = 0; g < 8; g++) {
-            qb[g] = kind == 6 ? olmoe__k6_group_avx2(b, g) : olmoe__k45_group_avx2(b, kind, g);
-            wb[g] = olmoe__kscale_avx2(&H, kind, g);
+            olmoe__kweights_avx2(b, kind, &H, wq, wsc);
+            for (t = 0; t < nt; t++) olmoe__kchunk_avx2(b, kind, &H, wq, wsc, pb + t * nc + c, accs[t]);
         }
-            for (t = 0; t < nt; t++) {
-                const uint8_t *x = xq[t] + (size_t)c * 272;
-                const olmoe__kprep *p = pb + t * nc + c;
-                if (!pre) { olmoe__kprep_avx2(x, &p1); p = &p1; }
-                olmoe__kchunk_avx2(b, kind, &H, qb, wb, x, p, accs[t]);
-            }
-        }
-        for (t = 0; t < nt; t++) y[t][r] = olmoe__hsum_avx2(_mm256_add_ps(_mm256_add_ps(accs[t][0], accs[t][1]), accs[t][2]));
+        for (t = 0; t < nt; t++) y[t][r] = olmoe__hsum_avx2(_mm256_add_ps(accs[t][0], accs[t][1]));
     }
 }
+/* Past n = 16384 (no OLMoE/FlexOlmo matrix) the one-token prep would not fit: one chunk of the
+   activation side at a time, the same steps. */
+OLMOE__AVX2 __attribute__((noinline)) static void olmoe__kmm_long_avx2(int kind, int n, int nr, const void *w, size_t ws, int nt,
+                                                                        const uint8_t *const *xq, float *const *y) {
+    olmoe__kprep p;
+    olmoe__khead H;
+    __m256 acc[2];
+    int r, c, t, nc = n / 256;
+    size_t bb = kind == 4 ? 144 : kind == 5 ? 176 : 210;
+    for (t = 0; t < nt; t++)
+        for (r = 0; r < nr; r++) {
+            const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;
+            acc[0] = acc[1] = _mm256_setzero_ps();
+            for (c = 0; c < nc; c++) {
+                olmoe__kprep_avx2(xq[t] + (size_t)c * 272, &p);
+                olmoe__khead_avx2(row + (size_t)c * bb, kind, &H);
+                if (kind == 4) olmoe__kchunk_avx2(row + (size_t)c * bb, 4, &H, NULL, NULL, &p, acc);
+                else if (kind == 5) olmoe__kchunk_avx2(row + (size_t)c * bb, 5, &H, NULL, NULL, &p, acc);
+                else olmoe__kchunk_avx2(row + (size_t)c * bb, 6, &H, NULL, NULL, &p, acc);
+            }
+            y[t][r] = olmoe__hsum_avx2(_mm256_add_ps(acc[0], acc[1]));
+        }
+}
 OLMOE__AVX2 static void olmoe__kmm_avx2(int kind, int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y) {
-    int t0, tt = OLMOE__MAX(1, 512 / (n / 256));
+    int t0, tt = 64 / (n / 256);
+    if (tt < 1) { olmoe__kmm_long_avx2(kind, n, nr, w, ws, nt, xq, y); return; }
     for (t0 = 0; t0 < nt; t0 += tt) {
         int k = OLMOE__MIN(tt, nt - t0);
         /* constant kinds, so each type's code is specialised */

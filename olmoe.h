@@ -2792,15 +2792,17 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__khead_avx2(
         h->f = _mm256_permute2x128_si256(h->s16, h->s16, 0x11);
     }
 }
-/* A block's weight side: its 8 quad vectors and its scale vectors (Q4_K/Q5_K: one per quad;
-   Q6_K: per quad and half) */
-OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kweights_avx2(const uint8_t *b, int kind, const olmoe__khead *h,
-                                                                                  __m256i *wq, __m256i *ws) {
+/* A block's weight side: its 8 quad vectors, and its scale vectors for the int16 multiply-add
+   (AVX2; Q4_K/Q5_K: one per quad, Q6_K: per quad and half) or as int32 lanes (VNNI, after the
+   dpbusd sums: the same integers) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kweights_avx2(const uint8_t *b, int kind, __m256i *wq) {
     __m256i g[8];
     int i;
     _Pragma("GCC unroll 8") for (i = 0; i < 8; i++) g[i] = kind == 6 ? olmoe__k6_group_avx2(b, i) : olmoe__k45_group_avx2(b, kind, i);
     olmoe__kquad_avx2(g, wq);
     olmoe__kquad_avx2(g + 4, wq + 4);
+}
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kscales_avx2(int kind, const olmoe__khead *h, __m256i *ws) {
     if (kind != 6) {
         ws[0] = _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctl[0]));
         ws[1] = _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctl[1]));
@@ -2811,100 +2813,130 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kweights_av
         ws[3] = _mm256_shuffle_epi8(h->f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[1]));
     }
 }
+/* int32 lanes: the int16 scale of lanes 2l, 2l + 1 moved to the high half and shifted back (sign) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kscales_vnni(int kind, const olmoe__khead *h, __m256i *ws) {
+    int i;
+    olmoe__kscales_avx2(kind, h, ws);
+    for (i = 0; i < (kind == 6 ? 4 : 2); i++) ws[i] = _mm256_srai_epi32(_mm256_slli_epi32(ws[i], 16), 16);
+}
+/* quad k's int32 sums (exact) of a block's weights . the token's activation: 4 maddubs + madd
+   with the scales (AVX2), or 4 dpbusd and a multiply by the int32 scales (VNNI) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__kquad_dot_avx2(int kind, const __m256i *wq, const __m256i *ws, const uint8_t *y, int k) {
+    __m256i s = _mm256_setzero_si256();
+    int i;
+    _Pragma("GCC unroll 4") for (i = 0; i < 4; i++) {
+        __m256i v = _mm256_maddubs_epi16(wq[4 * k + i], _mm256_loadu_si256((const __m256i *)(const void *)(y + 128 * k + 32 * i)));
+        v = _mm256_madd_epi16(v, ws[kind == 6 ? 2 * k + (i >> 1) : k]);
+        s = i ? _mm256_add_epi32(s, v) : v;
+    }
+    return s;
+}
+OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__kquad_dot_vnni(int kind, const __m256i *wq, const __m256i *ws, const uint8_t *y, int k) {
+    const __m256i *Y = (const __m256i *)(const void *)(y + 128 * k);
+    __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wq[4 * k], _mm256_loadu_si256(Y));
+    __m256i s1;
+    s0 = _mm256_dpbusd_epi32(s0, wq[4 * k + 1], _mm256_loadu_si256(Y + 1));
+    if (kind != 6) {
+        s0 = _mm256_dpbusd_epi32(s0, wq[4 * k + 2], _mm256_loadu_si256(Y + 2));
+        s0 = _mm256_dpbusd_epi32(s0, wq[4 * k + 3], _mm256_loadu_si256(Y + 3));
+        return _mm256_mullo_epi32(s0, ws[k]);
+    }
+    s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wq[4 * k + 2], _mm256_loadu_si256(Y + 2));
+    s1 = _mm256_dpbusd_epi32(s1, wq[4 * k + 3], _mm256_loadu_si256(Y + 3));
+    return _mm256_add_epi32(_mm256_mullo_epi32(s0, ws[2 * k]), _mm256_mullo_epi32(s1, ws[2 * k + 1]));
+}
 /* One (row, token) block added to the token's accumulators a[0] (the scaled dots) and a[1] (the
    min / -32 term). wq, ws: the block's weight side, made once for a tile of tokens, or NULL (one
    token: made here, in registers). The float steps do not depend on where the weight side comes
    from, so a token gets the same bits in a tile as alone. */
-OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kchunk_avx2(const uint8_t *b, int kind, const olmoe__khead *h,
-    const __m256i *wq, const __m256i *ws, const olmoe__kprep *p, __m256 *a) {
-    __m256i W[8], S[4];
-    __m256 f = _mm256_setzero_ps();
-    int k, i;
-    if (!wq) { olmoe__kweights_avx2(b, kind, h, W, S); wq = W; ws = S; }
-    _Pragma("GCC unroll 2") for (k = 0; k < 2; k++) {
-        __m256i s = _mm256_setzero_si256();
-        _Pragma("GCC unroll 4") for (i = 0; i < 4; i++) {
-            __m256i v = _mm256_maddubs_epi16(wq[4 * k + i], _mm256_loadu_si256((const __m256i *)(const void *)(p->y + 128 * k + 32 * i)));
-            v = _mm256_madd_epi16(v, ws[kind == 6 ? 2 * k + (i >> 1) : k]);
-            s = i ? _mm256_add_epi32(s, v) : v;
-        }
-        f = k ? _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(p->dq + 8), f) : _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(p->dq));
-    }
-    a[0] = _mm256_fmadd_ps(h->dv, f, a[0]);
-    if (kind != 6) {
-        a[1] = _mm256_fmadd_ps(h->mn, _mm256_loadu_ps(p->dyy), a[1]);
-    } else {
-        __m256i c = _mm256_madd_epi16(h->s16, _mm256_loadu_si256((const __m256i *)(const void *)p->yh));
-        a[1] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(_mm256_slli_epi32(c, 5)), _mm256_mul_ps(h->dv, _mm256_loadu_ps(p->dy)), a[1]);
-    }
+#define OLMOE__KMM_DEF(ISA, ATTR)                                                                                      \
+ATTR static inline __attribute__((always_inline)) void olmoe__kchunk_##ISA(const uint8_t *b, int kind, const olmoe__khead *h, \
+    const __m256i *wq, const __m256i *ws, const olmoe__kprep *p, __m256 *a) {                                          \
+    __m256i W[8], S[4];                                                                                                \
+    __m256 f = _mm256_setzero_ps();                                                                                    \
+    int k;                                                                                                             \
+    if (!wq) { olmoe__kweights_avx2(b, kind, W); olmoe__kscales_##ISA(kind, h, S); wq = W; ws = S; }                   \
+    _Pragma("GCC unroll 2") for (k = 0; k < 2; k++) {                                                                  \
+        __m256i s = olmoe__kquad_dot_##ISA(kind, wq, ws, p->y, k);                                                     \
+        f = k ? _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(p->dq + 8), f) : _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(p->dq)); \
+    }                                                                                                                  \
+    a[0] = _mm256_fmadd_ps(h->dv, f, a[0]);                                                                            \
+    if (kind != 6) {                                                                                                   \
+        a[1] = _mm256_fmadd_ps(h->mn, _mm256_loadu_ps(p->dyy), a[1]);                                                  \
+    } else {                                                                                                           \
+        __m256i c = _mm256_madd_epi16(h->s16, _mm256_loadu_si256((const __m256i *)(const void *)p->yh));               \
+        a[1] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(_mm256_slli_epi32(c, 5)), _mm256_mul_ps(h->dv, _mm256_loadu_ps(p->dy)), a[1]); \
+    }                                                                                                                  \
+}                                                                                                                      \
+/* rows x tokens for nt <= 64 / (n / 256) tokens (their activation side prepared once, 25 KB);                         \
+   more go by tiles from olmoe__kmm_avx2 */                                                                            \
+ATTR static inline __attribute__((always_inline)) void olmoe__kmm_tile_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, \
+                                                                                  const uint8_t *const *xq, float *const *y) { \
+    olmoe__kprep pb[64];                                                                                               \
+    __m256i wq[8], wsc[4];                                                                                             \
+    olmoe__khead H;                                                                                                    \
+    __m256 acc[2], accs[64][2];                                                                                        \
+    int r, c, t, nc = n / 256;                                                                                         \
+    size_t bb = kind == 4 ? 144 : kind == 5 ? 176 : 210;                                                               \
+    for (t = 0; t < nt; t++)                                                                                           \
+        for (c = 0; c < nc; c++) olmoe__kprep_avx2(xq[t] + (size_t)c * 272, &pb[t * nc + c]);                          \
+    for (r = 0; r < nr; r++) {                                                                                         \
+        const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;                                                      \
+        if (nt == 1) {                                                                                                 \
+            acc[0] = acc[1] = _mm256_setzero_ps();                                                                     \
+            for (c = 0; c < nc; c++) {                                                                                 \
+                olmoe__khead_avx2(row + (size_t)c * bb, kind, &H);                                                     \
+                olmoe__kchunk_##ISA(row + (size_t)c * bb, kind, &H, NULL, NULL, pb + c, acc);                          \
+            }                                                                                                          \
+            y[0][r] = olmoe__hsum_avx2(_mm256_add_ps(acc[0], acc[1]));                                                 \
+            continue;                                                                                                  \
+        }                                                                                                              \
+        for (t = 0; t < nt; t++) accs[t][0] = accs[t][1] = _mm256_setzero_ps();                                        \
+        for (c = 0; c < nc; c++) {                                                                                     \
+            const uint8_t *b = row + (size_t)c * bb;                                                                   \
+            olmoe__khead_avx2(b, kind, &H);                                                                            \
+            olmoe__kweights_avx2(b, kind, wq);                                                                         \
+            olmoe__kscales_##ISA(kind, &H, wsc);                                                                       \
+            for (t = 0; t < nt; t++) olmoe__kchunk_##ISA(b, kind, &H, wq, wsc, pb + t * nc + c, accs[t]);              \
+        }                                                                                                              \
+        for (t = 0; t < nt; t++) y[t][r] = olmoe__hsum_avx2(_mm256_add_ps(accs[t][0], accs[t][1]));                    \
+    }                                                                                                                  \
+}                                                                                                                      \
+/* Past n = 16384 (no OLMoE/FlexOlmo matrix) the one-token prep would not fit: one chunk of the                        \
+   activation side at a time, the same steps. */                                                                       \
+ATTR __attribute__((noinline)) static void olmoe__kmm_long_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, \
+                                                                        const uint8_t *const *xq, float *const *y) {   \
+    olmoe__kprep p;                                                                                                    \
+    olmoe__khead H;                                                                                                    \
+    __m256 acc[2];                                                                                                     \
+    int r, c, t, nc = n / 256;                                                                                         \
+    size_t bb = kind == 4 ? 144 : kind == 5 ? 176 : 210;                                                               \
+    for (t = 0; t < nt; t++)                                                                                           \
+        for (r = 0; r < nr; r++) {                                                                                     \
+            const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;                                                  \
+            acc[0] = acc[1] = _mm256_setzero_ps();                                                                     \
+            for (c = 0; c < nc; c++) {                                                                                 \
+                olmoe__kprep_avx2(xq[t] + (size_t)c * 272, &p);                                                        \
+                olmoe__khead_avx2(row + (size_t)c * bb, kind, &H);                                                     \
+                if (kind == 4) olmoe__kchunk_##ISA(row + (size_t)c * bb, 4, &H, NULL, NULL, &p, acc);                  \
+                else if (kind == 5) olmoe__kchunk_##ISA(row + (size_t)c * bb, 5, &H, NULL, NULL, &p, acc);             \
+                else olmoe__kchunk_##ISA(row + (size_t)c * bb, 6, &H, NULL, NULL, &p, acc);                            \
+            }                                                                                                          \
+            y[t][r] = olmoe__hsum_avx2(_mm256_add_ps(acc[0], acc[1]));                                                 \
+        }                                                                                                              \
+}                                                                                                                      \
+ATTR static void olmoe__kmm_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y) { \
+    int t0, tt = 64 / (n / 256);                                                                                       \
+    if (tt < 1) { olmoe__kmm_long_##ISA(kind, n, nr, w, ws, nt, xq, y); return; }                                      \
+    for (t0 = 0; t0 < nt; t0 += tt) {                                                                                  \
+        int k = OLMOE__MIN(tt, nt - t0);                                                                               \
+        /* constant kinds, so each type's code is specialised */                                                       \
+        if (kind == 4) olmoe__kmm_tile_##ISA(4, n, nr, w, ws, k, xq + t0, y + t0);                                     \
+        else if (kind == 5) olmoe__kmm_tile_##ISA(5, n, nr, w, ws, k, xq + t0, y + t0);                                \
+        else olmoe__kmm_tile_##ISA(6, n, nr, w, ws, k, xq + t0, y + t0);                                               \
+    }                                                                                                                  \
 }
-/* rows x tokens for nt <= 64 / (n / 256) tokens (their activation side prepared once, 25 KB);
-   more go by tiles from olmoe__kmm_avx2 */
-OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kmm_tile_avx2(int kind, int n, int nr, const void *w, size_t ws, int nt,
-                                                                                  const uint8_t *const *xq, float *const *y) {
-    olmoe__kprep pb[64];
-    __m256i wq[8], wsc[4];
-    olmoe__khead H;
-    __m256 acc[2], accs[64][2];
-    int r, c, t, nc = n / 256;
-    size_t bb = kind == 4 ? 144 : kind == 5 ? 176 : 210;
-    for (t = 0; t < nt; t++)
-        for (c = 0; c < nc; c++) olmoe__kprep_avx2(xq[t] + (size_t)c * 272, &pb[t * nc + c]);
-    for (r = 0; r < nr; r++) {
-        const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;
-        if (nt == 1) {
-            acc[0] = acc[1] = _mm256_setzero_ps();
-            for (c = 0; c < nc; c++) {
-                olmoe__khead_avx2(row + (size_t)c * bb, kind, &H);
-                olmoe__kchunk_avx2(row + (size_t)c * bb, kind, &H, NULL, NULL, pb + c, acc);
-            }
-            y[0][r] = olmoe__hsum_avx2(_mm256_add_ps(acc[0], acc[1]));
-            continue;
-        }
-        for (t = 0; t < nt; t++) accs[t][0] = accs[t][1] = _mm256_setzero_ps();
-        for (c = 0; c < nc; c++) {
-            const uint8_t *b = row + (size_t)c * bb;
-            olmoe__khead_avx2(b, kind, &H);
-            olmoe__kweights_avx2(b, kind, &H, wq, wsc);
-            for (t = 0; t < nt; t++) olmoe__kchunk_avx2(b, kind, &H, wq, wsc, pb + t * nc + c, accs[t]);
-        }
-        for (t = 0; t < nt; t++) y[t][r] = olmoe__hsum_avx2(_mm256_add_ps(accs[t][0], accs[t][1]));
-    }
-}
-/* Past n = 16384 (no OLMoE/FlexOlmo matrix) the one-token prep would not fit: one chunk of the
-   activation side at a time, the same steps. */
-OLMOE__AVX2 __attribute__((noinline)) static void olmoe__kmm_long_avx2(int kind, int n, int nr, const void *w, size_t ws, int nt,
-                                                                        const uint8_t *const *xq, float *const *y) {
-    olmoe__kprep p;
-    olmoe__khead H;
-    __m256 acc[2];
-    int r, c, t, nc = n / 256;
-    size_t bb = kind == 4 ? 144 : kind == 5 ? 176 : 210;
-    for (t = 0; t < nt; t++)
-        for (r = 0; r < nr; r++) {
-            const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;
-            acc[0] = acc[1] = _mm256_setzero_ps();
-            for (c = 0; c < nc; c++) {
-                olmoe__kprep_avx2(xq[t] + (size_t)c * 272, &p);
-                olmoe__khead_avx2(row + (size_t)c * bb, kind, &H);
-                if (kind == 4) olmoe__kchunk_avx2(row + (size_t)c * bb, 4, &H, NULL, NULL, &p, acc);
-                else if (kind == 5) olmoe__kchunk_avx2(row + (size_t)c * bb, 5, &H, NULL, NULL, &p, acc);
-                else olmoe__kchunk_avx2(row + (size_t)c * bb, 6, &H, NULL, NULL, &p, acc);
-            }
-            y[t][r] = olmoe__hsum_avx2(_mm256_add_ps(acc[0], acc[1]));
-        }
-}
-OLMOE__AVX2 static void olmoe__kmm_avx2(int kind, int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y) {
-    int t0, tt = 64 / (n / 256);
-    if (tt < 1) { olmoe__kmm_long_avx2(kind, n, nr, w, ws, nt, xq, y); return; }
-    for (t0 = 0; t0 < nt; t0 += tt) {
-        int k = OLMOE__MIN(tt, nt - t0);
-        /* constant kinds, so each type's code is specialised */
-        if (kind == 4) olmoe__kmm_tile_avx2(4, n, nr, w, ws, k, xq + t0, y + t0);
-        else if (kind == 5) olmoe__kmm_tile_avx2(5, n, nr, w, ws, k, xq + t0, y + t0);
-        else olmoe__kmm_tile_avx2(6, n, nr, w, ws, k, xq + t0, y + t0);
-    }
-}
+OLMOE__KMM_DEF(avx2, OLMOE__AVX2)
 /* the fused kind of a decoded type, or 0 (the generic path) */
 static int olmoe__kkind(int type) { return type == OLMOE_TYPE_Q4_K ? 4 : type == OLMOE_TYPE_Q5_K ? 5 : type == OLMOE_TYPE_Q6_K ? 6 : 0; }
 /* the decoder a path uses for a type: its own where it has one, else the scalar one */
@@ -3654,13 +3686,30 @@ OLMOE__AVX512 static void olmoe__cvt_f16_avx512(int n, const float *x, uint16_t 
     for (; i < n; i++) y[i] = olmoe_fp32_to_fp16(x[i]);
 }
 
+/* The fused K-quant kernels with VNNI (see OLMOE__KMM_DEF): the same integers, so the same bits
+   as the AVX2 ones; the other decoded types use the AVX2 machinery. */
+OLMOE__KMM_DEF(vnni, OLMOE__AVX512)
+OLMOE__AVX512 static float olmoe__dot_dec_avx512(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
+    float r, *yp = &r;
+    const uint8_t *xp = (const uint8_t *)xq;
+    if (!olmoe__kkind(qt->type)) return olmoe__dot_dec_avx2(qt, n, w, xq);
+    olmoe__kmm_vnni(olmoe__kkind(qt->type), n, 1, w, 0, 1, &xp, &yp);
+    return r;
+}
+OLMOE__AVX512 static void olmoe__mm_dec_avx512(const olmoe__qtype *qt, int n, int nr, const void *w, size_t ws, int nt,
+                                               const uint8_t *const *xq, float *const *y) {
+    if (olmoe__kkind(qt->type)) olmoe__kmm_vnni(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y);
+    else olmoe__mm_dec_avx2(qt, n, nr, w, ws, nt, xq, y);
+}
+OLMOE__MM_DEC_TABLE(avx512, OLMOE__AVX512)
+
 static const olmoe__kernels olmoe__kernels_avx512 = {
     OLMOE_KERNELS_AVX512, olmoe__dot_q8_0_avx512, olmoe__dot_q4_0_avx512, olmoe__dot_f32_avx512,
     olmoe__dot_f16_avx512, olmoe__dot_bf16_avx512, olmoe__dot_q6_K_avx512, olmoe__quant_q8_0_avx512
     OLMOE__DOTR(olmoe__dotr_q8_0_avx512, olmoe__dotr_q4_0_avx512),
     olmoe__prep_q8_avx512, olmoe__mm_q4_0_avx512, olmoe__mm_q8_0_avx512, olmoe__axpy_f32_avx512,
     olmoe__axpy_f16_avx512, olmoe__cvt_f16_avx512, olmoe__silu_mul_avx512, olmoe__exp_sum_avx512,
-    olmoe__dot_dec_avx2, olmoe__mm_dec_avx2_t
+    olmoe__dot_dec_avx512, olmoe__mm_dec_avx512_t
 };
 
 #if !defined(__clang__)

@@ -226,7 +226,7 @@ gen-bad: $(BUILD)/gen_bad
 	$(BUILD)/gen_bad $(BAD_DIR)
 
 test-bad: $(BUILD)/test_bad $(BUILD)/olmoe
-	$(BUILD)/test_bad $(BAD_DIR)
+	$(BUILD)/test_bad $(BAD_DIR) models/austen-olmoe-q8_0.gguf
 	tests/bad_cli.sh $(BUILD)/olmoe $(BAD_DIR)
 
 test-concurrency: $(BUILD)/test_concurrency $(BUILD)/fixtures/olmoe_b-q8_0.gguf

@@ -250,7 +250,7 @@ test-asan: $(addprefix $(BUILD)/asan/test_,$(SAN_TESTS)) $(BUILD)/asan/olmoe $(F
 	$(BUILD)/asan/test_chat tests/data/chat
 	$(BUILD)/asan/test_loader $(BUILD)/fixtures/olmoe_b-f32.gguf
 	$(BUILD)/asan/test_loader $(BUILD)/fixtures/flex_b-q8_0.gguf
-	$(BUILD)/asan/test_bad $(BAD_DIR)
+	$(BUILD)/asan/test_bad $(BAD_DIR) models/austen-olmoe-q8_0.gguf
 	$(BUILD)/asan/test_concurrency $(CONC_ARGS)
 	$(BUILD)/asan/test_model tests/data $(BUILD)/fixtures
 	$(BUILD)/asan/test_tokenizer tests/data/tokenizer $(TOK_DIR) --fixture-gguf $(BUILD)/fixtures/olmoe_a-f32.gguf

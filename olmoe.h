@@ -4851,6 +4851,30 @@ static int olmoe__nonfinite(int type, const uint8_t *p) {
     }
 }
 
+/* The first of n f32/f16/bf16 values at p that is NaN or Inf, or n: 256 at a time without a
+   branch (the compiler vectorizes it), then the exact one where a group has any. */
+static uint64_t olmoe__first_nonfinite(int type, const uint8_t *p, uint64_t n) {
+    uint64_t i = 0, j;
+    if (type == OLMOE_TYPE_F32) {
+        for (; i + 256 <= n; i += 256) {
+            uint32_t any = 0, x;
+            for (j = 0; j < 256; j++) { memcpy(&x, p + 4 * (i + j), 4); any |= (x & 0x7f800000u) == 0x7f800000u; }
+            if (any) break;
+        }
+    } else {
+        unsigned mask = type == OLMOE_TYPE_BF16 ? 0x7f80u : 0x7c00u;
+        for (; i + 256 <= n; i += 256) {
+            unsigned any = 0;
+            uint16_t x;
+            for (j = 0; j < 256; j++) { memcpy(&x, p + 2 * (i + j), 2); any |= (x & mask) == mask; }
+            if (any) break;
+        }
+    }
+    for (; i < n; i++)
+        if (olmoe__nonfinite(type, p + (type == OLMOE_TYPE_F32 ? 4 : 2) * i)) return i;
+    return n;
+}
+
 #define OLMOE__SCAN_CHUNK ((uint64_t)1 << 20) /* bytes of tensor data a thread takes at a time */
 typedef struct olmoe__scan_chunk { const olmoe__tensor *t; uint64_t first, n; } olmoe__scan_chunk;  /* in units */
 typedef struct olmoe__scan_hit { int64_t chunk; uint64_t unit; int field, what; } olmoe__scan_hit;
@@ -4871,10 +4895,19 @@ static void olmoe__scan_run(void *arg, int ith, int nth) {
         const olmoe__scan_chunk *c = &J->chunks[a];
         const olmoe__scale_layout *L = olmoe__scale_layout_of(c->t->type);
         uint64_t u;
-        int f, w, ty = L->name[0][0] ? OLMOE_TYPE_F16 : c->t->type;  /* a block's scales are fp16 */
+        int f, w;
+        if (!L->name[0][0]) { /* a float tensor */
+            u = c->first + olmoe__first_nonfinite(c->t->type, c->t->data + c->first * (uint64_t)L->bytes, c->n);
+            if (u < c->first + c->n) {
+                J->hits[ith].chunk = a; J->hits[ith].unit = u; J->hits[ith].field = 0;
+                J->hits[ith].what = olmoe__nonfinite(c->t->type, c->t->data + u * (uint64_t)L->bytes);
+                return;
+            }
+            continue;
+        }
         for (u = c->first; u < c->first + c->n; u++)
             for (f = 0; f < L->n; f++)
-                if ((w = olmoe__nonfinite(ty, c->t->data + u * (uint64_t)L->bytes + (uint64_t)L->off[f])) != 0) {
+                if ((w = olmoe__nonfinite(OLMOE_TYPE_F16, c->t->data + u * (uint64_t)L->bytes + (uint64_t)L->off[f])) != 0) {
                     J->hits[ith].chunk = a; J->hits[ith].unit = u; J->hits[ith].field = f; J->hits[ith].what = w;
                     return;
                 }
@@ -4890,7 +4923,9 @@ static olmoe_result olmoe__check_tensors(olmoe_model *m, char *err, size_t en) {
     olmoe_result r = OLMOE_OK;
     for (i = 0; i < m->gguf.n_tensors; i++) {
         const olmoe__tensor *t = &m->gguf.tensors[i];
-        if (olmoe__scale_layout_of(t->type)) { n_ch += (t->nbytes + OLMOE__SCAN_CHUNK - 1) / OLMOE__SCAN_CHUNK; total += t->nbytes; }
+        const olmoe__scale_layout *L = olmoe__scale_layout_of(t->type);
+        uint64_t per = L ? OLMOE__SCAN_CHUNK / (uint64_t)L->bytes : 1;  /* whole blocks (elements) per chunk */
+        if (L) { n_ch += (t->nbytes / (uint64_t)L->bytes + per - 1) / per; total += t->nbytes; }
     }
     ch = (olmoe__scan_chunk *)olmoe__calloc((size_t)n_ch + 1, sizeof *ch);
     if (!ch) return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory for the tensor scan");
@@ -4900,7 +4935,7 @@ static olmoe_result olmoe__check_tensors(olmoe_model *m, char *err, size_t en) {
         uint64_t units, per, u;
         if (!L) continue;
         units = t->nbytes / (uint64_t)L->bytes;
-        per = OLMOE__SCAN_CHUNK / (uint64_t)L->bytes;  /* whole blocks (elements) per chunk */
+        per = OLMOE__SCAN_CHUNK / (uint64_t)L->bytes;
         for (u = 0; u < units; u += per) {
             ch[n_ch].t = t; ch[n_ch].first = u; ch[n_ch].n = OLMOE__MIN(per, units - u);
             n_ch++;

@@ -923,6 +923,27 @@ int main(int argc, char **argv) {
         }
     }
 
+    /* ---- float matrices with one non-finite element past the first few hundred (hidden 256,
+       every matrix in the type): loads; validate_weights 2 names the element ---- */
+    {
+        static const struct { uint32_t type; unsigned char lo, hi; const char *v; } FT[] = {
+            {OLMOE_TYPE_F32, 0, 0, "NaN"}, {OLMOE_TYPE_F16, 0x00, 0x7c, "Inf"}, {OLMOE_TYPE_BF16, 0xc1, 0xff, "NaN"}};
+        for (i = 0; i < 3; i++) {
+            desc DF = {"olmoe", 10, 256, 1, 1, 1, 2, 1, 1, 0, 2};
+            const char *tn = olmoe_type_name((int)FT[i].type);
+            char file[96], what[300];
+            DF.mtype = FT[i].type;
+            g_base(&g, &DF);
+            if (FT[i].type == OLMOE_TYPE_F32) t_poke_f32(&g, "token_embd.weight", 1000, nanf_);
+            else { tent *t = t_find(&g, "token_embd.weight"); t->data[2000] = FT[i].lo; t->data[2001] = FT[i].hi; }
+            snprintf(file, sizeof file, "nonfinite_%s_element", tn);
+            snprintf(what, sizeof what, "hidden 256, %s matrices, token_embd.weight element 1000 %s (check message \"tensor token_embd.weight: element 1000 is not finite (%s)\")",
+                     tn, FT[i].v, FT[i].v);
+            emit(file, "OLMOE_OK check=OLMOE_ERR_BAD_VALUE", what, &g);
+            g_free(&g);
+        }
+    }
+
     g_free(&base);
     g_free(&q8);
     if (fclose(g_manifest) != 0) die("cannot write MANIFEST");

@@ -447,26 +447,24 @@ static void no_validation(void) {
 static void scan_threads(const char *path) {
     size_t len = 0;
     char *data = t_read_file(path, &len), err[512], want[300];
-    olmoe_model *m = NULL;
+    olmoe_model *m = NULL, *m0 = NULL;  /* m0 owns the names in a and b */
     olmoe_model_params mp = olmoe_model_default_params();
     olmoe_tensor_info a, b, ti;
     int i, n, k, same = 0, reps = 12;
     uint64_t last_block;
-    if (!data || olmoe_model_load_memory(data, len, NULL, &m, err, sizeof err) != OLMOE_OK) {
+    if (!data || olmoe_model_load_memory(data, len, NULL, &m0, err, sizeof err) != OLMOE_OK) {
         CHECK(0, "scan: load %s", path);
         free(data);
         return;
     }
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
-    n = olmoe_model_n_tensors(m);
+    n = olmoe_model_n_tensors(m0);
     for (i = 0; i < n; i++)
-        if (olmoe_model_tensor(m, i, &ti) == OLMOE_OK && ti.type == OLMOE_TYPE_Q8_0) { if (!a.name) a = ti; b = ti; }
+        if (olmoe_model_tensor(m0, i, &ti) == OLMOE_OK && ti.type == OLMOE_TYPE_Q8_0) { if (!a.name) a = ti; b = ti; }
     CHECK(len >= ((size_t)4 << 20) && a.name && b.name && a.offset < b.offset, "scan: %s has several MB and q8_0 tensors", path);
-    if (!a.name || !b.name || a.offset >= b.offset) { olmoe_model_free(m); free(data); return; }
+    if (!a.name || !b.name || a.offset >= b.offset) { olmoe_model_free(m0); free(data); return; }
     mp.validate_weights = 2;
-    olmoe_model_free(m);
-    m = NULL;
     CHECK(olmoe_model_load_memory(data, len, &mp, &m, err, sizeof err) == OLMOE_OK, "scan: %s passes validate_weights 2: %s", path, err);
     olmoe_model_free(m);
     m = NULL;
@@ -493,6 +491,7 @@ static void scan_threads(const char *path) {
     mp.validate_weights = 1;
     CHECK(olmoe_model_load_memory(data, len, &mp, &m, err, sizeof err) == OLMOE_OK, "scan: the default validation does not scan matrices");
     olmoe_model_free(m);
+    olmoe_model_free(m0);
     free(data);
 }
 

@@ -226,7 +226,7 @@ gen-bad: $(BUILD)/gen_bad
 	$(BUILD)/gen_bad $(BAD_DIR)
 
 test-bad: $(BUILD)/test_bad $(BUILD)/olmoe
-	$(BUILD)/test_bad $(BAD_DIR)
+	$(BUILD)/test_bad $(BAD_DIR) models/austen-olmoe-q8_0.gguf
 	tests/bad_cli.sh $(BUILD)/olmoe $(BAD_DIR)
 
 test-concurrency: $(BUILD)/test_concurrency $(BUILD)/fixtures/olmoe_b-q8_0.gguf
@@ -250,7 +250,7 @@ test-asan: $(addprefix $(BUILD)/asan/test_,$(SAN_TESTS)) $(BUILD)/asan/olmoe $(F
 	$(BUILD)/asan/test_chat tests/data/chat
 	$(BUILD)/asan/test_loader $(BUILD)/fixtures/olmoe_b-f32.gguf
 	$(BUILD)/asan/test_loader $(BUILD)/fixtures/flex_b-q8_0.gguf
-	$(BUILD)/asan/test_bad $(BAD_DIR)
+	$(BUILD)/asan/test_bad $(BAD_DIR) models/austen-olmoe-q8_0.gguf
 	$(BUILD)/asan/test_concurrency $(CONC_ARGS)
 	$(BUILD)/asan/test_model tests/data $(BUILD)/fixtures
 	$(BUILD)/asan/test_tokenizer tests/data/tokenizer $(TOK_DIR) --fixture-gguf $(BUILD)/fixtures/olmoe_a-f32.gguf

@@ -180,7 +180,11 @@ typedef int (*olmoe_progress_fn)(float fraction, void *user);
 typedef struct olmoe_model_params {
     olmoe_progress_fn progress;  /* optional */
     void *progress_user;
-    int validate_weights;        /* nonzero (default): reject NaN/Inf in norm and router weights */
+    int validate_weights;        /* 1 (default): reject NaN/Inf in norm and router weights (OLMOE_ERR_BAD_VALUE);
+                                    0: no check; 2: also scan every tensor as llama.cpp's --check-tensors does:
+                                    each f32/f16/bf16 element and each quantized block's fp16 scales (d, and
+                                    m/dmin where the type has one); the message names the tensor and the
+                                    element or block. Level 2 reads the whole file (all cores; see README) */
     int vocab_only;              /* load metadata and tokenizer only (no weights bound; no eval) */
 } olmoe_model_params;
 
@@ -5106,13 +5110,168 @@ static olmoe_result olmoe__check_expert_names(const olmoe_model *m, char *err, s
     return OLMOE_OK;
 }
 
+/* validate_weights >= 2: every tensor's values scanned for NaN/Inf, as llama.cpp's --check-tensors
+   (ggml_validate_row_data): each element of f32/f16/bf16 tensors, each block's fp16 scales of the
+   quantized ones (a non-finite scale makes the whole block non-finite; the integer codes cannot be).
+   The per-type scale fields are QUANTS.md §1.1's byte offsets. */
+typedef struct olmoe__scale_layout { int type, bytes, n, off[2]; const char *name[2]; } olmoe__scale_layout;
+static const olmoe__scale_layout olmoe__scale_layouts[] = {
+    {OLMOE_TYPE_Q4_0, 18, 1, {0, 0}, {"d", ""}},      {OLMOE_TYPE_Q4_1, 20, 2, {0, 2}, {"d", "m"}},
+    {OLMOE_TYPE_Q5_0, 22, 1, {0, 0}, {"d", ""}},      {OLMOE_TYPE_Q5_1, 24, 2, {0, 2}, {"d", "m"}},
+    {OLMOE_TYPE_Q8_0, 34, 1, {0, 0}, {"d", ""}},      {OLMOE_TYPE_Q2_K, 84, 2, {80, 82}, {"d", "dmin"}},
+    {OLMOE_TYPE_Q3_K, 110, 1, {108, 0}, {"d", ""}},   {OLMOE_TYPE_Q4_K, 144, 2, {0, 2}, {"d", "dmin"}},
+    {OLMOE_TYPE_Q5_K, 176, 2, {0, 2}, {"d", "dmin"}}, {OLMOE_TYPE_Q6_K, 210, 1, {208, 0}, {"d", ""}},
+    {OLMOE_TYPE_IQ4_NL, 18, 1, {0, 0}, {"d", ""}},    {OLMOE_TYPE_IQ4_XS, 136, 1, {0, 0}, {"d", ""}},
+    /* float tensors: every element is its own "scale" */
+    {OLMOE_TYPE_F32, 4, 1, {0, 0}, {"", ""}},         {OLMOE_TYPE_F16, 2, 1, {0, 0}, {"", ""}},
+    {OLMOE_TYPE_BF16, 2, 1, {0, 0}, {"", ""}}
+};
+static const olmoe__scale_layout *olmoe__scale_layout_of(int type) {
+    size_t i;
+    for (i = 0; i < sizeof olmoe__scale_layouts / sizeof olmoe__scale_layouts[0]; i++)
+        if (olmoe__scale_layouts[i].type == type) return &olmoe__scale_layouts[i];
+    return NULL;
+}
+/* The value at p (type's element or fp16 scale) is NaN or Inf: 1 for NaN, 2 for Inf, else 0. */
+static int olmoe__nonfinite(int type, const uint8_t *p) {
+    if (type == OLMOE_TYPE_F32) {
+        uint32_t x = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        return (x & 0x7f800000u) != 0x7f800000u ? 0 : (x & 0x7fffffu) ? 1 : 2;
+    } else {
+        unsigned x = (unsigned)p[0] | (unsigned)p[1] << 8;
+        if (type == OLMOE_TYPE_BF16) return (x & 0x7f80u) != 0x7f80u ? 0 : (x & 0x7fu) ? 1 : 2;
+        return (x & 0x7c00u) != 0x7c00u ? 0 : (x & 0x3ffu) ? 1 : 2;
+    }
+}
+
+/* The first of n f32/f16/bf16 values at p that is NaN or Inf, or n: 256 at a time without a
+   branch (the compiler vectorizes it), then the exact one where a group has any. */
+static uint64_t olmoe__first_nonfinite(int type, const uint8_t *p, uint64_t n) {
+    uint64_t i = 0, j;
+    if (type == OLMOE_TYPE_F32) {
+        for (; i + 256 <= n; i += 256) {
+            uint32_t any = 0, x;
+            for (j = 0; j < 256; j++) { memcpy(&x, p + 4 * (i + j), 4); any |= (x & 0x7f800000u) == 0x7f800000u; }
+            if (any) break;
+        }
+    } else {
+        unsigned mask = type == OLMOE_TYPE_BF16 ? 0x7f80u : 0x7c00u;
+        for (; i + 256 <= n; i += 256) {
+            unsigned any = 0;
+            uint16_t x;
+            for (j = 0; j < 256; j++) { memcpy(&x, p + 2 * (i + j), 2); any |= (x & mask) == mask; }
+            if (any) break;
+        }
+    }
+    for (; i < n; i++)
+        if (olmoe__nonfinite(type, p + (type == OLMOE_TYPE_F32 ? 4 : 2) * i)) return i;
+    return n;
+}
+
+#define OLMOE__SCAN_CHUNK ((uint64_t)1 << 20) /* bytes of tensor data a thread takes at a time */
+typedef struct olmoe__scan_chunk { const olmoe__tensor *t; uint64_t first, n; } olmoe__scan_chunk;  /* in units */
+typedef struct olmoe__scan_hit { int64_t chunk; uint64_t unit; int field, what; } olmoe__scan_hit;
+typedef struct olmoe__scan_job {
+    olmoe__pool *pool;
+    const olmoe__scan_chunk *chunks;
+    int64_t n_chunks;
+    olmoe__scan_hit *hits;   /* one per thread: its first hit */
+} olmoe__scan_job;
+
+static void olmoe__scan_run(void *arg, int ith, int nth) {
+    olmoe__scan_job *J = (olmoe__scan_job *)arg;
+    int64_t a, b;
+    (void)nth;
+    /* chunks come off the counter in increasing order, so a thread's first hit is its lowest and
+       it can stop there: the lowest hit over all threads is the file's first, on any schedule */
+    while (olmoe__grab(J->pool, J->n_chunks, 1, &a, &b)) {
+        const olmoe__scan_chunk *c = &J->chunks[a];
+        const olmoe__scale_layout *L = olmoe__scale_layout_of(c->t->type);
+        uint64_t u;
+        int f, w;
+        if (!L->name[0][0]) { /* a float tensor */
+            u = c->first + olmoe__first_nonfinite(c->t->type, c->t->data + c->first * (uint64_t)L->bytes, c->n);
+            if (u < c->first + c->n) {
+                J->hits[ith].chunk = a; J->hits[ith].unit = u; J->hits[ith].field = 0;
+                J->hits[ith].what = olmoe__nonfinite(c->t->type, c->t->data + u * (uint64_t)L->bytes);
+                return;
+            }
+            continue;
+        }
+        for (u = c->first; u < c->first + c->n; u++)
+            for (f = 0; f < L->n; f++)
+                if ((w = olmoe__nonfinite(OLMOE_TYPE_F16, c->t->data + u * (uint64_t)L->bytes + (uint64_t)L->off[f])) != 0) {
+                    J->hits[ith].chunk = a; J->hits[ith].unit = u; J->hits[ith].field = f; J->hits[ith].what = w;
+                    return;
+                }
+    }
+}
+
+static olmoe_result olmoe__check_tensors(olmoe_model *m, char *err, size_t en) {
+    olmoe__scan_job J;
+    olmoe__pool pool;
+    olmoe__scan_chunk *ch;
+    uint64_t i, total = 0, n_ch = 0;
+    int k, nth;
+    olmoe_result r = OLMOE_OK;
+    for (i = 0; i < m->gguf.n_tensors; i++) {
+        const olmoe__tensor *t = &m->gguf.tensors[i];
+        const olmoe__scale_layout *L = olmoe__scale_layout_of(t->type);
+        uint64_t per = L ? OLMOE__SCAN_CHUNK / (uint64_t)L->bytes : 1;  /* whole blocks (elements) per chunk */
+        if (L) { n_ch += (t->nbytes / (uint64_t)L->bytes + per - 1) / per; total += t->nbytes; }
+    }
+    ch = (olmoe__scan_chunk *)olmoe__calloc((size_t)n_ch + 1, sizeof *ch);
+    if (!ch) return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory for the tensor scan");
+    for (n_ch = 0, i = 0; i < m->gguf.n_tensors; i++) {
+        const olmoe__tensor *t = &m->gguf.tensors[i];
+        const olmoe__scale_layout *L = olmoe__scale_layout_of(t->type);
+        uint64_t units, per, u;
+        if (!L) continue;
+        units = t->nbytes / (uint64_t)L->bytes;
+        per = OLMOE__SCAN_CHUNK / (uint64_t)L->bytes;
+        for (u = 0; u < units; u += per) {
+            ch[n_ch].t = t; ch[n_ch].first = u; ch[n_ch].n = OLMOE__MIN(per, units - u);
+            n_ch++;
+        }
+    }
+    /* both cores (all online ones) when there is enough to read: ~1 GB/s a core from the page cache */
+    nth = total >= (uint64_t)4 * OLMOE__SCAN_CHUNK ? olmoe__n_cpus() : 1;
+    if (olmoe__pool_init(&pool, nth) != OLMOE_OK && olmoe__pool_init(&pool, 1) != OLMOE_OK) { OLMOE_FREE(ch); return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory"); }
+    J.pool = &pool; J.chunks = ch; J.n_chunks = (int64_t)n_ch;
+    J.hits = (olmoe__scan_hit *)olmoe__calloc((size_t)pool.n, sizeof *J.hits);
+    if (!J.hits) { olmoe__pool_free(&pool); OLMOE_FREE(ch); return olmoe__fail(err, en, OLMOE_ERR_OOM, "out of memory"); }
+    for (k = 0; k < pool.n; k++) J.hits[k].chunk = -1;
+    olmoe__pool_run(&pool, olmoe__scan_run, &J);
+    {
+        const olmoe__scan_hit *h = NULL;
+        for (k = 0; k < pool.n; k++)
+            if (J.hits[k].chunk >= 0 && (!h || J.hits[k].chunk < h->chunk)) h = &J.hits[k];
+        if (h) {
+            const olmoe__tensor *t = ch[h->chunk].t;
+            const olmoe__scale_layout *L = olmoe__scale_layout_of(t->type);
+            const char *v = h->what == 1 ? "NaN" : "Inf";
+            if (!L->name[0][0])
+                r = olmoe__fail(err, en, OLMOE_ERR_BAD_VALUE, "tensor %s: element %llu is not finite (%s)", t->name, (unsigned long long)h->unit, v);
+            else
+                r = olmoe__fail(err, en, OLMOE_ERR_BAD_VALUE, "tensor %s: block %llu has a non-finite scale (%s is %s; row %llu)", t->name,
+                                (unsigned long long)h->unit, L->name[h->field], v,
+                                (unsigned long long)(h->unit / (uint64_t)(t->ne[0] / olmoe_type_block_size(t->type))));
+        }
+    }
+    OLMOE_FREE(J.hits);
+    olmoe__pool_free(&pool);
+    OLMOE_FREE(ch);
+    return r;
+}
+
 static olmoe_result olmoe__model_finish(olmoe_model *m, const olmoe_model_params *params, char *err, size_t en) {
     olmoe_model_params p = params ? *params : olmoe_model_default_params();
     olmoe_result r = olmoe__gguf_parse(m->map.data, m->map.size, &m->gguf, err, en);
     if (r != OLMOE_OK) return r;
     r = olmoe__model_bind(m, &p, err, en);
     if (r != OLMOE_OK) return r;
-    return m->cfg.n_expert > 0 ? olmoe__check_expert_names(m, err, en) : OLMOE_OK;
+    if (m->cfg.n_expert > 0 && (r = olmoe__check_expert_names(m, err, en)) != OLMOE_OK) return r;
+    return p.validate_weights >= 2 && !m->vocab_only ? olmoe__check_tensors(m, err, en) : OLMOE_OK;
 }
 
 OLMOE_API olmoe_result olmoe_model_load_memory(const void *data, size_t size, const olmoe_model_params *params,

@@ -2,7 +2,8 @@
 # The CLI on the malformed-file corpus: `olmoe info F` and `olmoe logits -m F -t 1,2` on every
 # file in MANIFEST must exit non-zero with a message on stderr within seconds (the valid bases:
 # exit 0; `info` may instead describe a well-formed file it cannot run: exit 0 and "cannot run
-# this file" on stdout). An exit status of 124 is a timeout, 128 and above a crash (signal): both fail.
+# this file" on stdout); `logits --check-tensors` refuses the files MANIFEST marks check=CODE and
+# loads the valid bases. An exit status of 124 is a timeout, 128 and above a crash (signal): both fail.
 #   usage: tests/bad_cli.sh [OLMOE_BINARY] [CORPUS_DIR]      (defaults build/olmoe tests/data/bad)
 set -u
 bin=${1:-build/olmoe}
@@ -48,12 +49,17 @@ run() { # expected(ok|bad|norun) file description... -- command...
     fi
 }
 
-while read -r file code _desc; do
+while read -r file code desc; do
     case "$file" in ''|'#'*) continue ;; esac
     want=bad
     [ "$code" = OLMOE_OK ] && want=ok
     if [ "$want" = bad ]; then run norun "$file" "$bin" info "$dir/$file"; else run ok "$file" "$bin" info "$dir/$file"; fi
     run "$want" "$file" "$bin" logits -m "$dir/$file" -t 1,2
+    # --check-tensors: the files it refuses (check=CODE) and the valid bases it lets through
+    case "$desc" in check=OLMOE_OK*) run ok "$file" "$bin" logits --check-tensors -m "$dir/$file" -t 1,2 ;;
+    check=*) run bad "$file" "$bin" logits --check-tensors -m "$dir/$file" -t 1,2 ;;
+    *) [ "$want" = ok ] && run ok "$file" "$bin" logits --check-tensors -m "$dir/$file" -t 1,2 ;;
+    esac
 done < "$dir/MANIFEST"
 # a missing file and a directory
 run bad missing "$bin" info "$dir/no-such-file.gguf"

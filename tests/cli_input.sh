@@ -3,7 +3,8 @@
 # that stderr names the cause. A hang (exit 124) or a crash (128 and above) always fails. Covers
 # perplexity (directory, stdin/pipe, empty, 1 token, -c 1), convert (FIFO inputs, duplicate
 # expert names, what the loader refuses), chat (no message cap, long lines, NUL bytes, context
-# full) and score (a reason for every refused item or choice, no `accuracy 0/0`).
+# full), score (a reason for every refused item or choice, no `accuracy 0/0`) and --check-tensors
+# (every model-loading command refuses a NaN/Inf block scale, naming tensor and block).
 #   usage: tests/cli_input.sh [OLMOE_BINARY]      (default build/olmoe)
 set -u
 bin=${1:-build/olmoe}
@@ -230,6 +231,26 @@ t "run -n 5x" err '-n 5x' "$bin" run -m "$M" -p x -n 5x
 t "run --seed x" err '--seed x' "$bin" run -m "$M" -p x --seed x
 t "run --stop nine times" err 'stop.*8' "$bin" run -m "$M" -p x --stop 1 --stop 2 --stop 3 --stop 4 --stop 5 --stop 6 --stop 7 --stop 8 --stop 9
 t "run with good values" 0 '.' "$bin" run -m "$M" -p x -n 2 --temp 0.5 --top-p 0.9 --seed 7 --stop zz
+
+# ---- --check-tensors: every command that loads a model refuses a NaN/Inf block scale by name ---
+nan=tests/data/bad/nonfinite_scale_nan_q4_K.gguf
+inf=tests/data/bad/nonfinite_scale_inf_iq4_xs.gguf
+nre='tensor blk\.0\.ffn_up_exps\.weight: block 1 has a non-finite scale \(d is NaN'
+t "logits on a NaN q4_K block scale loads without --check-tensors" 0 '.' "$bin" logits -m "$nan" -t 1,2
+t "logits --check-tensors: a NaN q4_K scale" err "$nre" "$bin" logits --check-tensors -m "$nan" -t 1,2
+t "logits --check-tensors: an Inf iq4_xs scale" err 'tensor output\.weight: block 5 has a non-finite scale \(d is Inf' "$bin" logits -m "$inf" -t 1 --check-tensors
+t "run --check-tensors" err "$nre" "$bin" run --check-tensors -m "$nan" -p x -n 1
+t "chat --check-tensors" err "$nre" "$bin" chat --check-tensors -m "$nan"
+t "score --check-tensors" err "$nre" "$bin" score --check-tensors -m "$nan" --jsonl /dev/null
+t "perplexity --check-tensors" err "$nre" "$bin" perplexity --check-tensors -m "$nan" -f "$text"
+t "info --check-tensors (exit 1, the file still described)" err "$nre" "$bin" info --check-tensors "$nan"
+grep -q 'this build cannot run this file' "$out" && ok "info --check-tensors describes the file on stdout" || bad "info --check-tensors: no description on stdout"
+t "bench --check-tensors" err "$nre" "$bin" bench --check-tensors -m "$nan" -p 1 -n 1 -r 1 --no-bw --no-file-bw
+t "routes --check-tensors" err "$nre" "$bin" routes --check-tensors -m "$nan" --domain a="$text"
+t "serve --check-tensors" err "$nre" "$bin" serve --check-tensors -m "$nan" --port 0
+t "info on the same file without --check-tensors" 0 'q4_K' "$bin" info "$nan"
+t "logits --check-tensors on a clean q4_K file" 0 '.' "$bin" logits --check-tensors -m tests/data/bad/ok_type_q4_K.gguf -t 1,2
+t "run --check-tensors on a clean f32 model" 0 '.' "$bin" run --check-tensors -m "$M" -p x -n 2
 
 # ---- tokenize -------------------------------------------------------------------------------
 t "tokenize -f DIRECTORY" err 'director' "$bin" tokenize -m "$M" -f "$tmp"

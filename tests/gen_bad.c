@@ -4,8 +4,10 @@
 
    Every file is a valid tiny model with exactly one defect, built with tools/gguf_write (its
    test hooks write odd versions, counts, duplicate names, raw value bytes and chosen offsets).
-   MANIFEST has one line per file: `FILE CODE DESCRIPTION`, where CODE is the name of the
-   olmoe_result that olmoe_model_load must return (OLMOE_OK for the valid bases). The output is
+   MANIFEST has one line per file: `FILE CODE [check=CODE2] DESCRIPTION`, where CODE is the name
+   of the olmoe_result that olmoe_model_load must return (OLMOE_OK for the valid bases) and CODE2
+   what it returns with validate_weights 2 (olmoe --check-tensors) where that differs; the text
+   quoted after `message` in a description is part of that load's message. The output is
    deterministic: running it twice gives the same bytes.
 
    The bases (kept tiny so that the corpus stays small):
@@ -50,7 +52,8 @@ typedef struct gmodel {
 typedef struct desc {
     const char *arch;
     int V, d, L, H, HKV, E, K, F;
-    uint32_t mtype;          /* matrices */
+    uint32_t mtype;          /* matrices (f16 where a row is not whole blocks of it) */
+    int hd;                  /* head dimension written as attention.key_length; 0: d / H, no key */
 } desc;
 
 static void die(const char *msg) {
@@ -230,7 +233,7 @@ static void g_copy(gmodel *dst, const gmodel *src) {
 static void g_base(gmodel *g, const desc *D) {
     char key[160], nm[160];
     int l, flex = !strcmp(D->arch, "flex_olmo");
-    int64_t d = D->d, hd = D->d / D->H, qd = D->H * hd, kvd = D->HKV * hd;
+    int64_t d = D->d, hd = D->hd ? D->hd : D->d / D->H, qd = D->H * hd, kvd = D->HKV * hd;
     static const char *const names[4] = {"math", "code", "news", "web"};
     memset(g, 0, sizeof *g);
     g->version = 3;
@@ -252,26 +255,29 @@ static void g_base(gmodel *g, const desc *D) {
     kv_u32(g, K("expert_used_count"), (uint32_t)D->K);
     kv_u32(g, K("vocab_size"), (uint32_t)D->V);
     if (D->E == 4) kv_arr_str(g, K("expert_names"), names, 4);
+    if (D->hd) kv_u32(g, K("attention.key_length"), (uint32_t)D->hd);
 #undef K
-    t_add(g, "token_embd.weight", D->mtype, K_MAT, 2, d, D->V, 1);
+#define MT(ne0) ((ne0) % olmoe_type_block_size((int)D->mtype) ? OLMOE_TYPE_F16 : D->mtype)
+    t_add(g, "token_embd.weight", MT(d), K_MAT, 2, d, D->V, 1);
     t_add(g, "output_norm.weight", OLMOE_TYPE_F32, K_NORM, 1, d, 1, 1);
-    t_add(g, "output.weight", D->mtype, K_MAT, 2, d, D->V, 1);
+    t_add(g, "output.weight", MT(d), K_MAT, 2, d, D->V, 1);
     for (l = 0; l < D->L; l++) {
 #define N(s) (snprintf(nm, sizeof nm, "blk.%d.%s.weight", l, s), nm)
         t_add(g, N(flex ? "post_attention_norm" : "attn_norm"), OLMOE_TYPE_F32, K_NORM, 1, d, 1, 1);
         t_add(g, N("attn_q_norm"), OLMOE_TYPE_F32, K_NORM, 1, qd, 1, 1);
         t_add(g, N("attn_k_norm"), OLMOE_TYPE_F32, K_NORM, 1, kvd, 1, 1);
-        t_add(g, N("attn_q"), D->mtype, K_MAT, 2, d, qd, 1);
-        t_add(g, N("attn_k"), D->mtype, K_MAT, 2, d, kvd, 1);
-        t_add(g, N("attn_v"), D->mtype, K_MAT, 2, d, kvd, 1);
-        t_add(g, N("attn_output"), D->mtype, K_MAT, 2, qd, d, 1);
+        t_add(g, N("attn_q"), MT(d), K_MAT, 2, d, qd, 1);
+        t_add(g, N("attn_k"), MT(d), K_MAT, 2, d, kvd, 1);
+        t_add(g, N("attn_v"), MT(d), K_MAT, 2, d, kvd, 1);
+        t_add(g, N("attn_output"), MT(qd), K_MAT, 2, qd, d, 1);
         t_add(g, N(flex ? "post_ffw_norm" : "ffn_norm"), OLMOE_TYPE_F32, K_NORM, 1, d, 1, 1);
         t_add(g, N("ffn_gate_inp"), OLMOE_TYPE_F32, K_MAT, 2, d, D->E, 1);
-        t_add(g, N("ffn_gate_exps"), D->mtype, K_MAT, 3, d, D->F, D->E);
-        t_add(g, N("ffn_up_exps"), D->mtype, K_MAT, 3, d, D->F, D->E);
-        t_add(g, N("ffn_down_exps"), D->mtype, K_MAT, 3, D->F, d, D->E);
+        t_add(g, N("ffn_gate_exps"), MT(d), K_MAT, 3, d, D->F, D->E);
+        t_add(g, N("ffn_up_exps"), MT(d), K_MAT, 3, d, D->F, D->E);
+        t_add(g, N("ffn_down_exps"), MT(D->F), K_MAT, 3, D->F, d, D->E);
 #undef N
     }
+#undef MT
 }
 
 /* ---- serialization ------------------------------------------------------------------------- */
@@ -443,7 +449,7 @@ static int kv_index(const bytes *b, const layout *L, const char *key) {
 }
 
 static void emit_cut(const char *file, const char *what, const bytes *b, size_t cut) {
-    char desc[256];
+    char desc[512];
     if (cut >= b->n) die("cut past the end");
     snprintf(desc, sizeof desc, "%s (first %lu of %lu bytes)", what, (unsigned long)cut, (unsigned long)b->n);
     emit_bytes(file, "OLMOE_ERR_TRUNCATED", desc, b->p, cut);
@@ -461,9 +467,9 @@ static void emit_patch(const char *file, const char *code, const char *what, con
 
 /* ---- the corpus ---------------------------------------------------------------------------- */
 int main(int argc, char **argv) {
-    static const desc D32 = {"olmoe", 16, 8, 2, 4, 2, 4, 2, 4, OLMOE_TYPE_F32};
-    static const desc DQ8 = {"olmoe", 16, 32, 1, 4, 2, 4, 2, 32, OLMOE_TYPE_Q8_0};
-    static const desc DFX = {"flex_olmo", 16, 8, 2, 4, 2, 4, 2, 4, OLMOE_TYPE_F32};
+    static const desc D32 = {"olmoe", 16, 8, 2, 4, 2, 4, 2, 4, OLMOE_TYPE_F32, 0};
+    static const desc DQ8 = {"olmoe", 16, 32, 1, 4, 2, 4, 2, 32, OLMOE_TYPE_Q8_0, 0};
+    static const desc DFX = {"flex_olmo", 16, 8, 2, 4, 2, 4, 2, 4, OLMOE_TYPE_F32, 0};
     gmodel base, q8, g;
     bytes B;
     layout L;
@@ -842,9 +848,101 @@ int main(int argc, char **argv) {
         t = t_find(&g, "blk.0.ffn_down_exps.weight");
         t->data[34] = 0x00; t->data[35] = 0x7c;     /* the second block's scale: +Inf */
     }
-    emit("nonfinite_q8_0_scales", "OLMOE_OK", "q8_0 base with a NaN and an Inf block scale in matrices (loads: matrices are not validated)", &g); g_free(&g);
+    emit("nonfinite_q8_0_scales", "OLMOE_OK check=OLMOE_ERR_BAD_VALUE", "q8_0 base with a NaN and an Inf block scale in matrices (loads: matrices are not validated)", &g); g_free(&g);
     g_copy(&g, &base); t_poke_f32(&g, "output.weight", 17, nanf_); t_poke_f32(&g, "blk.1.attn_v.weight", 3, (float)INFINITY);
-    emit("nonfinite_f32_matrices", "OLMOE_OK", "f32 base with NaN in output.weight and Inf in blk.1.attn_v.weight (loads: matrices are not validated)", &g); g_free(&g);
+    emit("nonfinite_f32_matrices", "OLMOE_OK check=OLMOE_ERR_BAD_VALUE", "f32 base with NaN in output.weight and Inf in blk.1.attn_v.weight (loads: matrices are not validated)", &g); g_free(&g);
+
+    /* ---- every weight type the loader binds, per type: a valid base (every matrix whose rows
+       are whole blocks in that type), its data cut short, rows that are not whole blocks, and a
+       NaN and an Inf block scale (these load by default; validate_weights 2 refuses them, naming
+       tensor, block and row). Scale fields at QUANTS.md 1.1's byte offsets. ---- */
+    {
+        static const struct { uint32_t type; int blck, bytes, off_d, off_m; const char *m; } QT[] = {
+            {OLMOE_TYPE_Q4_0, 32, 18, 0, -1, ""}, {OLMOE_TYPE_Q4_1, 32, 20, 0, 2, "m"},
+            {OLMOE_TYPE_Q5_0, 32, 22, 0, -1, ""}, {OLMOE_TYPE_Q5_1, 32, 24, 0, 2, "m"},
+            {OLMOE_TYPE_Q8_0, 32, 34, 0, -1, ""}, {OLMOE_TYPE_Q2_K, 256, 84, 80, 82, "dmin"},
+            {OLMOE_TYPE_Q3_K, 256, 110, 108, -1, ""}, {OLMOE_TYPE_Q4_K, 256, 144, 0, 2, "dmin"},
+            {OLMOE_TYPE_Q5_K, 256, 176, 0, 2, "dmin"}, {OLMOE_TYPE_Q6_K, 256, 210, 208, -1, ""},
+            {OLMOE_TYPE_IQ4_NL, 32, 18, 0, -1, ""}, {OLMOE_TYPE_IQ4_XS, 256, 136, 0, -1, ""}};
+        for (i = 0; i < (int)(sizeof QT / sizeof QT[0]); i++) {
+            /* hidden = the block size (one block a row), head dim 2, ffn 1: small, yet every
+               matrix with rows of hidden (embeddings, head, q/k/v, gate/up experts) is in the type;
+               the others (attn_output, down: rows of 2 and 1) are f16 */
+            desc DT = {"olmoe", 10, 0, 1, 1, 1, 2, 1, 1, 0, 2};
+            const char *tn = olmoe_type_name((int)QT[i].type);
+            char file[96], what[400], code[96];
+            int blk;
+            tent *t;
+            DT.mtype = QT[i].type;
+            DT.d = QT[i].blck;
+            g_base(&g, &DT);
+            snprintf(file, sizeof file, "ok_type_%s", tn);
+            snprintf(what, sizeof what, "valid: hidden %d, vocab 10, 1 layer, head dim 2, 2 experts top-1, ffn 1; the matrices with rows of %d in %s, the others f16",
+                     DT.d, DT.d, tn);
+            emit(file, "OLMOE_OK", what, &g);
+            {
+                bytes Q = g_write(&g);
+                layout QL = lay_of(&Q);
+                int k = 0;
+                while (strcmp(g.t[k].name, "blk.0.ffn_up_exps.weight")) k++;
+                snprintf(file, sizeof file, "trunc_data_%s", tn);
+                snprintf(what, sizeof what, "ok_type_%s cut inside blk.0.ffn_up_exps.weight (%s)", tn, tn);
+                emit_cut(file, what, &Q, QL.data_start + (size_t)rd64(Q.p + QL.ti_offset[k]) + (size_t)g.t[k].nbytes / 2);
+                free(Q.p);
+            }
+            snprintf(code, sizeof code, "OLMOE_OK check=OLMOE_ERR_BAD_VALUE");
+            /* NaN in the d of block 1 of the up experts (0x7e00) */
+            t = t_find(&g, "blk.0.ffn_up_exps.weight");
+            blk = 1;
+            t->data[blk * QT[i].bytes + QT[i].off_d] = 0x00; t->data[blk * QT[i].bytes + QT[i].off_d + 1] = 0x7e;
+            snprintf(file, sizeof file, "nonfinite_scale_nan_%s", tn);
+            snprintf(what, sizeof what, "ok_type_%s with a NaN d (check message \"tensor blk.0.ffn_up_exps.weight: block 1 has a non-finite scale (d is NaN; row 1)\")", tn);
+            emit(file, code, what, &g);
+            t->data[blk * QT[i].bytes + QT[i].off_d] = 0x00; t->data[blk * QT[i].bytes + QT[i].off_d + 1] = 0x3c; /* 1.0 */
+            /* Inf in block 5 of the head: in m/dmin where the type has one (+Inf), else in d (-Inf) */
+            t = t_find(&g, "output.weight");
+            blk = 5;
+            if (QT[i].off_m >= 0) { t->data[blk * QT[i].bytes + QT[i].off_m] = 0x00; t->data[blk * QT[i].bytes + QT[i].off_m + 1] = 0x7c; }
+            else { t->data[blk * QT[i].bytes + QT[i].off_d] = 0x00; t->data[blk * QT[i].bytes + QT[i].off_d + 1] = 0xfc; }
+            snprintf(file, sizeof file, "nonfinite_scale_inf_%s", tn);
+            snprintf(what, sizeof what, "ok_type_%s with an Inf %s (check message \"tensor output.weight: block 5 has a non-finite scale (%s is Inf; row 5)\")", tn,
+                     QT[i].off_m >= 0 ? QT[i].m : "d", QT[i].off_m >= 0 ? QT[i].m : "d");
+            emit(file, code, what, &g);
+            g_free(&g);
+            /* rows that are not whole blocks, in the q8_0 base of this shape (hidden 32): attn_output
+               (rows of 2) for the 32-blocks, attn_q (rows of 32) for the 256-blocks */
+            DT.mtype = OLMOE_TYPE_Q8_0;
+            DT.d = 32;
+            g_base(&g, &DT);
+            t_retype(&g, QT[i].blck == 32 ? "blk.0.attn_output.weight" : "blk.0.attn_q.weight", QT[i].type);
+            snprintf(file, sizeof file, "row_not_block_%s", tn);
+            snprintf(what, sizeof what, "%s in %s with rows of %d (block %d)", QT[i].blck == 32 ? "blk.0.attn_output.weight" : "blk.0.attn_q.weight",
+                     tn, QT[i].blck == 32 ? 2 : 32, QT[i].blck);
+            emit(file, "OLMOE_ERR_SHAPE", what, &g);
+            g_free(&g);
+        }
+    }
+
+    /* ---- float matrices with one non-finite element past the first few hundred (hidden 256,
+       every matrix in the type): loads; validate_weights 2 names the element ---- */
+    {
+        static const struct { uint32_t type; unsigned char lo, hi; const char *v; } FT[] = {
+            {OLMOE_TYPE_F32, 0, 0, "NaN"}, {OLMOE_TYPE_F16, 0x00, 0x7c, "Inf"}, {OLMOE_TYPE_BF16, 0xc1, 0xff, "NaN"}};
+        for (i = 0; i < 3; i++) {
+            desc DF = {"olmoe", 10, 256, 1, 1, 1, 2, 1, 1, 0, 2};
+            const char *tn = olmoe_type_name((int)FT[i].type);
+            char file[96], what[300];
+            DF.mtype = FT[i].type;
+            g_base(&g, &DF);
+            if (FT[i].type == OLMOE_TYPE_F32) t_poke_f32(&g, "token_embd.weight", 1000, nanf_);
+            else { tent *t = t_find(&g, "token_embd.weight"); t->data[2000] = FT[i].lo; t->data[2001] = FT[i].hi; }
+            snprintf(file, sizeof file, "nonfinite_%s_element", tn);
+            snprintf(what, sizeof what, "hidden 256, %s matrices, token_embd.weight element 1000 %s (check message \"tensor token_embd.weight: element 1000 is not finite (%s)\")",
+                     tn, FT[i].v, FT[i].v);
+            emit(file, "OLMOE_OK check=OLMOE_ERR_BAD_VALUE", what, &g);
+            g_free(&g);
+        }
+    }
 
     g_free(&base);
     g_free(&q8);

@@ -2,10 +2,14 @@
 
    usage: test_bad [DIR]        DIR holds the corpus written by gen_bad (default tests/data/bad)
 
+   usage: test_bad [DIR [MODEL]]  MODEL: a model of several MB (the bundled one) for the threaded
+                                  validate_weights 2 scan
+
    1. Every file in DIR/MANIFEST loads (from disk with olmoe_model_load and from memory with
-      olmoe_model_load_memory) with exactly the listed olmoe_result and a non-empty message;
-      the valid bases load, evaluate, and give the same logits on 1 and 2 threads and token by
-      token.
+      olmoe_model_load_memory) with exactly the listed olmoe_result and a non-empty message, and
+      with validate_weights 2 with the listed check= result (the same by default) and the text
+      quoted after `message` in the description in its message; the valid bases load, evaluate, and give the same
+      logits on 1 and 2 threads and token by token (every weight type: ok_type_*).
    2. Every prefix of the valid base is OLMOE_ERR_TRUNCATED; every byte of its header set to
       0x00, 0xff or +1 loads or fails cleanly (and, if it loads, evaluates): a deterministic
       mini-fuzz for the sanitizer builds.
@@ -149,10 +153,11 @@ static int run_manifest(void) {
     CHECK(f != NULL, "open %s", path);
     if (!f) return 0;
     while (fgets(line, sizeof line, f)) {
-        char file[256], code[64], what[700], *data;
-        olmoe_result want, r1, r2;
-        olmoe_model *m1 = NULL, *m2 = NULL;
-        char e1[1024], e2[1024];
+        char file[256], code[64], what[700], ccode[64], quote[300], *data, *q;
+        olmoe_result want, r1, r2, cwant, r3;
+        olmoe_model *m1 = NULL, *m2 = NULL, *m3 = NULL;
+        olmoe_model_params mp = olmoe_model_default_params();
+        char e1[1024], e2[1024], e3[1024];
         size_t len = 0;
         what[0] = 0;
         if (line[0] == '#' || line[0] == '\n') continue;
@@ -160,6 +165,13 @@ static int run_manifest(void) {
             CHECK(0, "MANIFEST line: %s", line);
             continue;
         }
+        cwant = want;
+        if (!strncmp(what, "check=", 6)) { /* the result with validate_weights 2, where it differs */
+            if (sscanf(what + 6, "%63s", ccode) != 1 || !code_of(ccode, &cwant)) { CHECK(0, "MANIFEST line: %s", line); continue; }
+            memmove(what, what + 6 + strlen(ccode), strlen(what + 6 + strlen(ccode)) + 1);
+        }
+        quote[0] = 0;
+        if ((q = strstr(what, "message \"")) != NULL && strchr(q + 9, '"')) snprintf(quote, sizeof quote, "%.*s", (int)(strchr(q + 9, '"') - q - 9), q + 9);
         n++;
         snprintf(path, sizeof path, "%s/%s", g_dir, file);
         data = t_read_file(path, &len);
@@ -182,6 +194,14 @@ static int run_manifest(void) {
         if (m2) smoke_eval(m2);
         olmoe_model_free(m1);
         olmoe_model_free(m2);
+        /* validate_weights 2: every tensor scanned (olmoe --check-tensors) */
+        mp.validate_weights = 2;
+        e3[0] = 0;
+        r3 = olmoe_model_load_memory(len ? data : NULL, len, &mp, &m3, e3, sizeof e3);
+        CHECK(r3 == cwant && (r3 == OLMOE_OK) == (m3 != NULL) && (r3 == OLMOE_OK || e3[0]), "%s with validate_weights 2 -> %s (want %s): %s",
+              file, olmoe_result_str(r3), olmoe_result_str(cwant), e3);
+        if (quote[0]) CHECK(strstr(e3, quote) != NULL, "%s with validate_weights 2 says \"%s\" (%s)", file, quote, e3);
+        olmoe_model_free(m3);
         if (want == OLMOE_OK && strncmp(file, "nonfinite_", 10) != 0) check_valid(file, data, len);
         free(data);
     }
@@ -419,6 +439,60 @@ static void no_validation(void) {
         if (m) smoke_eval(m);
         olmoe_model_free(m);
     }
+}
+
+/* validate_weights 2 on a model of several MB, so that the scan runs on every core: a NaN scale
+   in the last block of the first q8_0 tensor and an Inf one in the first block of the last; the
+   message names the first in the tensor table on every run, whichever thread finds what first. */
+static void scan_threads(const char *path) {
+    size_t len = 0;
+    char *data = t_read_file(path, &len), err[512], want[300];
+    olmoe_model *m = NULL, *m0 = NULL;  /* m0 owns the names in a and b */
+    olmoe_model_params mp = olmoe_model_default_params();
+    olmoe_tensor_info a, b, ti;
+    int i, n, k, same = 0, reps = 12;
+    uint64_t last_block;
+    if (!data || olmoe_model_load_memory(data, len, NULL, &m0, err, sizeof err) != OLMOE_OK) {
+        CHECK(0, "scan: load %s", path);
+        free(data);
+        return;
+    }
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    n = olmoe_model_n_tensors(m0);
+    for (i = 0; i < n; i++)
+        if (olmoe_model_tensor(m0, i, &ti) == OLMOE_OK && ti.type == OLMOE_TYPE_Q8_0) { if (!a.name) a = ti; b = ti; }
+    CHECK(len >= ((size_t)4 << 20) && a.name && b.name && a.offset < b.offset, "scan: %s has several MB and q8_0 tensors", path);
+    if (!a.name || !b.name || a.offset >= b.offset) { olmoe_model_free(m0); free(data); return; }
+    mp.validate_weights = 2;
+    CHECK(olmoe_model_load_memory(data, len, &mp, &m, err, sizeof err) == OLMOE_OK, "scan: %s passes validate_weights 2: %s", path, err);
+    olmoe_model_free(m);
+    m = NULL;
+    data[b.offset + 1] = (char)0x7c; data[b.offset] = 0;  /* +Inf: the d of b's block 0 */
+    snprintf(want, sizeof want, "tensor %s: block 0 has a non-finite scale (d is Inf; row 0)", b.name);
+    for (k = 0; k < reps; k++) {
+        err[0] = 0;
+        same += olmoe_model_load_memory(data, len, &mp, &m, err, sizeof err) == OLMOE_ERR_BAD_VALUE && strstr(err, want);
+        olmoe_model_free(m);
+        m = NULL;
+    }
+    CHECK(same == reps, "scan: an Inf scale in the last q8_0 tensor found %d of %d times: %s", same, reps, err);
+    last_block = a.nbytes / 34 - 1;
+    data[a.offset + last_block * 34] = 0; data[a.offset + last_block * 34 + 1] = (char)0x7e;  /* NaN */
+    snprintf(want, sizeof want, "tensor %s: block %llu has a non-finite scale (d is NaN; row %llu)", a.name,
+             (unsigned long long)last_block, (unsigned long long)(last_block / (uint64_t)(a.ne[0] / 32)));
+    for (same = 0, k = 0; k < reps; k++) {
+        err[0] = 0;
+        same += olmoe_model_load_memory(data, len, &mp, &m, err, sizeof err) == OLMOE_ERR_BAD_VALUE && strstr(err, want);
+        olmoe_model_free(m);
+        m = NULL;
+    }
+    CHECK(same == reps, "scan: with a NaN scale in the first q8_0 tensor too, that one is named %d of %d times: %s", same, reps, err);
+    mp.validate_weights = 1;
+    CHECK(olmoe_model_load_memory(data, len, &mp, &m, err, sizeof err) == OLMOE_OK, "scan: the default validation does not scan matrices");
+    olmoe_model_free(m);
+    olmoe_model_free(m0);
+    free(data);
 }
 
 /* ---- NULL and out-of-range arguments, each in a child process ------------------------------ */
@@ -704,6 +778,7 @@ int main(int argc, char **argv) {
     size_t len = 0;
     if (argc > 1) g_dir = argv[1];
     run_manifest();
+    if (argc > 2) scan_threads(argv[2]);
     snprintf(path, sizeof path, "%s/ok_f32.gguf", g_dir);
     good = t_read_file(path, &len);
     CHECK(good != NULL, "read %s", path);

@@ -413,13 +413,14 @@ static void bench_usage(FILE *f) {
                "defaults: -t/--threads 0 (all cores), -p 128 prompt tokens, -n 64 generated, -r 3 repetitions, --kernels auto,\n"
                "  --kv f32, --depth 0 (tokens already in the context), --bw-mb 1024 and --bw-reps 7 (memory bandwidth probe;\n"
                "  --no-bw and --no-file-bw skip the probes), --device auto; -h/--help: this help\n"
+               "  --check-tensors: " CLI_CHECK_TENSORS_HELP " (default off)\n"
                "example: olmoe bench -m models/austen-olmoe-q8_0.gguf -t 2 -p 128 -n 64\n");
 }
 
 int cmd_bench(int argc, char **argv) {
     const char *model = NULL, *bw_name = "none";
     int threads = 0, P = 128, N = 64, reps = 3, kernels = OLMOE_KERNELS_AUTO, kv_type = OLMOE_TYPE_F32, depth = 0, bw_mb = 1024, bw_reps = 7;
-    int do_bw = 1, do_file_bw = 1, i, r, n_ctx, first_n = 8, device = BACKEND_AUTO, gpu = 0;
+    int do_bw = 1, do_file_bw = 1, i, r, n_ctx, first_n = 8, device = BACKEND_AUTO, gpu = 0, check = 0;
     char err[512], arch_s[16] = "?";
     const char *type_s = "?";
     olmoe_model *m = NULL;
@@ -456,6 +457,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--bw-reps") && has) { if (cli_parse_int("bench", a, argv[++i], 1, &bw_reps)) return 2; }
         else if (!strcmp(a, "--no-bw")) do_bw = 0;
         else if (!strcmp(a, "--no-file-bw")) do_file_bw = 0;
+        else if (!strcmp(a, "--check-tensors")) check = 1;
         else if (!strcmp(a, "--kernels") && has) {
             if ((kernels = cli_parse_kernels(argv[++i])) < 0) { fprintf(stderr, "bench: unknown kernel path %s\n", argv[i]); return 2; }
         } else if (!strcmp(a, "--device") && has) {
@@ -476,8 +478,9 @@ int cmd_bench(int argc, char **argv) {
     if (P > n_ctx) n_ctx = P;
     if (first_n > n_ctx) n_ctx = first_n;
     for (r = 0; r < 2; r++) {
+        olmoe_model_params mp = cli_model_params(check);  /* --check-tensors: the scan counts in the load time */
         t0 = bench_now();
-        res = olmoe_model_load(model, NULL, &m, err, sizeof err);
+        res = olmoe_model_load(model, &mp, &m, err, sizeof err);
         if (res != OLMOE_OK) { fprintf(stderr, "bench: load (%s): %s\n", olmoe_result_str(res), err); return 1; }
         load_s = bench_now() - t0;
         cf = olmoe_model_config(m);

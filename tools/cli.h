@@ -34,6 +34,12 @@ int cli_parse_kv(const char *s);
    the cause on stderr. */
 int cli_parse_int(const char *cmd, const char *flag, const char *v, long lo, int *out);
 
+/* --check-tensors, on every command that loads a model: the load parameters with
+   validate_weights 2 (olmoe.h scans every f32/f16/bf16 element and every quantized block's scales
+   for NaN/Inf, as llama.cpp's --check-tensors), else the defaults. CLI_CHECK_TENSORS_HELP: its help. */
+#define CLI_CHECK_TENSORS_HELP "refuse a file with NaN/Inf in any weight: f32/f16/bf16 elements, every quantized block's scales (as llama.cpp's --check-tensors; reads the whole file)"
+olmoe_model_params cli_model_params(int check_tensors);
+
 /* Parse "1,2,3" into ids; returns count or -1 on a malformed list. *out is malloc'd. */
 int cli_parse_ids(const char *s, int32_t **out);
 

@@ -53,6 +53,12 @@ void cli_check_threads(const char *cmd, int n_threads) {
 
 static int is_help(const char *a) { return !strcmp(a, "-h") || !strcmp(a, "--help"); }
 
+olmoe_model_params cli_model_params(int check_tensors) {
+    olmoe_model_params mp = olmoe_model_default_params();
+    if (check_tensors) mp.validate_weights = 2;
+    return mp;
+}
+
 int cli_parse_ids(const char *s, int32_t **out) {
     int n = 0, cap = 16;
     int32_t *v = (int32_t *)malloc((size_t)cap * sizeof(int32_t));
@@ -110,9 +116,10 @@ static void info_usage(FILE *f) {
                "Describes any well-formed GGUF: architecture, dimensions, tensors per type (count and bytes),\n"
                "expert names, chat template, tokenizer, and whether this build can run it (if not: why, and\n"
                "which tensor types it cannot run). Exit status 0 when the file is described, 1 when it is\n"
-               "malformed or cannot be read, 2 for a usage error.\n"
+               "malformed or cannot be read (or fails --check-tensors), 2 for a usage error.\n"
                "  MODEL.gguf   the file to describe (required)\n"
                "options:\n"
+               "  --check-tensors  " CLI_CHECK_TENSORS_HELP " (default off)\n"
                "  -h, --help   this help\n"
                "example: olmoe info models/austen-olmoe-q8_0.gguf\n");
 }
@@ -135,16 +142,18 @@ static int cmd_info(int argc, char **argv) {
     olmoe_model_params mp = olmoe_model_default_params();
     const olmoe_config *c;
     olmoe_result r;
-    int i, n, e, runs, n_named = 0, len;
+    int i, n, e, runs, n_named = 0, len, check = 0;
     uint64_t counts[64] = {0}, bytes[64] = {0}, n_other = 0;
     for (i = 1; i < argc; i++) {
         if (is_help(argv[i])) { info_usage(stdout); return 0; }
+        if (!strcmp(argv[i], "--check-tensors")) { check = 1; continue; }
         if (argv[i][0] == '-' && argv[i][1]) { fprintf(stderr, "info: unknown option %s (see olmoe info --help)\n", argv[i]); return 2; }
         if (path) { fprintf(stderr, "info: one file at a time (%s, then %s)\n", path, argv[i]); return 2; }
         path = argv[i];
     }
     if (!path) { info_usage(stderr); return 2; }
-    r = olmoe_model_load(path, NULL, &m, err, sizeof err);
+    mp = cli_model_params(check);
+    r = olmoe_model_load(path, &mp, &m, err, sizeof err);
     runs = r == OLMOE_OK;
     if (!runs) {
         /* a file this build cannot run (a tensor type, a missing tensor, ...) is still described
@@ -221,9 +230,10 @@ static int cmd_info(int argc, char **argv) {
                 printf(k++ ? ", %s (%llu)" : "tensor types this build cannot run: %s (%llu tensors)", olmoe_type_name(i) ? olmoe_type_name(i) : "?", (unsigned long long)counts[i]);
         if (k) printf("\n");
         printf("this build cannot run this file: %s (%s)\n", err, olmoe_result_str(r));
+        if (check) fprintf(stderr, "info: --check-tensors: %s\n", err);
     }
     olmoe_model_free(m);
-    return 0;
+    return !runs && check ? 1 : 0;
 }
 
 static void logits_usage(FILE *f) {
@@ -239,6 +249,7 @@ static void logits_usage(FILE *f) {
                "  --incremental          evaluate one token at a time (default off: one batch)\n"
                "  --opt-out LIST         experts to exclude, indices or names (default none)\n"
                "  --device auto|cpu|cuda where to run (default auto)\n"
+               "  --check-tensors        " CLI_CHECK_TENSORS_HELP " (default off)\n"
                "  -h, --help             this help\n"
                "example: olmoe logits -m models/austen-olmoe-q8_0.gguf -t 1,2,3 --threads 2\n");
 }
@@ -246,10 +257,11 @@ static void logits_usage(FILE *f) {
 /* STABLE: one line per input position, n_vocab logits as space-separated %.7g. */
 static int cmd_logits(int argc, char **argv) {
     const char *model = NULL, *ids = NULL, *optout = NULL;
-    int threads = 0, kernels = OLMOE_KERNELS_AUTO, kv_type = OLMOE_TYPE_F32, i, n, one_by_one = 0, device = BACKEND_AUTO;
+    int threads = 0, kernels = OLMOE_KERNELS_AUTO, kv_type = OLMOE_TYPE_F32, i, n, one_by_one = 0, device = BACKEND_AUTO, check = 0;
     int32_t *tok = NULL;
     char err[512];
     olmoe_model *m;
+    olmoe_model_params mp;
     backend *ctx;
     olmoe_ctx_params cp;
     olmoe_result r;
@@ -264,17 +276,19 @@ static int cmd_logits(int argc, char **argv) {
         } else if (!strcmp(argv[i], "--kv") && i + 1 < argc) {
             if ((kv_type = cli_parse_kv(argv[++i])) < 0) { fprintf(stderr, "logits: --kv takes f32 or f16, not %s\n", argv[i]); return 2; }
         } else if (!strcmp(argv[i], "--incremental")) one_by_one = 1;
+        else if (!strcmp(argv[i], "--check-tensors")) check = 1;
         else if (!strcmp(argv[i], "--opt-out") && i + 1 < argc) optout = argv[++i];
         else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
             if ((device = backend_parse_device(argv[++i])) < 0) { fprintf(stderr, "logits: --device takes auto, cpu or cuda, not %s\n", argv[i]); return 2; }
         }
-        else { fprintf(stderr, "logits: unknown option %s\nusage: olmoe logits -m MODEL.gguf -t ID,ID,... [--threads N] [--kernels K] [--kv f32|f16] [--incremental] [--opt-out LIST] [--device auto|cpu|cuda]\n", argv[i]); return 2; }
+        else { fprintf(stderr, "logits: unknown option %s\nusage: olmoe logits -m MODEL.gguf -t ID,ID,... [--threads N] [--kernels K] [--kv f32|f16] [--incremental] [--opt-out LIST] [--device auto|cpu|cuda] [--check-tensors]\n", argv[i]); return 2; }
     }
     if (!model || !ids) { logits_usage(stderr); return 2; }
     cli_check_threads("logits", threads);
     n = cli_parse_ids(ids, &tok);
     if (n <= 0) { fprintf(stderr, "logits: bad token list '%s'\n", ids); free(tok); return 2; }
-    r = olmoe_model_load(model, NULL, &m, err, sizeof err);
+    mp = cli_model_params(check);
+    r = olmoe_model_load(model, &mp, &m, err, sizeof err);
     if (r != OLMOE_OK) { fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), err); free(tok); return 1; }
     cp = olmoe_ctx_default_params();
     cp.n_ctx = n;

@@ -849,13 +849,15 @@ static void rt_usage(FILE *f) {
             "  -c N                context (window) length; default the model's, at most 4096\n"
             "  -t, --threads N     threads (default 0: all cores)\n"
             "  --kernels K         auto|scalar|avx2|avx512|neon (default auto)\n"
+            "  --check-tensors     " CLI_CHECK_TENSORS_HELP " (default off)\n"
             "  -h, --help          this help\n"
             "example: olmoe routes -m models/austen-olmoe-q8_0.gguf --domain austen=book.txt -o routes.html\n");
 }
 
 int cmd_routes(int argc, char **argv) {
     const char *model = NULL, *compare = NULL, *html = NULL, *json = NULL, *optout = NULL, *layers_arg = NULL;
-    int threads = 0, kernels = OLMOE_KERNELS_AUTO, n_ctx = 0, trace = 0, i, d, l, rc = 1;
+    int threads = 0, kernels = OLMOE_KERNELS_AUTO, n_ctx = 0, trace = 0, i, d, l, rc = 1, check = 0;
+    olmoe_model_params mp;
     long vocab_min = 4;
     rt_domain dom[RT_MAX_DOMAINS];
     int n_dom = 0;
@@ -900,6 +902,7 @@ int cmd_routes(int argc, char **argv) {
         else if (!strcmp(a, "--opt-out") && has) optout = argv[++i];
         else if (!strcmp(a, "--layers") && has) layers_arg = argv[++i];
         else if (!strcmp(a, "--trace")) trace = 1;
+        else if (!strcmp(a, "--check-tensors")) check = 1;
         else if (!strcmp(a, "--vocab-min") && has) {
             char *end;
             vocab_min = strtol(argv[++i], &end, 10);
@@ -926,7 +929,8 @@ int cmd_routes(int argc, char **argv) {
     }
     if (!html && !json) fprintf(stderr, "routes: neither -o nor --json given: only a summary is printed\n");
 
-    if ((r = olmoe_model_load(model, NULL, &m, err, sizeof err)) != OLMOE_OK) {
+    mp = cli_model_params(check);
+    if ((r = olmoe_model_load(model, &mp, &m, err, sizeof err)) != OLMOE_OK) {
         fprintf(stderr, "routes: error (%s): %s\n", olmoe_result_str(r), err);
         return 1;
     }
@@ -1027,7 +1031,7 @@ int cmd_routes(int argc, char **argv) {
     }
     if (compare) {
         const olmoe_config *a = olmoe_model_config(m), *b;
-        if ((r = olmoe_model_load(compare, NULL, &m2, err, sizeof err)) != OLMOE_OK) {
+        if ((r = olmoe_model_load(compare, &mp, &m2, err, sizeof err)) != OLMOE_OK) {
             fprintf(stderr, "routes: --compare: error (%s): %s\n", olmoe_result_str(r), err);
             goto done;
         }

@@ -1195,6 +1195,7 @@ static void serve_usage(FILE *f) {
         "  -a, --alias NAME       model id in responses (default: the file's general.name)\n"
         "  --api-key KEY          require \"Authorization: Bearer KEY\" (except /health)\n"
         "  -v, --verbose          one line per request on stderr\n"
+        "  --check-tensors        " CLI_CHECK_TENSORS_HELP " (default off)\n"
         "prints \"listening on HOST:PORT\" on stderr once it accepts connections; SIGINT/SIGTERM stop it.\n"
         "example: olmoe serve -m models/austen-olmoe-q8_0.gguf --port 8080 -np 2\n"
         "         curl http://127.0.0.1:8080/v1/completions -d '{\"prompt\":\"It is a truth\",\"max_tokens\":32}'\n");
@@ -1203,7 +1204,8 @@ static void serve_usage(FILE *f) {
 int cmd_serve(int argc, char **argv) {
     const char *model = NULL, *host = "127.0.0.1", *alias = NULL;
     int port = 8080, np = 1, n_ctx = 0, threads = 0, kernels = OLMOE_KERNELS_AUTO, kv = OLMOE_TYPE_F32, i, lfd = -1, rc = 1;
-    int max_body = 1 << 20;
+    int max_body = 1 << 20, check = 0;
+    olmoe_model_params mp;
     server S;
     char err[512], portstr[16], hbuf[NI_MAXHOST], sbuf_[NI_MAXSERV];
     struct addrinfo hints, *ai = NULL;
@@ -1217,6 +1219,7 @@ int cmd_serve(int argc, char **argv) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { serve_usage(stdout); return 0; }
         if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) { S.verbose = 1; continue; }
+        if (!strcmp(a, "--check-tensors")) { check = 1; continue; }
         if (!v) { fprintf(stderr, "serve: %s %s\n", a, a[0] == '-' ? "needs a value (or is unknown; see olmoe serve --help)" : "is not an option"); return 2; }
         i++;
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) model = v;
@@ -1250,7 +1253,8 @@ int cmd_serve(int argc, char **argv) {
         S.seed_base = ((unsigned long long)ts.tv_sec * 1000000007ULL) ^ (unsigned long long)ts.tv_nsec ^ ((unsigned long long)getpid() << 32);
     }
 
-    if ((r = olmoe_model_load(model, NULL, &S.model, err, sizeof err)) != OLMOE_OK) {
+    mp = cli_model_params(check);
+    if ((r = olmoe_model_load(model, &mp, &S.model, err, sizeof err)) != OLMOE_OK) {
         fprintf(stderr, "serve: cannot load %s (%s): %s\n", model, olmoe_result_str(r), err);
         return 1;
     }

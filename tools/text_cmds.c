@@ -22,7 +22,7 @@ enum { C_RUN = 1, C_CHAT = 2, C_SCORE = 4, C_PPL = 8, C_GEN = C_RUN | C_CHAT, C_
 enum {
     O_MODEL, O_PROMPT, O_FILE, O_ESCAPE, O_SYSTEM, O_JSONL, O_NPREDICT, O_CTX, O_THREADS, O_TEMP, O_TOPK,
     O_TOPP, O_MINP, O_RPEN, O_RLAST, O_SEED, O_STOP, O_IGNORE_EOS, O_SPECIAL, O_OPTOUT, O_ROUTES,
-    O_KERNELS, O_KV, O_VERBOSE, O_HELP
+    O_KERNELS, O_KV, O_VERBOSE, O_HELP, O_CHECK
 };
 typedef struct opt_def {
     int id, cmds;
@@ -55,6 +55,7 @@ static const opt_def opt_defs[] = {
     {O_ROUTES, C_RUN, NULL, "--routes", NULL, "print each layer's expert choice shares on stderr at the end"},
     {O_KERNELS, C_ALL, NULL, "--kernels", "K", "kernel path: auto|scalar|avx2|avx512|neon (olmoe --version lists this CPU's)"},
     {O_KV, C_ALL, NULL, "--kv", "T", "KV cache element: f32 or f16"},
+    {O_CHECK, C_ALL, NULL, "--check-tensors", NULL, CLI_CHECK_TENSORS_HELP},
     {O_VERBOSE, C_CHAT, "-v", "--verbose", NULL, "a statistics line on stderr after each reply"},
     {O_HELP, C_ALL, "-h", "--help", NULL, "this help"},
 };
@@ -64,6 +65,7 @@ typedef struct common_opts {
     const char *model, *prompt, *file, *jsonl, *optout, *system;
     int n_predict, threads, n_ctx, kernels, kv_type, routes, ignore_eos, n_stop, verbose, escape, special;
     int seed_given;  /* 0: random (the default, or -s -1) */
+    int check_tensors;
     char *stop[8];   /* owned copies (-e rewrites them) */
     char *prompt_buf, *system_buf;  /* owned: the prompt read by -f, or copies that -e rewrote */
     olmoe_sampler_params sp;
@@ -95,7 +97,7 @@ static const char *opt_default(int id, int cmd, char *buf, size_t n) {
     case O_SEED: return "-1, random";
     case O_KERNELS: return "auto";
     case O_KV: return "f32";
-    case O_ESCAPE: case O_IGNORE_EOS: case O_SPECIAL: case O_ROUTES: case O_VERBOSE: return "off";
+    case O_ESCAPE: case O_IGNORE_EOS: case O_SPECIAL: case O_ROUTES: case O_VERBOSE: case O_CHECK: return "off";
     case O_OPTOUT: return "none";
     }
     return NULL;
@@ -276,6 +278,7 @@ static int parse_common(int argc, char **argv, common_opts *o, const char *cmd) 
         case O_IGNORE_EOS: o->ignore_eos = 1; break;
         case O_SPECIAL: o->special = 1; break;
         case O_VERBOSE: o->verbose = 1; break;
+        case O_CHECK: o->check_tensors = 1; break;
         }
     }
     if (!o->model) { fprintf(stderr, "%s: -m MODEL is required (see olmoe %s --help)\n", cmd, cmd); return -1; }
@@ -323,7 +326,8 @@ static int parse_or_exit(int argc, char **argv, common_opts *o, const char *cmd)
 static int open_model(const char *cmd, const common_opts *o, olmoe_model **m, olmoe_ctx **c, int n_ctx_default) {
     char err[512];
     olmoe_ctx_params cp = olmoe_ctx_default_params();
-    olmoe_result r = olmoe_model_load(o->model, NULL, m, err, sizeof err);
+    olmoe_model_params mp = cli_model_params(o->check_tensors);
+    olmoe_result r = olmoe_model_load(o->model, &mp, m, err, sizeof err);
     int train;
     if (r != OLMOE_OK) { fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), err); return 1; }
     train = olmoe_model_config(*m)->n_ctx_train;

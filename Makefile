@@ -168,6 +168,12 @@ test-cli-ux: $(BUILD)/olmoe $(BUILD)/examples/generate $(BUILD)/examples/top5 $(
 test-generate: $(BUILD)/test_generate $(BUILD)/fixtures/olmoe_c-f32.gguf
 	$(BUILD)/test_generate tests/data $(BUILD)/fixtures
 
+# olmoe_ctx_set_forward: a hook forwarding to a second context gives byte-identical generate, score,
+# chat turns, truncate and opt-out; the hook's errors are the eval's
+.PHONY: test-forward-hook
+test-forward-hook: $(BUILD)/test_forward_hook
+	$(BUILD)/test_forward_hook models/austen-olmoe-q8_0.gguf
+
 # NEON paths: cross-compiled for aarch64 and run under qemu-user (installs them if missing)
 test-neon: $(BUILD)/olmoe $(KQ_GGUF)
 	tests/neon.sh $(BUILD)
@@ -187,7 +193,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-convert test-cli-input test-cli-ux test-kernels test-quants test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-synth test-routes test-bundled test-model test-openmp test-xmodel test-clang test-cuda-host test-serve
+test: all test-header test-json test-convert test-cli-input test-cli-ux test-kernels test-quants test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-forward-hook test-synth test-routes test-bundled test-model test-openmp test-xmodel test-clang test-cuda-host test-serve
 	@echo "all test suites passed"
 
 # the main job: stream a continuation from the small OLMoE trained by this project (models/README.md)
@@ -349,7 +355,8 @@ test-cuda-host: $(BUILD)/test_cuda_host
 
 # The same CUDA sources with their kernels run on the CPU (tools/cuda/emu/cuda_emu.h: no nvcc, no GPU):
 # build/cuda/test_parity_emu and build/cuda/olmoe-emu (the CLI, --device cuda). test-cuda-emu runs the
-# parity test on small models: a few minutes on 2 cores.
+# parity test on small models, then run/chat/score/perplexity --device cuda against build/olmoe
+# (tests/cuda_emu_cli.sh): a few minutes on 2 cores.
 .PHONY: cuda-emu test-cuda-emu
 EMU_FLAGS := -std=c++14 -O2 -g -DOCU_EMU -I. -Wall -Wno-unknown-pragmas -Wno-unused-parameter
 $(BUILD)/cuda/olmoe_cuda_emu.o: tools/cuda/olmoe_cuda.cu tools/cuda/emu/cuda_emu.h $(CUDA_HDRS)
@@ -361,5 +368,6 @@ $(BUILD)/cuda/olmoe-emu: $(filter-out $(BUILD)/tools/backend_cpu.o,$(TOOL_OBJS))
 	$(CXX) -o $@ $^ $(LDLIBS)
 cuda-emu: $(BUILD)/cuda/test_parity_emu $(BUILD)/cuda/olmoe-emu
 EMU_MODELS := $(BUILD)/fixtures/olmoe_c-q4_0.gguf $(BUILD)/fixtures/olmoe_b-q8_0.gguf $(BUILD)/fixtures/flex_b-q4_0.gguf $(BUILD)/fixtures/flex_a-bf16.gguf
-test-cuda-emu: $(BUILD)/cuda/test_parity_emu $(EMU_MODELS)
+test-cuda-emu: $(BUILD)/cuda/test_parity_emu $(BUILD)/cuda/olmoe-emu $(BUILD)/olmoe $(EMU_MODELS)
 	$(BUILD)/cuda/test_parity_emu --tokens 5 $(EMU_MODELS) models/austen-olmoe-q8_0.gguf
+	tests/cuda_emu_cli.sh $(BUILD)

@@ -63,7 +63,8 @@
      load        olmoe_model_load / _load_memory / _free, olmoe_model_config, olmoe_model_tensor,
                  olmoe_model_find_tensor, olmoe_model_meta_str, olmoe_model_bytes_per_token
      kernels     olmoe_kernels_available / _name, olmoe_ctx_kernels
-     evaluate    olmoe_ctx_create / _free / _eval / _logits / _truncate / _pos / _tokens
+     evaluate    olmoe_ctx_create / _free / _eval / _logits / _truncate / _pos / _tokens,
+                 olmoe_ctx_set_forward (the forward pass supplied by the application, e.g. a GPU)
      experts     olmoe_ctx_opt_out, olmoe_ctx_set_expert_mask, olmoe_model_expert_index / _name,
                  olmoe_ctx_set_route_callback (routing trace)
      text        olmoe_tokenize, olmoe_token_to_piece, olmoe_detokenize, olmoe_detok_* (streaming),
@@ -74,8 +75,9 @@
                  Q5_1, Q2_K..Q6_K, IQ4_NL, IQ4_XS: llama.cpp's reference quantizers, byte for byte),
                  fp16/bf16 helpers, olmoe_model_meta_int
 
-   olmoe.h DOES NOT: download models, run on GPUs, train, or parse Jinja in general (the known
-   chat templates are recognised by their exact text; others are an explicit error).
+   olmoe.h DOES NOT: download models, run on GPUs (an application may supply the forward pass:
+   olmoe_ctx_set_forward), train, or parse Jinja in general (the known chat templates are
+   recognised by their exact text; others are an explicit error).
 
    ABI: none promised before 1.0; the API grows by adding fields to zero-default param structs.
    HISTORY
@@ -289,6 +291,31 @@ typedef void (*olmoe_route_fn)(const olmoe_route_info *info, void *user);
 /* Routing trace: fn is called for every layer and token during eval (from the calling thread,
    in layer order, tokens in order). want_probs adds the full distribution. NULL turns it off. */
 OLMOE_API void olmoe_ctx_set_route_callback(olmoe_ctx *c, olmoe_route_fn fn, void *user, int want_probs);
+
+/* ---- forward hook: the arithmetic of eval supplied by the application (an accelerator) ----
+   With a hook set, olmoe_ctx_eval still checks its arguments (token range, room in the context),
+   keeps the position, the token history and the logits, and everything built on it (generate,
+   the sampler, score, chat) works unchanged; only the forward pass is the hook's. Each eval is one
+   call with all its tokens (n_batch does not split it). The hook keeps its own KV cache keyed by
+   position: a call at a pos below what it holds means the context was truncated (truncate,
+   score, a reset), so it drops what lies past pos; history lets it rebuild what it lacks. The
+   context's expert mask (opt-out) comes with every call. The route callback is not called. */
+typedef struct olmoe_forward_call {
+    const int32_t *tokens;          /* n ids to append at pos, each checked to be in [0, n_vocab) */
+    int n;                          /* >= 1, at most n_ctx - pos */
+    int pos;                        /* position of tokens[0] */
+    const int32_t *history;         /* [pos]: the tokens before (olmoe_ctx_tokens) */
+    int logits_all;                 /* the eval's flag */
+    float *logits;                  /* out: logits_all ? n : 1 (the last token's) rows of n_vocab */
+    const uint8_t *expert_allowed;  /* [n_expert]: 0 = the expert is masked (olmoe_ctx_set_expert_mask) */
+    int n_expert;
+} olmoe_forward_call;
+/* Returns OLMOE_OK, or an error code with a message written to err (err_size bytes): the eval
+   then fails with that code and message, its position unchanged and no logits kept. */
+typedef olmoe_result (*olmoe_forward_fn)(void *user, const olmoe_forward_call *call, char *err, size_t err_size);
+/* Install (fn != NULL) or remove (NULL) the hook. Either empties the context (truncate to 0): the
+   cached keys and values of one forward pass mean nothing to the other. */
+OLMOE_API void olmoe_ctx_set_forward(olmoe_ctx *c, olmoe_forward_fn fn, void *user);
 
 /* ---- scoring ------------------------------------------------------------------------------ */
 /* Log-likelihood of `cont` following `context` (n_context >= 1), from one evaluation pass:
@@ -7403,6 +7430,8 @@ struct olmoe_ctx {
     olmoe_route_fn route_fn;
     void *route_user;
     int route_probs;
+    olmoe_forward_fn fwd_fn;       /* the application's forward pass (olmoe_ctx_set_forward) */
+    void *fwd_user;
     char err[512];
 };
 
@@ -7665,6 +7694,14 @@ OLMOE_API void olmoe_ctx_set_route_callback(olmoe_ctx *c, olmoe_route_fn fn, voi
     c->route_fn = fn;
     c->route_user = user;
     c->route_probs = want_probs;
+}
+
+OLMOE_API void olmoe_ctx_set_forward(olmoe_ctx *c, olmoe_forward_fn fn, void *user) {
+    if (!c) return;
+    c->fwd_fn = fn;
+    c->fwd_user = fn ? user : NULL;
+    c->pos = 0;
+    c->n_logits = 0;
 }
 
 OLMOE_API const float *olmoe_ctx_logits(const olmoe_ctx *c, int i) {
@@ -8187,6 +8224,23 @@ OLMOE_API olmoe_result olmoe_ctx_eval(olmoe_ctx *c, const int32_t *tokens, int n
             c->logits = nl;
             c->logits_cap = need;
         }
+    }
+    if (c->fwd_fn) {
+        olmoe_forward_call fc;
+        olmoe_result r;
+        fc.tokens = tokens; fc.n = n; fc.pos = c->pos; fc.history = c->hist;
+        fc.logits_all = logits_all; fc.logits = c->logits;
+        fc.expert_allowed = c->expert_allowed; fc.n_expert = cf->n_expert;
+        r = c->fwd_fn(c->fwd_user, &fc, c->err, sizeof c->err);
+        if (r != OLMOE_OK) {
+            c->n_logits = 0;   /* the hook may have written part of the rows */
+            if (!c->err[0]) snprintf(c->err, sizeof c->err, "forward hook failed (%s)", olmoe_result_str(r));
+            return r;
+        }
+        memcpy(c->hist + c->pos, tokens, (size_t)n * sizeof(int32_t));
+        c->pos += n;
+        c->n_logits = logits_all ? n : 1;
+        return OLMOE_OK;
     }
     for (done = 0; done < n;) {
         int nb = OLMOE__MIN(c->n_batch, n - done);

@@ -9,15 +9,42 @@
 #include "cuda/olmoe_cuda.h"
 #endif
 
+/* On the GPU, cpu is still an olmoe_ctx: its forward pass is the hook below (olmoe_ctx_set_forward),
+   so eval's checks, the token history, logits, generate, sampling, score and chat are the header's
+   and only the arithmetic runs on the device. Every backend_* call goes through that context:
+   one position and one history, whichever command drives it. */
 struct backend {
     const olmoe_model *m;
     olmoe_ctx *cpu;
 #ifdef OLMOE_WITH_CUDA
     ocu_ctx *gpu;
+    uint8_t mask[4096];   /* the expert mask the device holds */
 #endif
     char desc[256];
-    char err[512];
 };
+
+#ifdef OLMOE_WITH_CUDA
+/* olmoe_forward_fn over the GPU: bring the device's cache in line with the context (a lower pos is
+   a truncate; a device that holds less, e.g. after a failed step, re-evaluates the history), the
+   expert mask too, then evaluate straight into the context's logits. */
+static olmoe_result gpu_forward(void *user, const olmoe_forward_call *fc, char *err, size_t en) {
+    backend *b = (backend *)user;
+    olmoe_result r = OLMOE_OK;
+    int have = ocu_pos(b->gpu);
+    if (fc->n_expert > (int)sizeof b->mask) { snprintf(err, en, "%d experts: the GPU path takes at most %d", fc->n_expert, (int)sizeof b->mask); return OLMOE_ERR_UNSUPPORTED; }
+    if (memcmp(b->mask, fc->expert_allowed, (size_t)fc->n_expert)) {
+        if ((r = ocu_set_expert_mask(b->gpu, fc->expert_allowed, fc->n_expert)) != OLMOE_OK) goto fail;
+        memcpy(b->mask, fc->expert_allowed, (size_t)fc->n_expert);
+    }
+    if (have > fc->pos) { ocu_truncate(b->gpu, fc->pos); have = fc->pos; }
+    if (have < fc->pos && (r = ocu_eval_into(b->gpu, fc->history + have, fc->pos - have, 0, fc->logits)) != OLMOE_OK) goto fail;
+    if ((r = ocu_eval_into(b->gpu, fc->tokens, fc->n, fc->logits_all, fc->logits)) != OLMOE_OK) goto fail;
+    return OLMOE_OK;
+fail:
+    snprintf(err, en, "%s", ocu_last_error(b->gpu));
+    return r;
+}
+#endif
 
 int backend_parse_device(const char *s) {
     if (!strcmp(s, "auto")) return BACKEND_AUTO;
@@ -73,12 +100,20 @@ olmoe_result backend_create(const olmoe_model *m, const olmoe_ctx_params *p, int
             }
             fprintf(stderr, "[gpu] %s: running on the CPU\n", why);
         } else {
+            /* the host context only keeps history and logits: one thread, batches of one token
+               (its KV cache is allocated but never written, so never touched) */
+            olmoe_ctx_params hp = p ? *p : olmoe_ctx_default_params();
             ocu_params gp;
+            hp.n_threads = 1;
+            hp.n_batch = 1;
+            if ((r = olmoe_ctx_create(m, &hp, &b->cpu, err, en)) != OLMOE_OK) { free(b); return r; }
             memset(&gp, 0, sizeof gp);
-            gp.n_ctx = p ? p->n_ctx : 0;
+            gp.n_ctx = olmoe_ctx_n_ctx(b->cpu);
             gp.n_batch = p ? p->n_batch : 0;
             r = ocu_create(m, &gp, &b->gpu, err, en);
-            if (r != OLMOE_OK) { free(b); return r; }
+            if (r != OLMOE_OK) { olmoe_ctx_free(b->cpu); free(b); return r; }
+            memset(b->mask, 1, sizeof b->mask);
+            olmoe_ctx_set_forward(b->cpu, gpu_forward, b);
             snprintf(b->desc, sizeof b->desc, "cuda: %s", ocu_device_desc(b->gpu));
             fprintf(stderr, "[gpu] forward pass on %s\n", ocu_device_desc(b->gpu));
             *out = b;
@@ -103,65 +138,26 @@ void backend_free(backend *b) {
 }
 
 olmoe_result backend_eval(backend *b, const int32_t *tokens, int n, int logits_all) {
-#ifdef OLMOE_WITH_CUDA
-    b->err[0] = 0;   /* an opt-out's message is not this eval's */
-    if (b->gpu) return ocu_eval(b->gpu, tokens, n, logits_all);
-#endif
     return olmoe_ctx_eval(b->cpu, tokens, n, logits_all);
 }
+const float *backend_logits(const backend *b, int i) { return olmoe_ctx_logits(b->cpu, i); }
+olmoe_result backend_truncate(backend *b, int n_keep) { return olmoe_ctx_truncate(b->cpu, n_keep); }
+int backend_pos(const backend *b) { return olmoe_ctx_pos(b->cpu); }
+int backend_n_ctx(const backend *b) { return olmoe_ctx_n_ctx(b->cpu); }
+olmoe_result backend_opt_out(backend *b, const char *list) { return olmoe_ctx_opt_out(b->cpu, list); }
+const char *backend_last_error(const backend *b) { return olmoe_ctx_last_error(b->cpu); }
 
-const float *backend_logits(const backend *b, int i) {
+int backend_is_gpu(const backend *b) {
 #ifdef OLMOE_WITH_CUDA
-    if (b->gpu) return ocu_logits(b->gpu, i);
+    return b && b->gpu;
+#else
+    (void)b;
+    return 0;
 #endif
-    return olmoe_ctx_logits(b->cpu, i);
 }
-
-olmoe_result backend_truncate(backend *b, int n_keep) {
-#ifdef OLMOE_WITH_CUDA
-    if (b->gpu) return ocu_truncate(b->gpu, n_keep);
-#endif
-    return olmoe_ctx_truncate(b->cpu, n_keep);
-}
-
-int backend_pos(const backend *b) {
-#ifdef OLMOE_WITH_CUDA
-    if (b->gpu) return ocu_pos(b->gpu);
-#endif
-    return olmoe_ctx_pos(b->cpu);
-}
-
-int backend_n_ctx(const backend *b) {
-#ifdef OLMOE_WITH_CUDA
-    if (b->gpu) return ocu_n_ctx(b->gpu);
-#endif
-    return olmoe_ctx_n_ctx(b->cpu);
-}
-
-olmoe_result backend_opt_out(backend *b, const char *list) {
-#ifdef OLMOE_WITH_CUDA
-    if (b->gpu) {
-        uint8_t allowed[4096];
-        olmoe_result r;
-        if (olmoe_model_config(b->m)->n_expert > 4096) return OLMOE_ERR_UNSUPPORTED;
-        r = olmoe_model_expert_mask(b->m, list, allowed, (int)sizeof allowed, b->err, sizeof b->err);
-        if (r != OLMOE_OK) return r;
-        return ocu_set_expert_mask(b->gpu, allowed, olmoe_model_config(b->m)->n_expert);
-    }
-#endif
-    return olmoe_ctx_opt_out(b->cpu, list);
-}
-
-const char *backend_last_error(const backend *b) {
-#ifdef OLMOE_WITH_CUDA
-    if (b->gpu) return b->err[0] ? b->err : ocu_last_error(b->gpu);
-#endif
-    return olmoe_ctx_last_error(b->cpu);
-}
-
-int backend_is_gpu(const backend *b) { return b && !b->cpu; }
 const char *backend_describe(const backend *b) { return b->desc; }
-olmoe_ctx *backend_cpu_ctx(backend *b) { return b ? b->cpu : NULL; }
+olmoe_ctx *backend_cpu_ctx(backend *b) { return b && !backend_is_gpu(b) ? b->cpu : NULL; }
+olmoe_ctx *backend_ctx(backend *b) { return b ? b->cpu : NULL; }
 
 double backend_device_bw_gbs(backend *b, size_t bytes, int reps) {
 #ifdef OLMOE_WITH_CUDA

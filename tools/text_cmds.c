@@ -4,6 +4,7 @@
    --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n -s/--seed (-1: random, printed).
    Each command accepts only the flags it uses (one table below, also the source of --help). */
 #include "cli.h"
+#include "backend.h"
 #include "json.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@ enum { C_RUN = 1, C_CHAT = 2, C_SCORE = 4, C_PPL = 8, C_GEN = C_RUN | C_CHAT, C_
 enum {
     O_MODEL, O_PROMPT, O_FILE, O_ESCAPE, O_SYSTEM, O_JSONL, O_NPREDICT, O_CTX, O_THREADS, O_TEMP, O_TOPK,
     O_TOPP, O_MINP, O_RPEN, O_RLAST, O_SEED, O_STOP, O_IGNORE_EOS, O_SPECIAL, O_OPTOUT, O_ROUTES,
-    O_KERNELS, O_KV, O_VERBOSE, O_HELP, O_CHECK
+    O_KERNELS, O_KV, O_DEVICE, O_VERBOSE, O_HELP, O_CHECK
 };
 typedef struct opt_def {
     int id, cmds;
@@ -55,6 +56,7 @@ static const opt_def opt_defs[] = {
     {O_ROUTES, C_RUN, NULL, "--routes", NULL, "print each layer's expert choice shares on stderr at the end"},
     {O_KERNELS, C_ALL, NULL, "--kernels", "K", "kernel path: auto|scalar|avx2|avx512|neon (olmoe --version lists this CPU's)"},
     {O_KV, C_ALL, NULL, "--kv", "T", "KV cache element: f32 or f16"},
+    {O_DEVICE, C_ALL, NULL, "--device", "D", "where the forward pass runs: auto|cpu|cuda (a GPU in build/olmoe-cuda; auto: the GPU when one is found)"},
     {O_CHECK, C_ALL, NULL, "--check-tensors", NULL, CLI_CHECK_TENSORS_HELP},
     {O_VERBOSE, C_CHAT, "-v", "--verbose", NULL, "a statistics line on stderr after each reply"},
     {O_HELP, C_ALL, "-h", "--help", NULL, "this help"},
@@ -63,7 +65,7 @@ static const opt_def opt_defs[] = {
 
 typedef struct common_opts {
     const char *model, *prompt, *file, *jsonl, *optout, *system;
-    int n_predict, threads, n_ctx, kernels, kv_type, routes, ignore_eos, n_stop, verbose, escape, special;
+    int n_predict, threads, n_ctx, kernels, kv_type, device, routes, ignore_eos, n_stop, verbose, escape, special;
     int seed_given;  /* 0: random (the default, or -s -1) */
     int check_tensors;
     char *stop[8];   /* owned copies (-e rewrites them) */
@@ -97,6 +99,7 @@ static const char *opt_default(int id, int cmd, char *buf, size_t n) {
     case O_SEED: return "-1, random";
     case O_KERNELS: return "auto";
     case O_KV: return "f32";
+    case O_DEVICE: return "auto";
     case O_ESCAPE: case O_IGNORE_EOS: case O_SPECIAL: case O_ROUTES: case O_VERBOSE: case O_CHECK: return "off";
     case O_OPTOUT: return "none";
     }
@@ -274,6 +277,9 @@ static int parse_common(int argc, char **argv, common_opts *o, const char *cmd) 
         case O_KV:
             if ((o->kv_type = cli_parse_kv(v)) < 0) { fprintf(stderr, "%s: --kv takes f32 or f16, not %s\n", cmd, v); return -1; }
             break;
+        case O_DEVICE:
+            if ((o->device = backend_parse_device(v)) < 0) { fprintf(stderr, "%s: --device takes auto, cpu or cuda, not %s\n", cmd, v); return -1; }
+            break;
         case O_ROUTES: o->routes = 1; break;
         case O_IGNORE_EOS: o->ignore_eos = 1; break;
         case O_SPECIAL: o->special = 1; break;
@@ -323,12 +329,14 @@ static int parse_or_exit(int argc, char **argv, common_opts *o, const char *cmd)
     return r == 1 ? 0 : r == -2 ? 1 : 2;
 }
 
-static int open_model(const char *cmd, const common_opts *o, olmoe_model **m, olmoe_ctx **c, int n_ctx_default) {
+/* The model and the context the command evaluates with: olmoe.h's own, or in build/olmoe-cuda one
+   whose forward pass runs on the GPU (tools/backend.h); *be owns *c. */
+static int open_model(const char *cmd, const common_opts *o, olmoe_model **m, backend **be, olmoe_ctx **c, int n_ctx_default) {
     char err[512];
     olmoe_ctx_params cp = olmoe_ctx_default_params();
     olmoe_model_params mp = cli_model_params(o->check_tensors);
     olmoe_result r = olmoe_model_load(o->model, &mp, m, err, sizeof err);
-    int train;
+    int train, device = o->device;
     if (r != OLMOE_OK) { fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), err); return 1; }
     train = olmoe_model_config(*m)->n_ctx_train;
     cp.n_ctx = o->n_ctx ? o->n_ctx : n_ctx_default;
@@ -340,11 +348,22 @@ static int open_model(const char *cmd, const common_opts *o, olmoe_model **m, ol
     cp.n_threads = o->threads;
     cp.kernels = o->kernels;
     cp.kv_type = o->kv_type;
-    r = olmoe_ctx_create(*m, &cp, c, err, sizeof err);
+    if (o->routes && device != BACKEND_CPU && backend_has_cuda()) {
+        /* the routing trace is a callback of olmoe.h's forward pass; the GPU routes on the device */
+        if (device == BACKEND_CUDA) {
+            fprintf(stderr, "%s: --routes traces olmoe.h's CPU forward pass; it does not go with --device cuda (use --device cpu)\n", cmd);
+            olmoe_model_free(*m);
+            return 2;
+        }
+        fprintf(stderr, "[gpu] --routes traces the CPU forward pass: running on the CPU\n");
+        device = BACKEND_CPU;
+    }
+    r = backend_create(*m, &cp, device, be, err, sizeof err);
     if (r != OLMOE_OK) { fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), err); olmoe_model_free(*m); return 1; }
+    *c = backend_ctx(*be);
     if (o->optout && (r = olmoe_ctx_opt_out(*c, o->optout)) != OLMOE_OK) {
         fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), olmoe_ctx_last_error(*c));
-        olmoe_ctx_free(*c); olmoe_model_free(*m);
+        backend_free(*be); olmoe_model_free(*m);
         return 2;
     }
     return 0;
@@ -493,6 +512,7 @@ int cmd_run(int argc, char **argv) {
     common_opts o;
     olmoe_model *m;
     olmoe_ctx *c;
+    backend *be;
     olmoe_gen_params gp;
     olmoe_gen_stats st;
     olmoe_result r;
@@ -502,7 +522,7 @@ int cmd_run(int argc, char **argv) {
     const char *input;
     int rcode;
     if ((rcode = parse_or_exit(argc, argv, &o, "run")) >= 0) return rcode;
-    if ((rcode = open_model("run", &o, &m, &c, 2048)) != 0) { opts_free(&o); return rcode; }
+    if ((rcode = open_model("run", &o, &m, &be, &c, 2048)) != 0) { opts_free(&o); return rcode; }
     input = o.prompt;
     if (o.system) {
         /* --system makes it one chat turn: the template decides how system and prompt are framed */
@@ -511,7 +531,7 @@ int cmd_run(int argc, char **argv) {
         msgs[1].role = "user"; msgs[1].content = o.prompt;
         if (!(rendered = chat_render_msgs(m, msgs, 2, 1, "run"))) {
             fprintf(stderr, "run: --system needs the model's chat template\n");
-            olmoe_ctx_free(c); olmoe_model_free(m); opts_free(&o);
+            backend_free(be); olmoe_model_free(m); opts_free(&o);
             return 1;
         }
         input = rendered;
@@ -543,14 +563,15 @@ int cmd_run(int argc, char **argv) {
     if (r == OLMOE_ERR_CANCELLED && cli_sigint) fprintf(stderr, "run: interrupted (Ctrl-C) after %d generated tokens\n", st.n_gen);
     else if (r != OLMOE_OK) fprintf(stderr, "error (%s): %s\n", olmoe_result_str(r), olmoe_ctx_last_error(c));
     else if (st.stop_reason == OLMOE_STOP_CONTEXT_FULL) fprintf(stderr, "run: stopped: the context (%d tokens) is full (-c sets a larger one)\n", olmoe_ctx_n_ctx(c));
-    fprintf(stderr, "[prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | %d threads, %s]\n",
+    fprintf(stderr, "[prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | ",
             st.n_prompt, st.prefill_s > 0 ? st.n_prompt / st.prefill_s : 0.0, st.n_gen,
-            st.decode_s > 0 ? st.n_gen / st.decode_s : 0.0, olmoe_ctx_n_threads(c),
-            cli_kernels_name(olmoe_ctx_kernels(c)));
+            st.decode_s > 0 ? st.n_gen / st.decode_s : 0.0);
+    if (backend_is_gpu(be)) fprintf(stderr, "%s]\n", backend_describe(be));
+    else fprintf(stderr, "%d threads, %s]\n", olmoe_ctx_n_threads(c), cli_kernels_name(olmoe_ctx_kernels(c)));
     if (o.routes) { print_routes(m, &rc); free(rc.count); free(rc.tokens); }
     text_out_free(&rs.out);
     free(rendered);
-    olmoe_ctx_free(c);
+    backend_free(be);
     olmoe_model_free(m);
     opts_free(&o);
     return r == OLMOE_OK ? 0 : r == OLMOE_ERR_CANCELLED && cli_sigint ? 130 : 1;
@@ -659,19 +680,20 @@ int cmd_chat(int argc, char **argv) {
     common_opts o;
     olmoe_model *m;
     olmoe_ctx *c;
+    backend *be;
     chat_state s;
     char *line = NULL, *in_ctx = NULL;
     size_t line_cap = 0;
     int rcode, status = 0, lineno = 0;
     memset(&s, 0, sizeof s);
     if ((rcode = parse_or_exit(argc, argv, &o, "chat")) >= 0) return rcode;
-    if ((rcode = open_model("chat", &o, &m, &c, 4096)) != 0) { opts_free(&o); return rcode; }
+    if ((rcode = open_model("chat", &o, &m, &be, &c, 4096)) != 0) { opts_free(&o); return rcode; }
     {   /* refuse early if the template is unknown */
         olmoe_chat_msg t = {"user", "x"};
         int k = olmoe_chat_render(m, &t, 1, 1, NULL, 0);
         if (k < 0) {
             fprintf(stderr, "chat: the model's chat template is missing or not one olmoe.h knows (%s)\n", olmoe_result_str((olmoe_result)k));
-            olmoe_ctx_free(c); olmoe_model_free(m); opts_free(&o);
+            backend_free(be); olmoe_model_free(m); opts_free(&o);
             return 1;
         }
     }
@@ -804,7 +826,7 @@ int cmd_chat(int argc, char **argv) {
     signal(SIGINT, SIG_DFL);
     chat_cut(&s, 0);
     free(s.role); free(s.content); free(in_ctx); free(line);
-    olmoe_ctx_free(c);
+    backend_free(be);
     olmoe_model_free(m);
     opts_free(&o);
     return status;
@@ -881,6 +903,7 @@ int cmd_score(int argc, char **argv) {
     common_opts o;
     olmoe_model *m;
     olmoe_ctx *c;
+    backend *be;
     FILE *f;
     char *line = NULL;
     size_t cap = 0;
@@ -895,7 +918,7 @@ int cmd_score(int argc, char **argv) {
         opts_free(&o);
         return 1;
     }
-    if ((rcode = open_model("score", &o, &m, &c, 2048)) != 0) { fclose(f); opts_free(&o); return rcode; }
+    if ((rcode = open_model("score", &o, &m, &be, &c, 2048)) != 0) { fclose(f); opts_free(&o); return rcode; }
     while ((len = (long)getline(&line, &cap, f)) > 0) {
         json_doc doc;
         char err[160], whybuf[160], why[512];
@@ -984,7 +1007,7 @@ int cmd_score(int argc, char **argv) {
                (double)n_correct_norm / n_items);
         if (n_skipped) fprintf(stderr, "score: %d item%s not counted (the reasons are above)\n", n_skipped, n_skipped == 1 ? "" : "s");
     }
-    olmoe_ctx_free(c);
+    backend_free(be);
     olmoe_model_free(m);
     opts_free(&o);
     return status;
@@ -1026,6 +1049,7 @@ int cmd_perplexity(int argc, char **argv) {
     common_opts o;
     olmoe_model *m;
     olmoe_ctx *c;
+    backend *be;
     char *text;
     size_t sz;
     int32_t *tok = NULL;
@@ -1035,7 +1059,7 @@ int cmd_perplexity(int argc, char **argv) {
     if (o.n_ctx == 1) { fprintf(stderr, "perplexity: -c 1: the window must be at least 2 tokens (one to predict from, one to score)\n"); opts_free(&o); return 2; }
     if (!(text = read_text("perplexity", o.file, &sz))) { opts_free(&o); return 1; }
     if (sz == 0) { fprintf(stderr, "perplexity: %s is empty: nothing to score\n", o.file); free(text); opts_free(&o); return 1; }
-    if ((rcode = open_model("perplexity", &o, &m, &c, 512)) != 0) { free(text); opts_free(&o); return rcode; }
+    if ((rcode = open_model("perplexity", &o, &m, &be, &c, 512)) != 0) { free(text); opts_free(&o); return rcode; }
     n = tokenize_alloc(m, text, sz, &tok);
     W = olmoe_ctx_n_ctx(c);
     S = W / 2;
@@ -1071,7 +1095,7 @@ int cmd_perplexity(int argc, char **argv) {
     }
     free(tok);
     free(text);
-    olmoe_ctx_free(c);
+    backend_free(be);
     olmoe_model_free(m);
     opts_free(&o);
     return scored && !failed ? 0 : 1;

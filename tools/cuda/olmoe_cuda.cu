@@ -1026,7 +1026,8 @@ static olmoe_result ocu_decode_graph(ocu_ctx *c) {
     return OLMOE_OK;
 }
 
-extern "C" olmoe_result ocu_eval(ocu_ctx *c, const int32_t *tokens, int n, int logits_all) {
+/* dst: where the logits rows go (NULL: the context's own buffer, for ocu_logits) */
+static olmoe_result eval_impl(ocu_ctx *c, const int32_t *tokens, int n, int logits_all, float *dst) {
     const olmoe_config *cf;
     cudaError_t e;
     if (!c) return OLMOE_ERR_INVALID_ARG;
@@ -1040,7 +1041,8 @@ extern "C" olmoe_result ocu_eval(ocu_ctx *c, const int32_t *tokens, int n, int l
         return ocu_fail(c->err, sizeof c->err, OLMOE_ERR_CONTEXT_FULL, "%d tokens do not fit: context holds %d of %d", n, c->pos, c->n_ctx);
     size_t V = (size_t)cf->n_vocab;
     int need = logits_all ? n : 1;
-    if (need > c->logits_cap) {
+    c->n_logits = 0;
+    if (!dst && need > c->logits_cap) {
         float *nl = (float *)malloc((size_t)need * V * 4);
         if (!nl) return ocu_fail(c->err, sizeof c->err, OLMOE_ERR_OOM, "out of memory for %d logit rows", need);
         free(c->logits);
@@ -1057,6 +1059,7 @@ extern "C" olmoe_result ocu_eval(ocu_ctx *c, const int32_t *tokens, int n, int l
         if (e == cudaSuccess) e = cudaStreamSynchronize(c->st);
         if (e != cudaSuccess) return ocu_fail(c->err, sizeof c->err, OLMOE_ERR_UNSUPPORTED, "decode step: %s", cudaGetErrorString(e));
         c->pos++;
+        if (dst) { memcpy(dst, c->h_logits1, V * 4); return OLMOE_OK; }
         c->cur = c->h_logits1;
         c->n_logits = 1;
         return OLMOE_OK;
@@ -1070,7 +1073,7 @@ extern "C" olmoe_result ocu_eval(ocu_ctx *c, const int32_t *tokens, int n, int l
         cudaMemcpyAsync(c->d_tok, c->h_io + 1, (size_t)nb * 4, cudaMemcpyHostToDevice, c->st);
         forward(c, nb, (c->pos + nb + OCU_CH - 1) / OCU_CH, first);
         if (first < nb)
-            cudaMemcpyAsync(c->logits + (logits_all ? (size_t)done * V : 0), c->d_logits, (size_t)(nb - first) * V * 4,
+            cudaMemcpyAsync((dst ? dst : c->logits) + (logits_all ? (size_t)done * V : 0), c->d_logits, (size_t)(nb - first) * V * 4,
                             cudaMemcpyDeviceToHost, c->st);
         if (c->trace) {
             cudaMemcpyAsync(c->h_tr_sel.data(), c->tr_sel, c->h_tr_sel.size() * 4, cudaMemcpyDeviceToHost, c->st);
@@ -1082,9 +1085,18 @@ extern "C" olmoe_result ocu_eval(ocu_ctx *c, const int32_t *tokens, int n, int l
         c->pos += nb;
         done += nb;
     }
+    if (dst) return OLMOE_OK;
     c->cur = c->logits;
     c->n_logits = need;
     return OLMOE_OK;
+}
+
+extern "C" olmoe_result ocu_eval(ocu_ctx *c, const int32_t *tokens, int n, int logits_all) {
+    return eval_impl(c, tokens, n, logits_all, NULL);
+}
+extern "C" olmoe_result ocu_eval_into(ocu_ctx *c, const int32_t *tokens, int n, int logits_all, float *dst) {
+    if (!dst) return OLMOE_ERR_INVALID_ARG;
+    return eval_impl(c, tokens, n, logits_all, dst);
 }
 
 extern "C" const float *ocu_logits(const ocu_ctx *c, int i) {

@@ -28,6 +28,9 @@ int ocu_supports(const olmoe_model *m, char *err, size_t en);
 olmoe_result ocu_create(const olmoe_model *m, const ocu_params *p, ocu_ctx **out, char *err, size_t en);
 void ocu_free(ocu_ctx *c);
 olmoe_result ocu_eval(ocu_ctx *c, const int32_t *tokens, int n, int logits_all);
+/* The same with the logits rows (logits_all ? n : 1) written to dst, host memory the caller owns
+   (an olmoe_ctx's, from a forward hook); ocu_logits has none after it. */
+olmoe_result ocu_eval_into(ocu_ctx *c, const int32_t *tokens, int n, int logits_all, float *dst);
 const float *ocu_logits(const ocu_ctx *c, int i);
 int ocu_pos(const ocu_ctx *c);
 int ocu_n_ctx(const ocu_ctx *c);

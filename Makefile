@@ -174,6 +174,12 @@ test-generate: $(BUILD)/test_generate $(BUILD)/fixtures/olmoe_c-f32.gguf
 test-forward-hook: $(BUILD)/test_forward_hook
 	$(BUILD)/test_forward_hook models/austen-olmoe-q8_0.gguf
 
+# the per-phase profile (olmoe_ctx_set_profile): same logits on and off, bytes per phase equal to
+# the tensor sizes and to olmoe_model_bytes_per_token, call counts; no timing asserted
+.PHONY: test-profile
+test-profile: $(BUILD)/test_profile $(BUILD)/fixtures/olmoe_b-q8_0.gguf $(BUILD)/fixtures/olmoe_a-q4_0.gguf $(BUILD)/fixtures/flex_a-f32.gguf
+	$(BUILD)/test_profile $(BUILD)/fixtures
+
 # NEON paths: cross-compiled for aarch64 and run under qemu-user (installs them if missing)
 test-neon: $(BUILD)/olmoe $(KQ_GGUF)
 	tests/neon.sh $(BUILD)
@@ -193,7 +199,7 @@ test-header:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-convert test-cli-input test-cli-ux test-kernels test-quants test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-forward-hook test-synth test-routes test-bundled test-model test-openmp test-xmodel test-clang test-cuda-host test-serve
+test: all test-header test-json test-convert test-cli-input test-cli-ux test-kernels test-quants test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-forward-hook test-profile test-synth test-routes test-bundled test-model test-openmp test-xmodel test-clang test-cuda-host test-serve
 	@echo "all test suites passed"
 
 # the main job: stream a continuation from the small OLMoE trained by this project (models/README.md)

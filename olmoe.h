@@ -67,6 +67,8 @@
                  olmoe_ctx_set_forward (the forward pass supplied by the application, e.g. a GPU)
      experts     olmoe_ctx_opt_out, olmoe_ctx_set_expert_mask, olmoe_model_expert_index / _name,
                  olmoe_ctx_set_route_callback (routing trace)
+     profile     olmoe_ctx_set_profile / olmoe_ctx_profile, olmoe_phase_name (time and bytes per
+                 phase of the forward pass; off by default)
      text        olmoe_tokenize, olmoe_token_to_piece, olmoe_detokenize, olmoe_detok_* (streaming),
                  olmoe_chat_render (OLMoE Tulu templates), olmoe_generate (stream, stop strings)
      sampling    olmoe_sampler_init / _sample (rep-penalty, top-k, top-p, min-p, temperature, seed)
@@ -316,6 +318,49 @@ typedef olmoe_result (*olmoe_forward_fn)(void *user, const olmoe_forward_call *c
 /* Install (fn != NULL) or remove (NULL) the hook. Either empties the context (truncate to 0): the
    cached keys and values of one forward pass mean nothing to the other. */
 OLMOE_API void olmoe_ctx_set_forward(olmoe_ctx *c, olmoe_forward_fn fn, void *user);
+/* ---- per-phase profile of the forward pass ------------------------------------------------
+   Off by default, and then it reads no clock (one predictable branch per phase). On, each phase
+   of every eval is timed on the calling thread, its pool barrier included, and what it reads is
+   counted. A decode token is one eval of one token; divide by olmoe_profile.tokens. */
+enum {
+    OLMOE_PHASE_EMBED,        /* token embedding rows (dequantized) */
+    OLMOE_PHASE_ATTN_NORM,    /* attention RMSNorm (FlexOlmo: the copy that replaces it) */
+    OLMOE_PHASE_QUANT,        /* Q8_0 quantization of the activations (all five sites) */
+    OLMOE_PHASE_QKV,          /* Q, K, V projections */
+    OLMOE_PHASE_QK_NORM_ROPE, /* Q/K RMSNorm and RoPE */
+    OLMOE_PHASE_ATTENTION,    /* K/V cache write, scores, softmax, weighted V sum */
+    OLMOE_PHASE_ATTN_OUT,     /* output projection, (FlexOlmo post-norm,) residual add */
+    OLMOE_PHASE_FFN_NORM,     /* MoE RMSNorm (FlexOlmo: the copy) */
+    OLMOE_PHASE_ROUTER,       /* router matvec, softmax, top-k, grouping by expert, route callback */
+    OLMOE_PHASE_GATE_UP,      /* selected experts' gate and up rows, silu(gate) * up */
+    OLMOE_PHASE_DOWN,         /* selected experts' down rows, weighted sum, (post-norm,) residual */
+    OLMOE_PHASE_OUT_NORM,     /* final RMSNorm */
+    OLMOE_PHASE_HEAD,         /* output head (lm_head) */
+    OLMOE_PHASE_COUNT
+};
+typedef struct olmoe_profile_phase {
+    double seconds;       /* wall time on the calling thread, summed over calls */
+    double wait_seconds;  /* of which the calling thread waited at the pool's barrier for the other
+                             threads to finish their share (0 with one thread or under OpenMP) */
+    uint64_t calls;       /* times the phase ran (per layer phases: n_layer per eval) */
+    uint64_t bytes;       /* bytes read from weights (experts: the selected ones' rows only; the
+                             router: the allowed experts' rows) and, for ATTENTION, from the K/V
+                             cache. For one decode token without a mask the phases other than
+                             ATTENTION add up to olmoe_model_bytes_per_token. */
+} olmoe_profile_phase;
+typedef struct olmoe_profile {
+    olmoe_profile_phase phase[OLMOE_PHASE_COUNT];
+    double eval_seconds;  /* wall time of the profiled olmoe_ctx_eval calls; what the phases leave
+                             of it is bookkeeping between them (argument checks, batch split) */
+    uint64_t evals, tokens;
+} olmoe_profile;
+/* Turn profiling on (nonzero: the counters restart from zero) or off (they are kept). */
+OLMOE_API olmoe_result olmoe_ctx_set_profile(olmoe_ctx *c, int on);
+/* The counters since profiling was last turned on (all zero if it never was). */
+OLMOE_API olmoe_result olmoe_ctx_profile(const olmoe_ctx *c, olmoe_profile *out);
+/* "embed", "attn_norm", "quant", "qkv", "qk_norm_rope", "attention", "attn_out", "ffn_norm",
+   "router", "gate_up", "down", "out_norm", "head"; NULL for another index. */
+OLMOE_API const char *olmoe_phase_name(int phase);
 
 /* ---- scoring ------------------------------------------------------------------------------ */
 /* Log-likelihood of `cont` following `context` (n_context >= 1), from one evaluation pass:
@@ -4682,6 +4727,8 @@ struct olmoe__pool {
     volatile int done;          /* workers finished with the current job */
     volatile int stop;
     int64_t next;               /* work-sharing counter of the current job (olmoe__grab) */
+    int prof;                   /* profiling (olmoe_ctx_set_profile): time the caller's wait */
+    double wait_s;              /* that wait since the profiler last took it */
 #ifdef OLMOE__PTHREADS
     pthread_t *th;
     olmoe__worker *workers;
@@ -4794,6 +4841,7 @@ static void olmoe__pool_run(olmoe__pool *p, olmoe__job_fn fn, void *arg) {
 #ifdef OLMOE__PTHREADS
     if (p->n > 1) {
         int spins = 0;
+        double tw;
         p->fn = fn;
         p->arg = arg;
         p->next = 0;
@@ -4803,11 +4851,13 @@ static void olmoe__pool_run(olmoe__pool *p, olmoe__job_fn fn, void *arg) {
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
         fn(arg, 0, p->n);
+        tw = p->prof ? olmoe_time_now() : 0.0;
         /* spin briefly, then yield: on a loaded machine a worker may be waiting for a core */
         while (OLMOE__LOAD(&p->done) != p->n - 1) {
             if (++spins > 64) sched_yield();
             else OLMOE__PAUSE();
         }
+        if (p->prof) p->wait_s += olmoe_time_now() - tw;
         return;
     }
 #endif
@@ -7432,8 +7482,25 @@ struct olmoe_ctx {
     int route_probs;
     olmoe_forward_fn fwd_fn;       /* the application's forward pass (olmoe_ctx_set_forward) */
     void *fwd_user;
+    int prof_on;                   /* olmoe_ctx_set_profile */
+    double prof_t;                 /* when the current phase began */
+    olmoe_profile prof;
     char err[512];
 };
+
+/* >>profile: phases are timed back to back on the calling thread (a phase ends where the next
+   begins, so nothing between them goes uncounted); off, a phase costs the test of prof_on. */
+static void olmoe__prof_end(olmoe_ctx *c, int ph, uint64_t bytes) {
+    double now = olmoe_time_now();
+    olmoe_profile_phase *q = &c->prof.phase[ph];
+    q->seconds += now - c->prof_t;
+    q->wait_seconds += c->pool.wait_s;
+    c->pool.wait_s = 0.0;
+    q->calls++;
+    q->bytes += bytes;
+    c->prof_t = now;
+}
+#define OLMOE__PROF(c, ph, bytes) do { if ((c)->prof_on) olmoe__prof_end((c), (ph), (bytes)); } while (0)
 
 OLMOE_API olmoe_ctx_params olmoe_ctx_default_params(void) {
     olmoe_ctx_params p;
@@ -8074,11 +8141,12 @@ static void olmoe__wsum_worker(void *arg, int ith, int nth) {
 /* MoE block on c->h (n_tok tokens) -> c->y. */
 static void olmoe__moe(olmoe_ctx *c, const olmoe__layer *L, int n_tok) {
     const olmoe_config *cf = &c->model->cfg;
-    int E = cf->n_expert, Kmax = cf->n_expert_used, K = 0, e, t, k, n_used = 0;
+    int E = cf->n_expert, Kmax = cf->n_expert_used, K = 0, e, t, k, n_used = 0, n_allowed;
     int32_t used[4096];
     olmoe__route_job rj;
     olmoe__moe_job mj;
     for (e = 0; e < E; e++) K += c->expert_allowed[e] ? 1 : 0;
+    n_allowed = K;
     K = OLMOE__MIN(K, Kmax);
     rj.c = c; rj.L = L; rj.x = c->h; rj.n_tok = n_tok; rj.K = K;
     olmoe__pool_run(&c->pool, olmoe__route_logits_worker, &rj);
@@ -8112,12 +8180,19 @@ static void olmoe__moe(olmoe_ctx *c, const olmoe__layer *L, int n_tok) {
             c->route_fn(&ri, c->route_user);
         }
     }
+    /* the router matrix is f32, one row per allowed expert; every used expert's rows are read
+       once for all its tokens */
+    OLMOE__PROF(c, OLMOE_PHASE_ROUTER, (uint64_t)n_allowed * (uint64_t)cf->n_embd * 4);
     mj.c = c; mj.L = L; mj.n_used = n_used; mj.K = K; mj.n_tok = n_tok; mj.used = used;
     olmoe__pool_run(&c->pool, olmoe__gateup_worker, &mj);
+    OLMOE__PROF(c, OLMOE_PHASE_GATE_UP, (uint64_t)n_used * (uint64_t)cf->n_ff * (L->gate_exps.row_bytes + L->up_exps.row_bytes));
     /* quantize the expert hidden vectors of every (token, slot) */
     olmoe__quantize_batch(c, c->act, (size_t)cf->n_ff, c->actq, cf->n_ff, n_tok * Kmax);
+    OLMOE__PROF(c, OLMOE_PHASE_QUANT, 0);
     olmoe__pool_run(&c->pool, olmoe__down_worker, &mj);
     if (n_tok > 1) olmoe__pool_run(&c->pool, olmoe__wsum_worker, &mj);
+    /* the DOWN phase ends after the caller's residual add; its bytes are known here */
+    if (c->prof_on) c->prof.phase[OLMOE_PHASE_DOWN].bytes += (uint64_t)n_used * (uint64_t)cf->n_embd * L->down_exps.row_bytes;
 }
 
 static void olmoe__rope(float *v, int n_heads, int hd, const float *cs, const float *sn) {
@@ -8141,9 +8216,11 @@ static void olmoe__forward_batch(olmoe_ctx *c, const int32_t *tokens, int n_tok,
     int flex = cf->arch == OLMOE_ARCH_FLEX_OLMO;
     float eps = cf->norm_eps;
 
+    if (c->prof_on) c->prof_t = olmoe_time_now();
     for (t = 0; t < n_tok; t++)
         olmoe_dequantize_row(m->tok_embd.type, m->tok_embd.data + (uint64_t)tokens[t] * m->tok_embd.row_bytes,
                              c->x + (size_t)t * d, d);
+    OLMOE__PROF(c, OLMOE_PHASE_EMBED, (uint64_t)n_tok * m->tok_embd.row_bytes);
     for (l = 0; l < cf->n_layer; l++) {
         const olmoe__layer *L = &m->layers[l];
         olmoe__att_job aj;
@@ -8152,15 +8229,24 @@ static void olmoe__forward_batch(olmoe_ctx *c, const int32_t *tokens, int n_tok,
             if (flex) memcpy(c->h + (size_t)t * d, c->x + (size_t)t * d, (size_t)d * 4);
             else olmoe__rmsnorm(c->h + (size_t)t * d, c->x + (size_t)t * d, L->attn_norm, d, eps);
         }
+        OLMOE__PROF(c, OLMOE_PHASE_ATTN_NORM, 0);
         olmoe__quantize_batch(c, c->h, (size_t)d, c->hq, d, n_tok);
+        OLMOE__PROF(c, OLMOE_PHASE_QUANT, 0);
         olmoe__matmul(c, &L->wq, &L->wk, &L->wv, c->h, (size_t)d, c->hq, c->qkv, qkvd, n_tok);
+        OLMOE__PROF(c, OLMOE_PHASE_QKV, L->wq.row_bytes * (uint64_t)L->wq.ne1 + L->wk.row_bytes * (uint64_t)L->wk.ne1 +
+                                        L->wv.row_bytes * (uint64_t)L->wv.ne1);
         for (t = 0; t < n_tok; t++) {
-            float *q = c->qkv + (size_t)t * qkvd, *k = q + qd, *v = k + kvd;
+            float *q = c->qkv + (size_t)t * qkvd, *k = q + qd;
             int pos = c->pos + t;
             olmoe__rmsnorm(q, q, L->q_norm, (int)qd, eps);
             olmoe__rmsnorm(k, k, L->k_norm, (int)kvd, eps);
             olmoe__rope(q, H, hd, c->rope_cos + (size_t)pos * hd2, c->rope_sin + (size_t)pos * hd2);
             olmoe__rope(k, Hkv, hd, c->rope_cos + (size_t)pos * hd2, c->rope_sin + (size_t)pos * hd2);
+        }
+        OLMOE__PROF(c, OLMOE_PHASE_QK_NORM_ROPE, 0);
+        for (t = 0; t < n_tok; t++) {
+            float *k = c->qkv + (size_t)t * qkvd + qd, *v = k + kvd;
+            int pos = c->pos + t;
             for (i = 0; i < Hkv; i++) {   /* head i's row at this position */
                 size_t o = (((size_t)l * Hkv + (size_t)i) * c->n_ctx + (size_t)pos) * hd;
                 if (c->kv_f16) {
@@ -8174,39 +8260,52 @@ static void olmoe__forward_batch(olmoe_ctx *c, const int32_t *tokens, int n_tok,
         }
         aj.c = c; aj.layer = l; aj.pos0 = c->pos; aj.n_tok = n_tok;
         olmoe__pool_run(&c->pool, olmoe__att_worker, &aj);
+        /* token t reads the K and V rows of positions 0 .. pos0 + t */
+        OLMOE__PROF(c, OLMOE_PHASE_ATTENTION, 2 * (uint64_t)kvd * (c->kv_f16 ? 2 : 4) *
+                                              ((uint64_t)n_tok * (uint64_t)c->pos + (uint64_t)n_tok * (uint64_t)(n_tok + 1) / 2));
         olmoe__quantize_batch(c, c->att, qd, c->attq, (int)qd, n_tok);
+        OLMOE__PROF(c, OLMOE_PHASE_QUANT, 0);
         olmoe__matmul(c, &L->wo, NULL, NULL, c->att, qd, c->attq, c->tmp, (size_t)d, n_tok);
         for (t = 0; t < n_tok; t++) {
             float *x = c->x + (size_t)t * d, *o = c->tmp + (size_t)t * d;
             if (flex) olmoe__rmsnorm(o, o, L->post_attn_norm, d, eps);
             for (i = 0; i < d; i++) x[i] += o[i];
         }
+        OLMOE__PROF(c, OLMOE_PHASE_ATTN_OUT, L->wo.row_bytes * (uint64_t)L->wo.ne1);
         /* MoE */
         for (t = 0; t < n_tok; t++) {
             if (flex) memcpy(c->h + (size_t)t * d, c->x + (size_t)t * d, (size_t)d * 4);
             else olmoe__rmsnorm(c->h + (size_t)t * d, c->x + (size_t)t * d, L->ffn_norm, d, eps);
         }
+        OLMOE__PROF(c, OLMOE_PHASE_FFN_NORM, 0);
         olmoe__quantize_batch(c, c->h, (size_t)d, c->hq, d, n_tok);
+        OLMOE__PROF(c, OLMOE_PHASE_QUANT, 0);
         olmoe__moe(c, L, n_tok);
         for (t = 0; t < n_tok; t++) {
             float *x = c->x + (size_t)t * d, *y = c->y + (size_t)t * d;
             if (flex) olmoe__rmsnorm(y, y, L->post_ffw_norm, d, eps);
             for (i = 0; i < d; i++) x[i] += y[i];
         }
+        OLMOE__PROF(c, OLMOE_PHASE_DOWN, 0);   /* its bytes were counted in olmoe__moe */
     }
     /* head (skipped for a batch whose logits nobody needs) */
     if (logits_out) {
         int first = want_all ? 0 : n_tok - 1, n_out = n_tok - first;
         for (t = 0; t < n_out; t++) olmoe__rmsnorm(c->h + (size_t)t * d, c->x + (size_t)(first + t) * d, m->out_norm, d, eps);
+        OLMOE__PROF(c, OLMOE_PHASE_OUT_NORM, 0);
         olmoe__quantize_batch(c, c->h, (size_t)d, c->hq, d, n_out);
+        OLMOE__PROF(c, OLMOE_PHASE_QUANT, 0);
         olmoe__matmul(c, &m->output, NULL, NULL, c->h, (size_t)d, c->hq, logits_out, (size_t)cf->n_vocab, n_out);
+        OLMOE__PROF(c, OLMOE_PHASE_HEAD, m->output.row_bytes * (uint64_t)m->output.ne1);
     }
 }
 
 OLMOE_API olmoe_result olmoe_ctx_eval(olmoe_ctx *c, const int32_t *tokens, int n, int logits_all) {
     const olmoe_config *cf;
     int i, done;
+    double t_eval;
     if (!c) return OLMOE_ERR_INVALID_ARG;
+    t_eval = c->prof_on ? olmoe_time_now() : 0.0;
     cf = &c->model->cfg;
     c->err[0] = 0;
     if (!tokens || n <= 0) return olmoe__fail(c->err, sizeof c->err, OLMOE_ERR_INVALID_ARG, "eval: no tokens");
@@ -8252,7 +8351,32 @@ OLMOE_API olmoe_result olmoe_ctx_eval(olmoe_ctx *c, const int32_t *tokens, int n
         done += nb;
     }
     c->n_logits = logits_all ? n : 1;
+    if (c->prof_on) {
+        c->prof.eval_seconds += olmoe_time_now() - t_eval;
+        c->prof.evals++;
+        c->prof.tokens += (uint64_t)n;
+    }
     return OLMOE_OK;
+}
+
+OLMOE_API olmoe_result olmoe_ctx_set_profile(olmoe_ctx *c, int on) {
+    if (!c) return OLMOE_ERR_INVALID_ARG;
+    if (on) memset(&c->prof, 0, sizeof c->prof);
+    c->prof_on = on != 0;
+    c->pool.prof = on != 0;
+    c->pool.wait_s = 0.0;
+    return OLMOE_OK;
+}
+OLMOE_API olmoe_result olmoe_ctx_profile(const olmoe_ctx *c, olmoe_profile *out) {
+    if (!c || !out) return OLMOE_ERR_INVALID_ARG;
+    *out = c->prof;
+    return OLMOE_OK;
+}
+OLMOE_API const char *olmoe_phase_name(int phase) {
+    static const char *const names[OLMOE_PHASE_COUNT] = {
+        "embed", "attn_norm", "quant", "qkv", "qk_norm_rope", "attention", "attn_out",
+        "ffn_norm", "router", "gate_up", "down", "out_norm", "head"};
+    return phase >= 0 && phase < OLMOE_PHASE_COUNT ? names[phase] : NULL;
 }
 
 /* >>scoring =============================================================================== */

@@ -276,5 +276,14 @@ check "bench: the roofline against the best read of the run (sweep or file mappi
       'awk -v b="$(jv bandwidth_best_gbs)" -v m="$(jv bandwidth_gbs_max)" -v f="$(jv bandwidth_file_gbs)" -v rb="$(jv roofline_frac_best)" -v rm="$(jv roofline_frac_bw_max)" \
        "BEGIN { exit !(b > 0 && b >= m && b >= f && rb > 0 && rb <= rm + 1e-4) }" && grep -q "of the best read of the run" "$out"' "$(tail -n 1 "$out" | head -c 300)"
 
+# bench --profile: a table of the phases, and in the JSON a "profile" object whose phases' bytes add
+# up to the run's bytes_per_token (weights + the K/V cache at the mean decode position)
+r "$bin" bench -m "$B" -t 2 -p 0 -n 8 -r 1 --no-bw --no-file-bw --profile
+prof_total=$(tail -n 1 "$out" | sed 's/"profile": .*//' | grep -o '"bytes_per_token": [0-9]*' | sed 's/.*: //')
+prof_sum=$(tail -n 1 "$out" | sed 's/.*"profile": //' | grep -o '"bytes_per_token": [0-9.]*' | tail -n +2 | sed 's/.*: //' | awk '{ s += $1 } END { printf "%.0f", s }')
+check "bench --profile: the phases' bytes add up to bytes_per_token; one table row per phase" \
+      '[ $st -eq 0 ] && [ -n "$prof_total" ] && awk -v a="$prof_total" -v b="$prof_sum" "BEGIN { exit !(a > 0 && a - b < 1.5 && b - a < 1.5) }" && grep -q "^  gate_up " "$out" && grep -q "^  other " "$out" && grep -q "\"calls_per_tok\": " "$out"' \
+      "exit $st: $prof_total vs $prof_sum: $(short "$err")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -3,7 +3,7 @@
 
      olmoe bench -m MODEL.gguf [-t THREADS] [-p 128] [-n 64] [-r 3] [--kernels auto|scalar|avx2|avx512|neon]
                  [--kv f32|f16] [--depth D] [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw]
-                 [--device auto|cpu|cuda]
+                 [--device auto|cpu|cuda] [--profile]
 
    Steps (page cache warm: the file is read through once first, then loaded once as a warm-up):
      load_first_token_s  olmoe_model_load + olmoe_ctx_create + eval of an 8-token prompt.
@@ -37,6 +37,12 @@
                          N threads"): time the pool's threads spent spinning or working. Below ~0.95
                          means they were preempted by other processes or slept in the pool waiting
                          for work (an undisturbed run with a spinning pool is close to 1).
+     profile             (--profile, CPU only) one more decode pass like a rep, N tokens with
+                         olmoe_ctx_set_profile on: per phase of the forward pass its ms per token
+                         (timed on the calling thread, pool barrier included; "wait" is the part
+                         spent waiting for the other threads), share of the eval time, MB read per
+                         token and the GB/s that makes, beside the run's bandwidth. The phases' bytes
+                         add up to bytes_per_token (attention's are the K/V cache reads).
    On a GPU (build/olmoe-cuda, --device cuda or auto with a device found) the same steps run the GPU
    forward pass; bandwidth_gbs is then the device's: a device-to-device copy of BW_MB MiB (bytes read
    plus written), sampled the same way, and the KV cache is fp16; the CPU-only figures (int8 peak,
@@ -402,6 +408,43 @@ static void bench_json_str(FILE *o, const char *key, const char *s) {
     fputc('"', o);
 }
 
+/* ---- the --profile table and JSON object ------------------------------------------------------ */
+static void bench_print_profile(const olmoe_profile *p, double bw_med, double bw_best) {
+    double n = (double)p->tokens, sum_s = 0, sum_b = 0, other;
+    int k;
+    printf("profile of one decode pass of %llu tokens (phases timed on the calling thread, each with its pool barrier;\n"
+           "  wait: the part of it spent waiting for the other threads):\n", (unsigned long long)p->tokens);
+    printf("  %-14s %9s %7s %8s %10s %8s\n", "phase", "ms/token", "share", "wait ms", "MB/token", "GB/s");
+    for (k = 0; k < OLMOE_PHASE_COUNT; k++) {
+        const olmoe_profile_phase *q = &p->phase[k];
+        sum_s += q->seconds;
+        sum_b += (double)q->bytes;
+        printf("  %-14s %9.3f %6.1f%% %8.3f %10.2f %8.1f\n", olmoe_phase_name(k), 1e3 * q->seconds / n,
+               p->eval_seconds > 0 ? 100 * q->seconds / p->eval_seconds : 0.0, 1e3 * q->wait_seconds / n, q->bytes / n / 1e6,
+               q->seconds > 0 ? q->bytes / q->seconds / 1e9 : 0.0);
+    }
+    other = p->eval_seconds - sum_s;
+    printf("  %-14s %9.3f %6.1f%%\n", "other", 1e3 * other / n, p->eval_seconds > 0 ? 100 * other / p->eval_seconds : 0.0);
+    printf("  %-14s %9.3f %6.1f%% %8s %10.2f %8.1f   (run's memory read bandwidth: median sweep %.1f GB/s, best read %.1f GB/s)\n",
+           "eval", 1e3 * p->eval_seconds / n, 100.0, "", sum_b / n / 1e6, p->eval_seconds > 0 ? sum_b / p->eval_seconds / 1e9 : 0.0,
+           bw_med, bw_best);
+}
+static void bench_json_profile(FILE *o, const olmoe_profile *p) {
+    double n = (double)p->tokens, sum_s = 0, sum_b = 0;
+    int k;
+    for (k = 0; k < OLMOE_PHASE_COUNT; k++) { sum_s += p->phase[k].seconds; sum_b += (double)p->phase[k].bytes; }
+    fprintf(o, ", \"profile\": {\"tokens\": %llu, \"eval_ms_per_tok\": %.4f, \"other_ms_per_tok\": %.4f, \"bytes_per_token\": %.1f, \"phases\": {",
+            (unsigned long long)p->tokens, 1e3 * p->eval_seconds / n, 1e3 * (p->eval_seconds - sum_s) / n, sum_b / n);
+    for (k = 0; k < OLMOE_PHASE_COUNT; k++) {
+        const olmoe_profile_phase *q = &p->phase[k];
+        fprintf(o, "%s\"%s\": {\"ms_per_tok\": %.4f, \"share\": %.4f, \"wait_ms_per_tok\": %.4f, \"calls_per_tok\": %.2f, "
+                   "\"bytes_per_token\": %.1f, \"gbs\": %.3f}", k ? ", " : "", olmoe_phase_name(k), 1e3 * q->seconds / n,
+                p->eval_seconds > 0 ? q->seconds / p->eval_seconds : 0.0, 1e3 * q->wait_seconds / n, (double)q->calls / n,
+                (double)q->bytes / n, q->seconds > 0 ? (double)q->bytes / q->seconds / 1e9 : 0.0);
+    }
+    fputs("}}", o);
+}
+
 static const char *bench_kernel_name(backend *c) {
     return backend_cpu_ctx(c) ? cli_kernels_name(olmoe_ctx_kernels(backend_cpu_ctx(c))) : "cuda";
 }
@@ -409,18 +452,22 @@ static const char *bench_kernel_name(backend *c) {
 static void bench_usage(FILE *f) {
     fprintf(f, "usage: olmoe bench -m MODEL.gguf [-t THREADS] [-p 128] [-n 64] [-r 3] [--kernels auto|scalar|avx2|avx512|neon]\n"
                "                   [--kv f32|f16] [--depth D] [--bw-mb 1024] [--bw-reps 7] [--no-bw] [--no-file-bw] [--device auto|cpu|cuda]\n"
+               "                   [--profile]\n"
                "prints human-readable lines, then one JSON object as the last line\n"
                "defaults: -t/--threads 0 (all cores), -p 128 prompt tokens, -n 64 generated, -r 3 repetitions, --kernels auto,\n"
                "  --kv f32, --depth 0 (tokens already in the context), --bw-mb 1024 and --bw-reps 7 (memory bandwidth probe;\n"
                "  --no-bw and --no-file-bw skip the probes), --device auto; -h/--help: this help\n"
                "  --check-tensors: " CLI_CHECK_TENSORS_HELP " (default off)\n"
+               "--profile: one more decode pass of N tokens timed phase by phase (ms/token, share, MB/token, GB/s per phase\n"
+               "  of the forward pass, beside the run's bandwidth); adds a \"profile\" object to the JSON line (CPU only)\n"
                "example: olmoe bench -m models/austen-olmoe-q8_0.gguf -t 2 -p 128 -n 64\n");
 }
 
 int cmd_bench(int argc, char **argv) {
     const char *model = NULL, *bw_name = "none";
     int threads = 0, P = 128, N = 64, reps = 3, kernels = OLMOE_KERNELS_AUTO, kv_type = OLMOE_TYPE_F32, depth = 0, bw_mb = 1024, bw_reps = 7;
-    int do_bw = 1, do_file_bw = 1, i, r, n_ctx, first_n = 8, device = BACKEND_AUTO, gpu = 0, check = 0;
+    int do_bw = 1, do_file_bw = 1, i, r, n_ctx, first_n = 8, device = BACKEND_AUTO, gpu = 0, check = 0, do_prof = 0, have_prof = 0;
+    olmoe_profile prof;
     char err[512], arch_s[16] = "?";
     const char *type_s = "?";
     olmoe_model *m = NULL;
@@ -458,6 +505,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--no-bw")) do_bw = 0;
         else if (!strcmp(a, "--no-file-bw")) do_file_bw = 0;
         else if (!strcmp(a, "--check-tensors")) check = 1;
+        else if (!strcmp(a, "--profile")) do_prof = 1;
         else if (!strcmp(a, "--kernels") && has) {
             if ((kernels = cli_parse_kernels(argv[++i])) < 0) { fprintf(stderr, "bench: unknown kernel path %s\n", argv[i]); return 2; }
         } else if (!strcmp(a, "--device") && has) {
@@ -616,6 +664,22 @@ int cmd_bench(int argc, char **argv) {
             }
             if (r >= 0) { dec[r] = nn / tot; dec_cpu += bench_cpu() - cpu0; dec_wall += bench_now() - wall0; }
         }
+        /* the profiled pass: the same steps as a rep, after the timed ones so that its clock reads
+           cannot touch them */
+        if (do_prof && backend_cpu_ctx(c)) {
+            olmoe_ctx *cc = backend_cpu_ctx(c);
+            int32_t tok = P > 0 ? ids[0] : 1;
+            backend_truncate(c, depth);
+            if ((res = backend_eval(c, &tok, 1, 0)) != OLMOE_OK) goto eval_fail;
+            olmoe_ctx_set_profile(cc, 1);
+            for (i = 0; i < N; i++) {
+                tok = bench_argmax(backend_logits(c, -1), cf->n_vocab);
+                if ((res = backend_eval(c, &tok, 1, 0)) != OLMOE_OK) goto eval_fail;
+            }
+            olmoe_ctx_profile(cc, &prof);
+            olmoe_ctx_set_profile(cc, 0);
+            have_prof = prof.tokens > 0;
+        } else if (do_prof) fprintf(stderr, "bench: --profile times the CPU forward pass only; skipped on the GPU\n");
         BENCH_BW_SAMPLE();
         dec_med = bench_median(dec, reps);
         printf("decode %d tokens: %.2f tok/s (median of %d; min %.2f, max %.2f); per token: median %.2f ms, min %.2f, max %.2f; "
@@ -677,6 +741,7 @@ int cmd_bench(int argc, char **argv) {
         printf("decode %.2f tok/s = %.1f%% of the %.1f GB/s roofline (%.1f tok/s); %.1f%% of the best sweep's %.1f GB/s; %.1f%% of the best "
                "read of the run (sweep or file mapping) %.1f GB/s\n", dec_med, 100 * frac, bw_med, roof, 100 * frac_bwmax, bench_max(bw, n_bw),
                100 * frac_best, bw_best);
+    if (have_prof) bench_print_profile(&prof, bw_med, bw_best);
     printf("resident after decode: VmRSS %.0f MB (file-backed %.0f, anonymous %.0f; peak %.0f) vs file %.0f MB + KV cache %.1f MB\n",
            mem.rss, mem.file, mem.anon, mem.hwm, olmoe_model_file_size(m) / 1e6, kv_cache_mb);
     la1 = bench_loadavg();
@@ -709,6 +774,7 @@ int cmd_bench(int argc, char **argv) {
     bench_json_str(stdout, "kv_type", kv_es == 2 ? "f16" : "f32");
     printf(", \"decode_depth\": %d, \"bandwidth_best_gbs\": %.3f, \"roofline_frac_best\": %.4f", depth, bw_best, frac_best);
     bench_json_str(stdout, "device", backend_describe(c));
+    if (have_prof) bench_json_profile(stdout, &prof);
     printf("}\n");
     bench_sink = sink;
     backend_free(c);

@@ -166,6 +166,56 @@ static double int_bound(const olmoe__qtype *qt, const uint8_t *w, const uint8_t 
     }
     return b;
 }
+/* Rows longer than the fused K-quant kernels' one-call activation buffer (n > 16384: their
+   chunk-by-chunk path): each SIMD path's dot within 1e-6 of sum |terms| of the scalar one, and its
+   rows x tokens kernel equal to its dot bit for bit. */
+static void test_long_rows(void) {
+    static const int ks[] = {OLMOE_KERNELS_AVX2, OLMOE_KERNELS_AVX512, OLMOE_KERNELS_NEON};
+    static const char *kn[] = {"avx2", "avx512", "neon"};
+    static const int lt[] = {OLMOE_TYPE_Q4_K, OLMOE_TYPE_Q5_K, OLMOE_TYPE_Q6_K};
+    const int n = 256 * 65, nr = 3, nt = 2;
+    uint8_t *w = (uint8_t *)malloc((size_t)nr * 210 * 65), *xs[2];
+    float *deq = (float *)malloc((size_t)n * 4), *xf = (float *)malloc((size_t)n * 4);
+    int ki, ti, i, r, t;
+    xs[0] = (uint8_t *)malloc((size_t)n / 32 * 34);
+    xs[1] = (uint8_t *)malloc((size_t)n / 32 * 34);
+    for (t = 0; t < nt; t++)
+        for (i = 0; i < n / 32; i++) {
+            uint16_t d = (uint16_t)((uint16_t)(10 + rnd() % 8) << 10 | (rnd() & 0x3ff));
+            int j;
+            memcpy(xs[t] + 34 * i, &d, 2);
+            for (j = 0; j < 32; j++) xs[t][34 * i + 2 + j] = (uint8_t)(int8_t)((int)(rnd() % 255) - 127);
+        }
+    for (ki = 0; ki < 3; ki++) {
+        const olmoe__kernels *k = olmoe__pick_kernels(ks[ki]);
+        if (!k) continue;
+        for (ti = 0; ti < 3; ti++) {
+            const olmoe__qtype *qt = olmoe__qtype_of(lt[ti]);
+            size_t ws = (size_t)olmoe_type_row_size(lt[ti], n);
+            const uint8_t *xp[2];
+            float yv[2][3], *yp[2];
+            int bad_tol = 0, bad_eq = 0;
+            for (i = 0; i < (int)(nr * ws); i++) w[i] = (uint8_t)rnd();
+            for (r = 0; r < nr; r++)
+                for (i = 0; i < n / 256; i++) set_scales(lt[ti], w + r * ws + (size_t)i * qt->bytes, 0);
+            for (t = 0; t < nt; t++) { xp[t] = xs[t]; yp[t] = yv[t]; }
+            if (k->mm_dec) k->mm_dec[olmoe__qtype_index(lt[ti])](n, nr, w, ws, nt, xp, yp);
+            olmoe_dequantize_row(OLMOE_TYPE_Q8_0, xs[0], xf, n);
+            for (r = 0; r < nr; r++) {
+                float s = olmoe__dot_dec_scalar(qt, n, w + r * ws, xs[0]), v = k->dot_dec(qt, n, w + r * ws, xs[0]), mag = 0.0f;
+                { static uint16_t al[210 * 65 / 2 + 8]; memcpy(al, w + r * ws, ws); olmoe_dequantize_row(lt[ti], al, deq, n); }
+                for (i = 0; i < n; i++) mag += fabsf(deq[i] * xf[i]);
+                if (!(fabsf(v - s) <= 1e-6f * mag + 1e-30f)) bad_tol++;
+                if (k->mm_dec)
+                    for (t = 0; t < nt; t++)
+                        if (yv[t][r] != k->dot_dec(qt, n, w + r * ws, xs[t])) bad_eq++;
+            }
+            CHECK(!bad_tol && !bad_eq, "%s: %s rows of %d values: dot_dec within 1e-6 of sum|terms| of the scalar one (%d off), mm_dec == dot_dec bit for bit (%d differ)",
+                  kn[ki], olmoe_type_name(lt[ti]), n, bad_tol, bad_eq);
+        }
+    }
+    free(w); free(deq); free(xf); free(xs[0]); free(xs[1]);
+}
 static void test_paths(void) {
     static const int ks[] = {OLMOE_KERNELS_AVX2, OLMOE_KERNELS_AVX512, OLMOE_KERNELS_NEON};
     static const char *kn[] = {"avx2", "avx512", "neon"};
@@ -517,6 +567,7 @@ int main(int argc, char **argv) {
     test_dequant(kq);
     test_quant(kq);
     test_paths();
+    test_long_rows();
     test_mix_table();
     test_mix(kq, argv[2], "mix.txt", "olmoe_k");
     test_mix(kq, argv[2], "austen_mix.txt", "austen");

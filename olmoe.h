@@ -2600,67 +2600,9 @@ OLMOE__AVX2 static inline __m256i olmoe__scale_halves_avx2(const __m256i *v, con
     return _mm256_add_epi32(_mm256_mullo_epi32(h0, _mm256_srai_epi32(_mm256_slli_epi32(fv, 16), 16)),
                             _mm256_mullo_epi32(h1, _mm256_srai_epi32(fv, 16)));
 }
-/* AVX2 block decoders of the most used K-quants (the same form as the scalar ones, bit for bit;
-   the headers stay scalar: a few bytes) */
-OLMOE__AVX2 static void olmoe__dec_k4_head_avx2(const uint8_t *b, olmoe__dec *o) {
-    uint32_t u[3], sc[2], mn[2];
-    __m128i v;
-    memcpy(u, b + 4, 12); /* get_scale_min_k4 for all 8 sub-blocks, 4 bytes at a time */
-    sc[0] = u[0] & 0x3f3f3f3fu;
-    mn[0] = u[1] & 0x3f3f3f3fu;
-    sc[1] = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 6) & 0x03030303u) << 4;
-    mn[1] = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 6) & 0x03030303u) << 4;
-    _mm256_storeu_ps(o->d, _mm256_set1_ps(olmoe__h2f_avx2(b)));
-    _mm256_storeu_ps(o->dm, _mm256_set1_ps(-olmoe__h2f_avx2(b + 2)));
-    v = _mm_loadl_epi64((const __m128i *)(const void *)sc);
-    _mm256_storeu_si256((__m256i *)(void *)o->s, _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v)));
-    v = _mm_loadl_epi64((const __m128i *)(const void *)mn);
-    _mm256_storeu_si256((__m256i *)(void *)o->m, _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v)));
-}
-OLMOE__AVX2 static void olmoe__dec_q4_K_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
-    const __m256i m4 = _mm256_set1_epi8(0xF);
-    int g;
-    (void)g0;
-    olmoe__dec_k4_head_avx2(b, o);
-    for (g = 0; g < 4; g++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + 16 + 32 * g));
-        _mm256_storeu_si256((__m256i *)(void *)(o->q + 64 * g), _mm256_and_si256(v, m4));
-        _mm256_storeu_si256((__m256i *)(void *)(o->q + 64 * g + 32), _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
-    }
-}
-OLMOE__AVX2 static void olmoe__dec_q5_K_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
-    const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
-    __m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)(b + 16));
-    int g;
-    (void)g0;
-    olmoe__dec_k4_head_avx2(b, o);
-    for (g = 0; g < 4; g++) { /* group j takes bit j of qh[l] as bit 4 */
-        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + 48 + 32 * g));
-        __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), one), 4);
-        __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g + 1), one), 4);
-        _mm256_storeu_si256((__m256i *)(void *)(o->q + 64 * g), _mm256_or_si256(_mm256_and_si256(v, m4), h0));
-        _mm256_storeu_si256((__m256i *)(void *)(o->q + 64 * g + 32), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), h1));
-    }
-}
-OLMOE__AVX2 static void olmoe__dec_q6_K_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
-    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3), c32 = _mm256_set1_epi8(32);
-    int h, s;
-    (void)g0;
-    _mm256_storeu_ps(o->d, _mm256_set1_ps(olmoe__h2f_avx2(b + 208)));
-    _mm256_storeu_si256((__m256i *)(void *)o->s, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + 192))));
-    for (h = 0; h < 2; h++) {
-        __m256i l0 = _mm256_loadu_si256((const __m256i *)(const void *)(b + 64 * h));
-        __m256i l1 = _mm256_loadu_si256((const __m256i *)(const void *)(b + 64 * h + 32));
-        __m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)(b + 128 + 32 * h));
-        for (s = 0; s < 4; s++) {
-            __m256i by = s & 1 ? l1 : l0;
-            __m256i lo = _mm256_and_si256(s < 2 ? by : _mm256_srli_epi16(by, 4), m4);
-            __m256i hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * s), m2), 4);
-            _mm256_storeu_si256((__m256i *)(void *)(o->q + 128 * h + 32 * s), _mm256_sub_epi8(_mm256_or_si256(lo, hi), c32));
-        }
-    }
-}
-/* IQ4: 16 bytes of nibbles -> 32 values through the table (one pshufb) */
+/* AVX2 block decoders of the other decoded types (the same form as the scalar ones, bit for bit);
+   Q4_K, Q5_K and Q6_K go through the fused kernels below instead (OLMOE__KMM_DEF).
+   IQ4: 16 bytes of nibbles -> 32 values through the table (one pshufb) */
 OLMOE__AVX2 static inline __m256i olmoe__iq4_32_avx2(const uint8_t *qs) {
     const __m256i tab = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)olmoe__kvalues_iq4nl));
     const __m128i m4 = _mm_set1_epi8(0xF);
@@ -3015,7 +2957,8 @@ ATTR static void olmoe__kmm_##ISA(int kind, int n, int nr, const void *w, size_t
 OLMOE__KMM_DEF(avx2, OLMOE__AVX2)
 /* the fused kind of a decoded type, or 0 (the generic path) */
 static int olmoe__kkind(int type) { return type == OLMOE_TYPE_Q4_K ? 4 : type == OLMOE_TYPE_Q5_K ? 5 : type == OLMOE_TYPE_Q6_K ? 6 : 0; }
-/* the decoder a path uses for a type: its own where it has one, else the scalar one */
+/* the decoder a path uses for a type: its own where it has one, else the scalar one (Q4_K, Q5_K,
+   Q6_K never get here: dot_dec_avx2 and mm_dec_avx2 send them to the fused kernels) */
 static olmoe__decode_fn olmoe__decoder_avx2(const olmoe__qtype *qt) {
     switch (qt->type) {
     case OLMOE_TYPE_Q2_K: return olmoe__dec_q2_K_avx2;
@@ -3023,9 +2966,6 @@ static olmoe__decode_fn olmoe__decoder_avx2(const olmoe__qtype *qt) {
     case OLMOE_TYPE_Q4_1: return olmoe__dec_q4_1_avx2;
     case OLMOE_TYPE_Q5_0: return olmoe__dec_q5_0_avx2;
     case OLMOE_TYPE_Q5_1: return olmoe__dec_q5_1_avx2;
-    case OLMOE_TYPE_Q4_K: return olmoe__dec_q4_K_avx2;
-    case OLMOE_TYPE_Q5_K: return olmoe__dec_q5_K_avx2;
-    case OLMOE_TYPE_Q6_K: return olmoe__dec_q6_K_avx2;
     case OLMOE_TYPE_IQ4_NL: return olmoe__dec_iq4_nl_avx2;
     case OLMOE_TYPE_IQ4_XS: return olmoe__dec_iq4_xs_avx2;
     default: return qt->decode;

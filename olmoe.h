@@ -2724,24 +2724,20 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kquad_avx2(
 }
 OLMOE__AVX2 static void olmoe__kprep_avx2(const uint8_t *x, olmoe__kprep *p) {
     const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
-    __m256i y[8], v[8], h0, h1;
+    __m256i y[8], v[8], q[4], h0, h1;
     __m256 dy;
     int g;
     for (g = 0; g < 8; g++) {
         y[g] = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
         v[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, y[g]), ones16);
     }
+    olmoe__hadd_halves_avx2(v, &h0, &h1);
     dy = _mm256_setr_ps(olmoe__h2f_avx2(x), olmoe__h2f_avx2(x + 34), olmoe__h2f_avx2(x + 68), olmoe__h2f_avx2(x + 102),
                         olmoe__h2f_avx2(x + 136), olmoe__h2f_avx2(x + 170), olmoe__h2f_avx2(x + 204), olmoe__h2f_avx2(x + 238));
-    olmoe__kquad_avx2(y, v);
-    olmoe__kquad_avx2(y + 4, y);
-    for (g = 0; g < 4; g++) {
-        _mm256_storeu_si256((__m256i *)(void *)(p->y + 32 * g), v[g]);
-        _mm256_storeu_si256((__m256i *)(void *)(p->y + 128 + 32 * g), y[g]);
-    }
-    for (g = 0; g < 8; g++) /* v[0..3] were overwritten: the half sums again */
-        v[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2))), ones16);
-    olmoe__hadd_halves_avx2(v, &h0, &h1);
+    olmoe__kquad_avx2(y, q);
+    for (g = 0; g < 4; g++) _mm256_storeu_si256((__m256i *)(void *)(p->y + 32 * g), q[g]);
+    olmoe__kquad_avx2(y + 4, q);
+    for (g = 0; g < 4; g++) _mm256_storeu_si256((__m256i *)(void *)(p->y + 128 + 32 * g), q[g]);
     _mm256_storeu_ps(p->dq, _mm256_permutevar8x32_ps(dy, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)));
     _mm256_storeu_ps(p->dq + 8, _mm256_permutevar8x32_ps(dy, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)));
     _mm256_storeu_ps(p->dy, dy);

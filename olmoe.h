@@ -830,9 +830,6 @@ OLMOE_API uint16_t olmoe_fp32_to_bf16(float f) {
 typedef struct { uint16_t d; int8_t qs[32]; } olmoe__block_q8_0;   /* 34 bytes */
 typedef struct { uint16_t d; uint8_t qs[16]; } olmoe__block_q4_0;  /* 18 bytes */
 typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } olmoe__block_q6_K; /* 210 */
-/* The activation of Q4_K/Q5_K/Q6_K rows (ggml's block_q8_K layout): 256 values, one fp32 scale,
-   the integer sum of every 16 values (the min and offset terms). */
-typedef struct { float d; int8_t qs[256]; int16_t bsums[16]; } olmoe__block_q8_K; /* 292 */
 
 typedef struct { int type; const char *name; int blck; int bytes; } olmoe__type_traits;
 /* Sizes of every GGML type id, so that files holding types we cannot run still parse. */
@@ -888,29 +885,6 @@ static void olmoe__quantize_q8_0_ref(const float *x, olmoe__block_q8_0 *y, int64
             float v = roundf(x[b * 32 + j] * id);
             /* NaN (non-finite weights in a hostile file) converts to 0, as the SIMD paths do */
             y[b].qs[j] = (int8_t)(v >= -127.0f && v <= 127.0f ? (int)v : 0);
-        }
-    }
-}
-
-/* Q8_K activations: d = amax / 127 over 256 values (NaN skipped), q = round(x / d) as
-   quantize_q8_0_ref does per 32 (the same rounding, NaN -> 0), d kept in fp32. */
-static void olmoe__quantize_q8_K_ref(const float *x, olmoe__block_q8_K *y, int64_t n) {
-    int64_t b;
-    int j;
-    for (b = 0; b < n / 256; b++) {
-        float amax = 0.0f, d, id;
-        for (j = 0; j < 256; j++) amax = OLMOE__MAX(fabsf(x[b * 256 + j]), amax); /* NaN: skipped */
-        d = amax / 127.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        y[b].d = d;
-        for (j = 0; j < 256; j++) {
-            float v = roundf(x[b * 256 + j] * id);
-            y[b].qs[j] = (int8_t)(v >= -127.0f && v <= 127.0f ? (int)v : 0);
-        }
-        for (j = 0; j < 16; j++) {
-            int k, s = 0;
-            for (k = 0; k < 16; k++) s += y[b].qs[16 * j + k];
-            y[b].bsums[j] = (int16_t)s;
         }
     }
 }
@@ -1132,15 +1106,14 @@ static void olmoe__dec_iq4_xs(const uint8_t *b, olmoe__dec *o, int g0) {
     }
 }
 
-/* The decoded types: GGML id, values and bytes a block, decoder, whether it has a min term, and
-   whether its rows are dotted with the Q8_K activation (k8; else the Q8_0 one). */
-typedef struct olmoe__qtype { int type, blck, bytes; olmoe__decode_fn decode; int has_min, k8; } olmoe__qtype;
+/* The decoded types: GGML id, values and bytes a block, decoder, whether it has a min term. */
+typedef struct olmoe__qtype { int type, blck, bytes; olmoe__decode_fn decode; int has_min; } olmoe__qtype;
 static const olmoe__qtype olmoe__qtypes[] = {
-    {OLMOE_TYPE_Q4_1, 32, 20, olmoe__dec_q4_1, 1, 0}, {OLMOE_TYPE_Q5_0, 32, 22, olmoe__dec_q5_0, 0, 0},
-    {OLMOE_TYPE_Q5_1, 32, 24, olmoe__dec_q5_1, 1, 0}, {OLMOE_TYPE_Q2_K, 256, 84, olmoe__dec_q2_K, 1, 0},
-    {OLMOE_TYPE_Q3_K, 256, 110, olmoe__dec_q3_K, 0, 0}, {OLMOE_TYPE_Q4_K, 256, 144, olmoe__dec_q4_K, 1, 1},
-    {OLMOE_TYPE_Q5_K, 256, 176, olmoe__dec_q5_K, 1, 1}, {OLMOE_TYPE_Q6_K, 256, 210, olmoe__dec_q6_K, 0, 1},
-    {OLMOE_TYPE_IQ4_NL, 32, 18, olmoe__dec_iq4_nl, 0, 0}, {OLMOE_TYPE_IQ4_XS, 256, 136, olmoe__dec_iq4_xs, 0, 0}
+    {OLMOE_TYPE_Q4_1, 32, 20, olmoe__dec_q4_1, 1}, {OLMOE_TYPE_Q5_0, 32, 22, olmoe__dec_q5_0, 0},
+    {OLMOE_TYPE_Q5_1, 32, 24, olmoe__dec_q5_1, 1}, {OLMOE_TYPE_Q2_K, 256, 84, olmoe__dec_q2_K, 1},
+    {OLMOE_TYPE_Q3_K, 256, 110, olmoe__dec_q3_K, 0}, {OLMOE_TYPE_Q4_K, 256, 144, olmoe__dec_q4_K, 1},
+    {OLMOE_TYPE_Q5_K, 256, 176, olmoe__dec_q5_K, 1}, {OLMOE_TYPE_Q6_K, 256, 210, olmoe__dec_q6_K, 0},
+    {OLMOE_TYPE_IQ4_NL, 32, 18, olmoe__dec_iq4_nl, 0}, {OLMOE_TYPE_IQ4_XS, 256, 136, olmoe__dec_iq4_xs, 0}
 };
 #define OLMOE__N_QTYPES 10
 static int olmoe__qtype_index(int type) {
@@ -1773,15 +1746,11 @@ typedef struct olmoe__kernels {
        element's bits do not depend on n. */
     void (*silu_mul)(int n, float *g, const float *u);
     float (*exp_sum)(int n, float *x, float m);
-    /* a row of a decoded type (>>kquants: K-quants, Q4_1, Q5_0/1, IQ4) . its activation: Q8_K for
-       the k8 types (Q4_K, Q5_K, Q6_K: olmoe__dot_k8_scalar), Q8_0 for the others */
+    /* a row of a decoded type (>>kquants: K-quants, Q4_1, Q5_0/1, IQ4) . a Q8_0 activation */
     float (*dot_dec)(const olmoe__qtype *qt, int n, const void *w, const void *xq);
     /* optional: rows x tokens kernels of the decoded types, one per olmoe__qtypes entry (the
        shared machinery bound to each type), each equal bit for bit to dot_dec per (row, token) */
     const olmoe__mm_fn *mm_dec;
-    /* the Q8_K activation quantizer (k8 types' activation; NULL: the scalar one), the same bytes
-       as olmoe__quantize_q8_K_ref */
-    olmoe__quant_fn quant_q8_K;
 } olmoe__kernels;
 /* Where an activation's second layout starts (after its Q8_0 blocks, 64-byte aligned when the
    record is) and its size: 384 bytes per 8 blocks (see olmoe__prep_q8_avx512). */
@@ -1908,42 +1877,9 @@ static int olmoe__decode_chunk(const olmoe__qtype *qt, const uint8_t *row, int c
     for (; g < 8; g++) D->d[g] = D->dm[g] = 0.0f; /* the SIMD paths compute all 8 lanes */
     return ng;
 }
-/* A row of a k8 type (Q4_K, Q5_K, Q6_K) . Q8_K activation. Per block, two exact integers,
-     is = sum over the 16-value parts k of s[k] * (sum of q * y over part k)
-     ms = sum over k of m[k] * bsums[k]
-   (|is| < 2^28: 256 terms of at most 128 * 32 * 127), then two fused steps in fp32,
-     acc = fma(dy * d, (float)is, acc); acc = fma(dy * dm, (float)ms, acc)
-   block after block. Every path computes these same integers and the same two steps, so every
-   path gives these bits (SIMD: the integers in lanes, summed exactly). One fp32 step per 256
-   values, not per 32: the weight side needs no per-group activation scale. */
-static float olmoe__dot_k8_scalar(const olmoe__qtype *qt, int n, const void *w, const void *xk) {
-    const uint8_t *row = (const uint8_t *)w;
-    const olmoe__block_q8_K *y = (const olmoe__block_q8_K *)xk;
-    olmoe__dec D;
-    float acc = 0.0f;
-    int b, k, i;
-    for (b = 0; b < n / 256; b++) {
-        int32_t is = 0, ms = 0;
-        qt->decode(row + (size_t)b * (size_t)qt->bytes, &D, 0);
-        for (k = 0; k < 16; k++) {
-            int32_t a = 0;
-            for (i = 0; i < 16; i++) a += (int32_t)D.q[16 * k + i] * (int32_t)y[b].qs[16 * k + i];
-            is += (int32_t)D.s[k] * a;
-            ms += (int32_t)D.m[k] * (int32_t)y[b].bsums[k];
-        }
-        acc = fmaf(y[b].d * D.d[0], (float)is, acc);
-        acc = fmaf(y[b].d * D.dm[0], (float)ms, acc);
-    }
-    return acc;
-}
-static void olmoe__quant_q8_K_scalar(const float *x, void *y, int n) {
-    olmoe__quantize_q8_K_ref(x, (olmoe__block_q8_K *)y, n);
-}
 /* A decoded row . Q8_0 activation: per 32-group the exact integer parts (see >>kquants), then
-   dy * (d * is + dm * ms); groups added in order within a chunk, chunks in order. The forward
-   pass dots k8 types with the Q8_K activation instead (olmoe__dot_dec_scalar); the GPU path's
-   kernels follow this form. */
-static float olmoe__dot_dec_q80_scalar(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
+   dy * (d * is + dm * ms); groups added in order within a chunk, chunks in order. */
+static float olmoe__dot_dec_scalar(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
     const uint8_t *row = (const uint8_t *)w, *x = (const uint8_t *)xq;
     olmoe__dec D;
     float sum = 0.0f;
@@ -1970,17 +1906,13 @@ static float olmoe__dot_dec_q80_scalar(const olmoe__qtype *qt, int n, const void
     }
     return sum;
 }
-/* The table's dot_dec: xq is the activation in the type's format (Q8_K for k8 types) */
-static float olmoe__dot_dec_scalar(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
-    return qt->k8 ? olmoe__dot_k8_scalar(qt, n, w, xq) : olmoe__dot_dec_q80_scalar(qt, n, w, xq);
-}
 
 static const olmoe__kernels olmoe__kernels_scalar = {
     OLMOE_KERNELS_SCALAR, olmoe__dot_q8_0_scalar, olmoe__dot_q4_0_scalar, olmoe__dot_f32_scalar,
     olmoe__dot_f16_scalar, olmoe__dot_bf16_scalar, olmoe__dot_q6_K_scalar, olmoe__quant_q8_0_scalar,
     olmoe__dotr_q8_0_scalar, olmoe__dotr_q4_0_scalar, NULL, NULL, NULL, olmoe__axpy_f32_scalar,
     olmoe__axpy_f16_scalar, olmoe__cvt_f16_scalar, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar,
-    olmoe__dot_dec_scalar, NULL, olmoe__quant_q8_K_scalar
+    olmoe__dot_dec_scalar, NULL
 };
 
 /* >>kernels_simd: ISA paths (AVX2, AVX-512, NEON), each tagged with a target attribute and
@@ -2395,47 +2327,6 @@ OLMOE__AVX2 static void olmoe__quant_q8_0_avx2(const float *x, void *y, int n) {
     }
 }
 
-/* Q8_K: quant_q8_0_avx2's steps over 256 values (the reference's bytes), then the 16-value sums
-   (maddubs with ones, then pairs of 4-sums) */
-OLMOE__AVX2 static void olmoe__quant_q8_K_avx2(const float *x, void *y, int n) {
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    const __m256i lo = _mm256_set1_epi32(0xFF), ones = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
-    int b, g;
-    for (b = 0; b < n / 256; b++, x += 256) {
-        olmoe__block_q8_K *o = (olmoe__block_q8_K *)y + b;
-        __m256 m = _mm256_setzero_ps(), vid;
-        __m128 h;
-        __m256i s4[8];
-        float amax, d, id;
-        for (g = 0; g < 32; g++) m = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + 8 * g)), m); /* NaN: m */
-        h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-        h = _mm_max_ss(h, _mm_movehdup_ps(h));
-        amax = _mm_cvtss_f32(h);
-        d = amax / 127.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        o->d = d;
-        vid = _mm256_set1_ps(id);
-        for (g = 0; g < 8; g++) {
-            const float *xg = x + 32 * g;
-            __m256i q0 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(_mm256_loadu_ps(xg), vid)), lo);
-            __m256i q1 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(_mm256_loadu_ps(xg + 8), vid)), lo);
-            __m256i q2 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(_mm256_loadu_ps(xg + 16), vid)), lo);
-            __m256i q3 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(_mm256_loadu_ps(xg + 24), vid)), lo);
-            q0 = _mm256_packus_epi16(_mm256_packus_epi32(q0, q1), _mm256_packus_epi32(q2, q3));
-            q0 = _mm256_permutevar8x32_epi32(q0, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-            _mm256_storeu_si256((__m256i *)(void *)(o->qs + 32 * g), q0);
-            s4[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones, q0), ones16); /* sums of 4: lanes 0-3 part 2g, 4-7 part 2g + 1 */
-        }
-        for (g = 0; g < 8; g += 2) { /* [p 2g, 2g + 1, 2g + 2, 2g + 3] from two vectors of 4-sums */
-            __m256i a = _mm256_hadd_epi32(s4[g], s4[g + 1]);  /* [g01 g23 h01 h23 | g45 g67 h45 h67] */
-            __m128i q = _mm_hadd_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1)); /* [g0-3 h0-3 g4-7 h4-7] */
-            q = _mm_shuffle_epi32(q, _MM_SHUFFLE(3, 1, 2, 0));
-            _mm_storel_epi64((__m128i *)(void *)(o->bsums + 2 * g), _mm_packs_epi32(q, q));
-        }
-    }
-}
-
 /* e^(x - n ln 2) for the clamped x and n = round(x log2 e), on W-bit vectors (W = 256 or 512):
    ln 2 in two parts, then Cephes' expf polynomial. */
 #define OLMOE__EXP_POLY(W, x, n, r, p)                                                                    \
@@ -2798,75 +2689,102 @@ OLMOE__AVX2 static void olmoe__dec_q3_K_avx2(const uint8_t *b, olmoe__dec *o, in
         }
     }
 }
-/* K-quant kernels with Q8_K activations (Q4_K, Q5_K, Q6_K: the types of the _K_M/_K_S files),
-   rows x tokens; the bits of olmoe__dot_k8_scalar. A block's weight side is made once for all
-   the tokens of a tile: its 8 sub-block vectors w[g] (32 unsigned codes in the activation's
-   order: Q4_K/Q5_K q, Q6_K q + 32), the int16 scale vector of each (Q4_K/Q5_K: its 6-bit scale
-   in 16 lanes, Q6_K: the scales of its two 16-value halves in 8 lanes each), and its min (or
-   Q6_K offset) factors. Per (row, token, block): 8 maddubs (exact: a pair sum is at most 2 x 63
-   x 127) and 8 int16 multiply-adds with the scales (VNNI: vpdpwssd, which also adds) leave the
-   exact integer is in 8 int32 lanes; ms is one more multiply-add with the activation's 16
-   sums (Q6_K: its -32 offset, subtracted from is instead). The lanes are added up exactly, and
-   the two fp32 steps of the scalar reference follow. With 8 or more tokens, 8 tokens' lanes are
-   summed by one hadd tree and their fp32 steps run in the 8 lanes of one vector (the same
-   operations per lane, so the same bits); one token (decode) keeps the weight side in
-   registers. The activation is read where quant_q8_K wrote it: no per-call preparation. */
-static const int8_t olmoe__k8_ctl4[8][32] = { /* Q4_K/Q5_K: byte g of the scale bytes -> 16 int16 lanes */
-#define OLMOE__C(g) {g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, \
-                     g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128, g, -128}
-    OLMOE__C(0), OLMOE__C(1), OLMOE__C(2), OLMOE__C(3), OLMOE__C(4), OLMOE__C(5), OLMOE__C(6), OLMOE__C(7)
-#undef OLMOE__C
-};
-/* Q4_K/Q5_K mins m0 m0 m1 m1 .. m7 m7 (bytes 8..15 of the scale bytes) against the 16 sums */
-static const int8_t olmoe__k8_ctlm[32] = {8, -128, 8, -128, 9, -128, 9, -128, 10, -128, 10, -128, 11, -128, 11, -128,
-                                          12, -128, 12, -128, 13, -128, 13, -128, 14, -128, 14, -128, 15, -128, 15, -128};
-static const int8_t olmoe__k8_ctl6[4][32] = { /* Q6_K: int16 word 2g in the low 8 lanes, 2g + 1 in the high 8 */
-#define OLMOE__C(g) {4 * g, 4 * g + 1, 4 * g, 4 * g + 1, 4 * g, 4 * g + 1, 4 * g, 4 * g + 1,                 \
-                     4 * g, 4 * g + 1, 4 * g, 4 * g + 1, 4 * g, 4 * g + 1, 4 * g, 4 * g + 1,                 \
-                     4 * g + 2, 4 * g + 3, 4 * g + 2, 4 * g + 3, 4 * g + 2, 4 * g + 3, 4 * g + 2, 4 * g + 3, \
-                     4 * g + 2, 4 * g + 3, 4 * g + 2, 4 * g + 3, 4 * g + 2, 4 * g + 3, 4 * g + 2, 4 * g + 3}
-    OLMOE__C(0), OLMOE__C(1), OLMOE__C(2), OLMOE__C(3)
-#undef OLMOE__C
-};
-/* A block's weight side: w[8] codes, s[8] scale vectors, m the min factors (Q4_K/Q5_K: m0 m0 ..
-   m7 m7) or the 16 scales (Q6_K), d and dm (its fp32 factors: d, -dmin / 0) */
-typedef struct olmoe__k8w { __m256i w[8], s[8], m; float d, dm; } olmoe__k8w;
-OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_codes_avx2(const uint8_t *b, int kind, __m256i *w) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    int j;
-    if (kind == 6) {
-        const __m256i m2 = _mm256_set1_epi8(0x30);
-        _Pragma("GCC unroll 2") for (j = 0; j < 2; j++) {
-            __m256i l0 = _mm256_loadu_si256((const __m256i *)(const void *)(b + 64 * j));
-            __m256i l1 = _mm256_loadu_si256((const __m256i *)(const void *)(b + 64 * j + 32));
-            __m256i h = _mm256_loadu_si256((const __m256i *)(const void *)(b + 128 + 32 * j));
-            w[4 * j] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m2));
-            w[4 * j + 1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m2));
-            w[4 * j + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m2));
-            w[4 * j + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(h, 2), m2));
-        }
-        return;
-    }
-    _Pragma("GCC unroll 4") for (j = 0; j < 4; j++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + (kind == 5 ? 48 : 16) + 32 * j));
-        w[2 * j] = _mm256_and_si256(v, m4);
-        w[2 * j + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-    }
-    if (kind == 5) { /* the 5th bit of sub-block g: bit g of the 32 qh bytes, to 0x10 */
-        const __m256i x10 = _mm256_set1_epi8(0x10);
-        __m256i h = _mm256_loadu_si256((const __m256i *)(const void *)(b + 16));
-        w[0] = _mm256_or_si256(w[0], _mm256_and_si256(_mm256_slli_epi16(h, 4), x10));
-        w[1] = _mm256_or_si256(w[1], _mm256_and_si256(_mm256_slli_epi16(h, 3), x10));
-        w[2] = _mm256_or_si256(w[2], _mm256_and_si256(_mm256_slli_epi16(h, 2), x10));
-        w[3] = _mm256_or_si256(w[3], _mm256_and_si256(_mm256_slli_epi16(h, 1), x10));
-        w[4] = _mm256_or_si256(w[4], _mm256_and_si256(h, x10));
-        w[5] = _mm256_or_si256(w[5], _mm256_and_si256(_mm256_srli_epi16(h, 1), x10));
-        w[6] = _mm256_or_si256(w[6], _mm256_and_si256(_mm256_srli_epi16(h, 2), x10));
-        w[7] = _mm256_or_si256(w[7], _mm256_and_si256(_mm256_srli_epi16(h, 3), x10));
-    }
+/* Fused K-quant kernels (Q4_K, Q5_K, Q6_K: the types of the _K_M/_K_S files), rows x tokens.
+   The generic decoded path writes each block to memory as int8 and reduces every 32-group to
+   its integer sum before its float step. Here a block is decoded into registers and arranged,
+   like the Q4_0 kernels' activations, in quads: vector i of quad k holds values 8i..8i+7 of each
+   of groups 4k..4k+3 in its qwords, and the activation's blocks get the same arrangement once a
+   call. Then one int16 multiply-add applies the sub-block scales (Q4_K/Q5_K: per 32 values, Q6_K:
+   per 16, the half a vector's values lie in), the 4 vectors of a quad add up in int32 (exact:
+   at most 2^24, so their fp32 conversion is too), and each int32 lane pair, one group, meets its
+   activation block's scale in one fp32 multiply-add per quad: 2 conversions a block, not 8.
+   Q6_K codes stay unsigned (q + 32); the -32 enters once per block through the activation's
+   16-value sums, Q4_K/Q5_K's min term through its 32-value sums. A block's weight work (decode,
+   arrangement, scale vectors) is done once per tile of tokens. Valgrind lackey, instructions per
+   block: Q4_K 93 for one token (the generic path 278; Q4_0, same bytes, 84), 48 per token in a
+   tile of 8 or 16 (124; Q4_0 36); Q6_K 110 and 55.
+   Bits: a (row, token) gets the same in any tile; they differ from the scalar path by fp32
+   rounding (test_quants bounds it). The AVX-512 table uses these too: on Zen 4 a 512-bit op
+   costs two 256-bit ones, and VNNI's dpbusd cannot apply the int16 scales. */
+typedef struct olmoe__kprep {
+    uint8_t y[256]; /* the activation's 8 blocks in quads (olmoe__kquad_avx2) */
+    float dq[16];   /* per quad: each block's scale twice (its two int32 lanes) */
+    float dy[8];    /* the block scales */
+    float dyy[8];   /* scale * integer sum of each block (the min term of Q4_K/Q5_K) */
+    int16_t yh[16]; /* the integer sums of each 16 values (Q6_K's -32) */
+} olmoe__kprep;
+/* quads: from 4 groups' vectors g[0..3] (qword i = values 8i..8i+7), v[i] = qword i of each */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kquad_avx2(const __m256i *g, __m256i *v) {
+    __m256i t0 = _mm256_unpacklo_epi64(g[0], g[1]), t1 = _mm256_unpackhi_epi64(g[0], g[1]);
+    __m256i t2 = _mm256_unpacklo_epi64(g[2], g[3]), t3 = _mm256_unpackhi_epi64(g[2], g[3]);
+    v[0] = _mm256_permute2x128_si256(t0, t2, 0x20);
+    v[1] = _mm256_permute2x128_si256(t1, t3, 0x20);
+    v[2] = _mm256_permute2x128_si256(t0, t2, 0x31);
+    v[3] = _mm256_permute2x128_si256(t1, t3, 0x31);
 }
-OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_avx2(const uint8_t *b, int kind, __m256i *s, __m256i *m, float *d, float *dm) {
+OLMOE__AVX2 static void olmoe__kprep_avx2(const uint8_t *x, olmoe__kprep *p) {
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    __m256i y[8], v[8], q[4], h0, h1;
+    __m256 dy;
     int g;
+    for (g = 0; g < 8; g++) {
+        y[g] = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
+        v[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, y[g]), ones16);
+    }
+    olmoe__hadd_halves_avx2(v, &h0, &h1);
+    dy = _mm256_setr_ps(olmoe__h2f_avx2(x), olmoe__h2f_avx2(x + 34), olmoe__h2f_avx2(x + 68), olmoe__h2f_avx2(x + 102),
+                        olmoe__h2f_avx2(x + 136), olmoe__h2f_avx2(x + 170), olmoe__h2f_avx2(x + 204), olmoe__h2f_avx2(x + 238));
+    olmoe__kquad_avx2(y, q);
+    for (g = 0; g < 4; g++) _mm256_storeu_si256((__m256i *)(void *)(p->y + 32 * g), q[g]);
+    olmoe__kquad_avx2(y + 4, q);
+    for (g = 0; g < 4; g++) _mm256_storeu_si256((__m256i *)(void *)(p->y + 128 + 32 * g), q[g]);
+    _mm256_storeu_ps(p->dq, _mm256_permutevar8x32_ps(dy, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)));
+    _mm256_storeu_ps(p->dq + 8, _mm256_permutevar8x32_ps(dy, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)));
+    _mm256_storeu_ps(p->dy, dy);
+    _mm256_storeu_ps(p->dyy, _mm256_mul_ps(dy, _mm256_cvtepi32_ps(_mm256_add_epi32(h0, h1))));
+    /* yh[2g] = h0[g], yh[2g + 1] = h1[g]: unpack and pack work per 128-bit lane, which keeps the order */
+    _mm256_storeu_si256((__m256i *)(void *)p->yh, _mm256_packs_epi32(_mm256_unpacklo_epi32(h0, h1), _mm256_unpackhi_epi32(h0, h1)));
+}
+/* group g (32 values, unsigned) of a Q4_K (kind 4) / Q5_K (kind 5) block */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k45_group_avx2(const uint8_t *b, int kind, int g) {
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    int j = g >> 1;
+    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + (kind == 4 ? 16 : 48) + 32 * j)), q;
+    q = _mm256_and_si256(g & 1 ? _mm256_srli_epi16(v, 4) : v, m4);
+    if (kind == 5) { /* bit g of qh[l] is the value's bit 4 */
+        __m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)(b + 16));
+        q = _mm256_or_si256(q, _mm256_and_si256(g < 4 ? _mm256_slli_epi16(qh, 4 - g) : _mm256_srli_epi16(qh, g - 4), _mm256_set1_epi8(0x10)));
+    }
+    return q;
+}
+/* group g of a Q6_K block, unsigned (the value + 32) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k6_group_avx2(const uint8_t *b, int g) {
+    const __m256i m4 = _mm256_set1_epi8(0xF), m30 = _mm256_set1_epi8(0x30);
+    int h = g >> 2, s = g & 3;
+    __m256i l = _mm256_loadu_si256((const __m256i *)(const void *)(b + 64 * h + 32 * (s & 1)));
+    __m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)(b + 128 + 32 * h));
+    qh = s == 0 ? _mm256_slli_epi16(qh, 4) : s == 1 ? _mm256_slli_epi16(qh, 2) : s == 2 ? qh : _mm256_srli_epi16(qh, 2);
+    return _mm256_or_si256(_mm256_and_si256(s < 2 ? l : _mm256_srli_epi16(l, 4), m4), _mm256_and_si256(qh, m30));
+}
+/* pshufb controls of the scale vectors (int16 lanes 4j..4j+3 = group j of a quad, see
+   olmoe__kquad_avx2): Q4_K/Q5_K quad k from the 8 scale bytes (in both 128-bit lanes); Q6_K half e
+   of a quad from its 8 int16 scales (scales 8h..8h+7 in both lanes; group j's half e is 2j + e) */
+static const int8_t olmoe__k4_ctl[2][32] = {
+#define OLMOE__C4(a, b) {a, -128, a, -128, a, -128, a, -128, a + 1, -128, a + 1, -128, a + 1, -128, a + 1, -128, \
+                         b, -128, b, -128, b, -128, b, -128, b + 1, -128, b + 1, -128, b + 1, -128, b + 1, -128}
+    OLMOE__C4(0, 2), OLMOE__C4(4, 6)
+#undef OLMOE__C4
+};
+static const int8_t olmoe__k6_ctl[2][32] = {
+#define OLMOE__C6(a) {a, a + 1, a, a + 1, a, a + 1, a, a + 1, a + 4, a + 5, a + 4, a + 5, a + 4, a + 5, a + 4, a + 5, \
+                      a + 8, a + 9, a + 8, a + 9, a + 8, a + 9, a + 8, a + 9, a + 12, a + 13, a + 12, a + 13, a + 12, a + 13, a + 12, a + 13}
+    OLMOE__C6(0), OLMOE__C6(2)
+#undef OLMOE__C6
+};
+/* a block's header, decoded once for every token: d, the min term's factors (-dmin * min, Q4_K/
+   Q5_K), the scales as pshufb sources (e; Q6_K: e, f and all 16 as int16) */
+typedef struct olmoe__khead { __m256 dv, mn; __m256i e, f, s16; } olmoe__khead;
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__khead_avx2(const uint8_t *b, int kind, olmoe__khead *h) {
     if (kind != 6) {
         /* get_scale_min_k4 for the 8 sub-blocks at once: q = the 12 scale bytes (and 4 more of
            the block); scales 0..3 = q0..3 & 63, 4..7 = (q8..11 & 15) | (q0..3 >> 6) << 4; mins
@@ -2877,130 +2795,162 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_a
         __m128i sm = _mm_or_si128(_mm_or_si128(_mm_and_si128(a, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0)),
                                                _mm_and_si128(_mm_srli_epi16(a, 4), _mm_setr_epi32(0, 0, 0, 0x0f0f0f0f))),
                                   _mm_and_si128(_mm_srli_epi16(c, 2), _mm_set1_epi8(0x30)));
-        __m256i e = _mm256_broadcastsi128_si256(sm);
-        _Pragma("GCC unroll 8") for (g = 0; g < 8; g++) s[g] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k8_ctl4[g]));
-        *m = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k8_ctlm));
-        *d = olmoe__h2f_avx2(b);
-        *dm = -olmoe__h2f_avx2(b + 2);
+        __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int)olmoe__simd_ld32(b))); /* d, dmin */
+        h->dv = _mm256_broadcastss_ps(dd);
+        h->e = _mm256_broadcastq_epi64(sm);
+        h->mn = _mm256_mul_ps(_mm256_broadcastss_ps(_mm_xor_ps(_mm_movehdup_ps(dd), _mm_set1_ps(-0.0f))), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))));
     } else {
-        __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + 192)));
-        __m256i e = _mm256_permute2x128_si256(s16, s16, 0x00), f = _mm256_permute2x128_si256(s16, s16, 0x11);
-        _Pragma("GCC unroll 4") for (g = 0; g < 4; g++) {
-            s[g] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k8_ctl6[g]));
-            s[g + 4] = _mm256_shuffle_epi8(f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k8_ctl6[g]));
-        }
-        *m = s16;
-        *d = olmoe__h2f_avx2(b + 208);
-        *dm = 0.0f;
+        h->s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + 192)));
+        h->dv = _mm256_set1_ps(olmoe__h2f_avx2(b + 208));
+        h->e = _mm256_permute2x128_si256(h->s16, h->s16, 0x00);
+        h->f = _mm256_permute2x128_si256(h->s16, h->s16, 0x11);
     }
 }
-/* The exact integer lanes of one (row, token) block: *ci (is in 8 lanes, summing to it) and *cm
-   (ms likewise; Q6_K: none, its offset already taken from *ci) */
-#define OLMOE__K8_DOT_DEF(ISA, ATTR, MAC)                                                                              \
-ATTR static inline __attribute__((always_inline)) void olmoe__k8_dot_##ISA(int kind, const __m256i *w, const __m256i *s, \
-    __m256i m, const olmoe__block_q8_K *y, __m256i *ci, __m256i *cm) {                                                  \
-    __m256i a = _mm256_setzero_si256(), bs = _mm256_loadu_si256((const __m256i *)(const void *)y->bsums);              \
-    int g;                                                                                                             \
-    _Pragma("GCC unroll 8") for (g = 0; g < 8; g++)                                                                    \
-        a = MAC(a, _mm256_maddubs_epi16(w[g], _mm256_loadu_si256((const __m256i *)(const void *)(y->qs + 32 * g))), s[g]); \
-    if (kind == 6) { *ci = _mm256_sub_epi32(a, _mm256_slli_epi32(_mm256_madd_epi16(m, bs), 5)); *cm = _mm256_setzero_si256(); } \
-    else { *ci = a; *cm = _mm256_madd_epi16(m, bs); }                                                                   \
+/* A block's weight side: its 8 quad vectors, and its scale vectors for the int16 multiply-add
+   (AVX2; Q4_K/Q5_K: one per quad, Q6_K: per quad and half) or as int32 lanes (VNNI, after the
+   dpbusd sums: the same integers) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kweights_avx2(const uint8_t *b, int kind, __m256i *wq) {
+    __m256i g[8];
+    int i;
+    _Pragma("GCC unroll 8") for (i = 0; i < 8; i++) g[i] = kind == 6 ? olmoe__k6_group_avx2(b, i) : olmoe__k45_group_avx2(b, kind, i);
+    olmoe__kquad_avx2(g, wq);
+    olmoe__kquad_avx2(g + 4, wq + 4);
 }
-#define OLMOE__MAC_AVX2(a, p, s) _mm256_add_epi32((a), _mm256_madd_epi16((p), (s)))
-#define OLMOE__MAC_VNNI(a, p, s) _mm256_dpwssd_epi32((a), (p), (s))
-OLMOE__K8_DOT_DEF(avx2, OLMOE__AVX2, OLMOE__MAC_AVX2)
-/* the two fp32 steps after a block: acc = fma(dy d, is, acc); acc = fma(dy dm, ms, acc) */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m128 olmoe__k8_step_avx2(__m256i ci, __m256i cm, float dy, float d, float dm, __m128 acc) {
-    __m256i r = _mm256_hadd_epi32(ci, cm); /* [i01 i23 m01 m23 | i45 i67 m45 m67] */
-    __m128i q = _mm_add_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
-    __m128 f = _mm_cvtepi32_ps(_mm_hadd_epi32(q, q)); /* [is ms is ms] */
-    acc = _mm_fmadd_ss(_mm_set_ss(dy * d), f, acc);
-    return _mm_fmadd_ss(_mm_set_ss(dy * dm), _mm_movehdup_ps(f), acc);
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kscales_avx2(int kind, const olmoe__khead *h, __m256i *ws) {
+    if (kind != 6) {
+        ws[0] = _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctl[0]));
+        ws[1] = _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctl[1]));
+    } else {
+        ws[0] = _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[0]));
+        ws[1] = _mm256_shuffle_epi8(h->e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[1]));
+        ws[2] = _mm256_shuffle_epi8(h->f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[0]));
+        ws[3] = _mm256_shuffle_epi8(h->f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[1]));
+    }
 }
-/* 8 vectors of int32 lanes -> the vector of their 8 lane sums */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__sum8x8_avx2(const __m256i *v) {
-    __m256i a0 = _mm256_hadd_epi32(v[0], v[1]), a1 = _mm256_hadd_epi32(v[2], v[3]);
-    __m256i a2 = _mm256_hadd_epi32(v[4], v[5]), a3 = _mm256_hadd_epi32(v[6], v[7]);
-    __m256i b0 = _mm256_hadd_epi32(a0, a1), b1 = _mm256_hadd_epi32(a2, a3);
-    return _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_permute2x128_si256(b0, b1, 0x31));
+/* int32 lanes: the int16 scale of lanes 2l, 2l + 1 moved to the high half and shifted back (sign) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kscales_vnni(int kind, const olmoe__khead *h, __m256i *ws) {
+    int i;
+    olmoe__kscales_avx2(kind, h, ws);
+    for (i = 0; i < (kind == 6 ? 4 : 2); i++) ws[i] = _mm256_srai_epi32(_mm256_slli_epi32(ws[i], 16), 16);
 }
-#define OLMOE__K8_MM_DEF(ISA, ATTR)                                                                                    \
-/* 8 tokens (activation blocks y[0..7]) of one block, their accumulators in the 8 lanes of *acc */                    \
-ATTR static inline __attribute__((always_inline)) void olmoe__k8_tok8_##ISA(int kind, const olmoe__k8w *W,             \
-    const olmoe__block_q8_K *const *y, __m256 *acc) {                                                                   \
-    __m256i ci[8], cm[8];                                                                                              \
-    __m256 dy;                                                                                                         \
-    int t;                                                                                                             \
-    for (t = 0; t < 8; t++) olmoe__k8_dot_##ISA(kind, W->w, W->s, W->m, y[t], &ci[t], &cm[t]);                          \
-    dy = _mm256_setr_ps(y[0]->d, y[1]->d, y[2]->d, y[3]->d, y[4]->d, y[5]->d, y[6]->d, y[7]->d);                       \
-    *acc = _mm256_fmadd_ps(_mm256_mul_ps(dy, _mm256_set1_ps(W->d)), _mm256_cvtepi32_ps(olmoe__sum8x8_avx2(ci)), *acc); \
-    if (kind != 6)                                                                                                     \
-        *acc = _mm256_fmadd_ps(_mm256_mul_ps(dy, _mm256_set1_ps(W->dm)), _mm256_cvtepi32_ps(olmoe__sum8x8_avx2(cm)), *acc); \
-}                                                                                                                      \
-ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, \
-                                                                          const uint8_t *const *xq, float *const *y) {  \
-    size_t bb = kind == 4 ? 144 : kind == 5 ? 176 : 210;                                                               \
-    int r, c, t, nc = n / 256;                                                                                         \
-    for (r = 0; r < nr; r++) {                                                                                         \
-        const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;                                                      \
-        if (nt == 1) { /* decode: the weight side in registers */                                                      \
-            const olmoe__block_q8_K *yb = (const olmoe__block_q8_K *)(const void *)xq[0];                             \
-            __m128 acc = _mm_setzero_ps();                                                                             \
-            for (c = 0; c < nc; c++) {                                                                                 \
-                const uint8_t *b = row + (size_t)c * bb;                                                               \
-                __m256i wv[8], sv[8], mv, ci, cm;                                                                      \
-                float d, dm;                                                                                           \
-                olmoe__k8_codes_avx2(b, kind, wv);                                                                     \
-                olmoe__k8_scales_avx2(b, kind, sv, &mv, &d, &dm);                                                      \
-                olmoe__k8_dot_##ISA(kind, wv, sv, mv, yb + c, &ci, &cm);                                               \
-                acc = olmoe__k8_step_avx2(ci, cm, yb[c].d, d, dm, acc);                                                \
-            }                                                                                                          \
-            y[0][r] = _mm_cvtss_f32(acc);                                                                              \
-            continue;                                                                                                  \
-        }                                                                                                              \
-        {                                                                                                              \
-            __m256 acc8[8];                                                                                            \
-            __m128 acc1[8];                                                                                            \
-            olmoe__k8w W;                                                                                              \
-            const olmoe__block_q8_K *yy[8];                                                                            \
-            int t0;                                                                                                    \
-            for (t0 = 0; t0 < nt; t0 += 64) { /* at most 64 tokens a pass: 8 vectors of 8 */                           \
-                int e = OLMOE__MIN(nt, t0 + 64), e8 = t0 + ((e - t0) & ~7);                                            \
-                for (t = 0; t < 8; t++) { acc8[t] = _mm256_setzero_ps(); acc1[t] = _mm_setzero_ps(); }                 \
-                for (c = 0; c < nc; c++) {                                                                             \
-                    const uint8_t *b = row + (size_t)c * bb;                                                           \
-                    olmoe__k8_codes_avx2(b, kind, W.w);                                                                \
-                    olmoe__k8_scales_avx2(b, kind, W.s, &W.m, &W.d, &W.dm);                                            \
-                    for (t = t0; t < e8; t += 8) {                                                                     \
-                        int k;                                                                                         \
-                        for (k = 0; k < 8; k++) yy[k] = (const olmoe__block_q8_K *)(const void *)xq[t + k] + c;        \
-                        olmoe__k8_tok8_##ISA(kind, &W, yy, &acc8[(t - t0) >> 3]);                                     \
-                    }                                                                                                  \
-                    for (t = e8; t < e; t++) {                                                                         \
-                        const olmoe__block_q8_K *yb = (const olmoe__block_q8_K *)(const void *)xq[t] + c;              \
-                        __m256i ci, cm;                                                                                \
-                        olmoe__k8_dot_##ISA(kind, W.w, W.s, W.m, yb, &ci, &cm);                                        \
-                        acc1[t - e8] = olmoe__k8_step_avx2(ci, cm, yb->d, W.d, W.dm, acc1[t - e8]);                    \
-                    }                                                                                                  \
-                }                                                                                                      \
-                for (t = t0; t < e8; t += 8) {                                                                         \
-                    float o[8];                                                                                        \
-                    int k;                                                                                             \
-                    _mm256_storeu_ps(o, acc8[(t - t0) >> 3]);                                                          \
-                    for (k = 0; k < 8; k++) y[t + k][r] = o[k];                                                        \
-                }                                                                                                      \
-                for (t = e8; t < e; t++) y[t][r] = _mm_cvtss_f32(acc1[t - e8]);                                        \
-            }                                                                                                          \
-        }                                                                                                              \
+/* quad k's int32 sums (exact) of a block's weights . the token's activation: 4 maddubs + madd
+   with the scales (AVX2), or 4 dpbusd and a multiply by the int32 scales (VNNI) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__kquad_dot_avx2(int kind, const __m256i *wq, const __m256i *ws, const uint8_t *y, int k) {
+    __m256i s = _mm256_setzero_si256();
+    int i;
+    _Pragma("GCC unroll 4") for (i = 0; i < 4; i++) {
+        __m256i v = _mm256_maddubs_epi16(wq[4 * k + i], _mm256_loadu_si256((const __m256i *)(const void *)(y + 128 * k + 32 * i)));
+        v = _mm256_madd_epi16(v, ws[kind == 6 ? 2 * k + (i >> 1) : k]);
+        s = i ? _mm256_add_epi32(s, v) : v;
+    }
+    return s;
+}
+OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__kquad_dot_vnni(int kind, const __m256i *wq, const __m256i *ws, const uint8_t *y, int k) {
+    const __m256i *Y = (const __m256i *)(const void *)(y + 128 * k);
+    __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wq[4 * k], _mm256_loadu_si256(Y));
+    __m256i s1;
+    s0 = _mm256_dpbusd_epi32(s0, wq[4 * k + 1], _mm256_loadu_si256(Y + 1));
+    if (kind != 6) {
+        s0 = _mm256_dpbusd_epi32(s0, wq[4 * k + 2], _mm256_loadu_si256(Y + 2));
+        s0 = _mm256_dpbusd_epi32(s0, wq[4 * k + 3], _mm256_loadu_si256(Y + 3));
+        return _mm256_mullo_epi32(s0, ws[k]);
+    }
+    s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wq[4 * k + 2], _mm256_loadu_si256(Y + 2));
+    s1 = _mm256_dpbusd_epi32(s1, wq[4 * k + 3], _mm256_loadu_si256(Y + 3));
+    return _mm256_add_epi32(_mm256_mullo_epi32(s0, ws[2 * k]), _mm256_mullo_epi32(s1, ws[2 * k + 1]));
+}
+/* One (row, token) block added to the token's accumulators a[0] (the scaled dots) and a[1] (the
+   min / -32 term). wq, ws: the block's weight side, made once for a tile of tokens, or NULL (one
+   token: made here, in registers). The float steps do not depend on where the weight side comes
+   from, so a token gets the same bits in a tile as alone. */
+#define OLMOE__KMM_DEF(ISA, ATTR)                                                                                      \
+ATTR static inline __attribute__((always_inline)) void olmoe__kchunk_##ISA(const uint8_t *b, int kind, const olmoe__khead *h, \
+    const __m256i *wq, const __m256i *ws, const olmoe__kprep *p, __m256 *a) {                                          \
+    __m256i W[8], S[4];                                                                                                \
+    __m256 f = _mm256_setzero_ps();                                                                                    \
+    int k;                                                                                                             \
+    if (!wq) { olmoe__kweights_avx2(b, kind, W); olmoe__kscales_##ISA(kind, h, S); wq = W; ws = S; }                   \
+    _Pragma("GCC unroll 2") for (k = 0; k < 2; k++) {                                                                  \
+        __m256i s = olmoe__kquad_dot_##ISA(kind, wq, ws, p->y, k);                                                     \
+        f = k ? _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(p->dq + 8), f) : _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(p->dq)); \
+    }                                                                                                                  \
+    a[0] = _mm256_fmadd_ps(h->dv, f, a[0]);                                                                            \
+    if (kind != 6) {                                                                                                   \
+        a[1] = _mm256_fmadd_ps(h->mn, _mm256_loadu_ps(p->dyy), a[1]);                                                  \
+    } else {                                                                                                           \
+        __m256i c = _mm256_madd_epi16(h->s16, _mm256_loadu_si256((const __m256i *)(const void *)p->yh));               \
+        a[1] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(_mm256_slli_epi32(c, 5)), _mm256_mul_ps(h->dv, _mm256_loadu_ps(p->dy)), a[1]); \
     }                                                                                                                  \
 }                                                                                                                      \
-/* constant kinds, so each type's code is specialised */                                                              \
-ATTR static void olmoe__k8mm_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y) { \
-    if (kind == 4) olmoe__k8_mm_##ISA(4, n, nr, w, ws, nt, xq, y);                                                     \
-    else if (kind == 5) olmoe__k8_mm_##ISA(5, n, nr, w, ws, nt, xq, y);                                                \
-    else olmoe__k8_mm_##ISA(6, n, nr, w, ws, nt, xq, y);                                                               \
+/* rows x tokens for nt <= 64 / (n / 256) tokens (their activation side prepared once, 25 KB);                         \
+   more go by tiles from olmoe__kmm_avx2 */                                                                            \
+ATTR static inline __attribute__((always_inline)) void olmoe__kmm_tile_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, \
+                                                                                  const uint8_t *const *xq, float *const *y) { \
+    olmoe__kprep pb[64];                                                                                               \
+    __m256i wq[8], wsc[4];                                                                                             \
+    olmoe__khead H;                                                                                                    \
+    __m256 acc[2], accs[64][2];                                                                                        \
+    int r, c, t, nc = n / 256;                                                                                         \
+    size_t bb = kind == 4 ? 144 : kind == 5 ? 176 : 210;                                                               \
+    for (t = 0; t < nt; t++)                                                                                           \
+        for (c = 0; c < nc; c++) olmoe__kprep_avx2(xq[t] + (size_t)c * 272, &pb[t * nc + c]);                          \
+    for (r = 0; r < nr; r++) {                                                                                         \
+        const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;                                                      \
+        if (nt == 1) {                                                                                                 \
+            acc[0] = acc[1] = _mm256_setzero_ps();                                                                     \
+            for (c = 0; c < nc; c++) {                                                                                 \
+                olmoe__khead_avx2(row + (size_t)c * bb, kind, &H);                                                     \
+                olmoe__kchunk_##ISA(row + (size_t)c * bb, kind, &H, NULL, NULL, pb + c, acc);                          \
+            }                                                                                                          \
+            y[0][r] = olmoe__hsum_avx2(_mm256_add_ps(acc[0], acc[1]));                                                 \
+            continue;                                                                                                  \
+        }                                                                                                              \
+        for (t = 0; t < nt; t++) accs[t][0] = accs[t][1] = _mm256_setzero_ps();                                        \
+        for (c = 0; c < nc; c++) {                                                                                     \
+            const uint8_t *b = row + (size_t)c * bb;                                                                   \
+            olmoe__khead_avx2(b, kind, &H);                                                                            \
+            olmoe__kweights_avx2(b, kind, wq);                                                                         \
+            olmoe__kscales_##ISA(kind, &H, wsc);                                                                       \
+            for (t = 0; t < nt; t++) olmoe__kchunk_##ISA(b, kind, &H, wq, wsc, pb + t * nc + c, accs[t]);              \
+        }                                                                                                              \
+        for (t = 0; t < nt; t++) y[t][r] = olmoe__hsum_avx2(_mm256_add_ps(accs[t][0], accs[t][1]));                    \
+    }                                                                                                                  \
+}                                                                                                                      \
+/* Past n = 16384 (no OLMoE/FlexOlmo matrix) the one-token prep would not fit: one chunk of the                        \
+   activation side at a time, the same steps. */                                                                       \
+ATTR __attribute__((noinline)) static void olmoe__kmm_long_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, \
+                                                                        const uint8_t *const *xq, float *const *y) {   \
+    olmoe__kprep p;                                                                                                    \
+    olmoe__khead H;                                                                                                    \
+    __m256 acc[2];                                                                                                     \
+    int r, c, t, nc = n / 256;                                                                                         \
+    size_t bb = kind == 4 ? 144 : kind == 5 ? 176 : 210;                                                               \
+    for (t = 0; t < nt; t++)                                                                                           \
+        for (r = 0; r < nr; r++) {                                                                                     \
+            const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;                                                  \
+            acc[0] = acc[1] = _mm256_setzero_ps();                                                                     \
+            for (c = 0; c < nc; c++) {                                                                                 \
+                olmoe__kprep_avx2(xq[t] + (size_t)c * 272, &p);                                                        \
+                olmoe__khead_avx2(row + (size_t)c * bb, kind, &H);                                                     \
+                if (kind == 4) olmoe__kchunk_##ISA(row + (size_t)c * bb, 4, &H, NULL, NULL, &p, acc);                  \
+                else if (kind == 5) olmoe__kchunk_##ISA(row + (size_t)c * bb, 5, &H, NULL, NULL, &p, acc);             \
+                else olmoe__kchunk_##ISA(row + (size_t)c * bb, 6, &H, NULL, NULL, &p, acc);                            \
+            }                                                                                                          \
+            y[t][r] = olmoe__hsum_avx2(_mm256_add_ps(acc[0], acc[1]));                                                 \
+        }                                                                                                              \
+}                                                                                                                      \
+ATTR static void olmoe__kmm_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y) { \
+    int t0, tt = 64 / (n / 256);                                                                                       \
+    if (tt < 1) { olmoe__kmm_long_##ISA(kind, n, nr, w, ws, nt, xq, y); return; }                                      \
+    for (t0 = 0; t0 < nt; t0 += tt) {                                                                                  \
+        int k = OLMOE__MIN(tt, nt - t0);                                                                               \
+        /* constant kinds, so each type's code is specialised */                                                       \
+        if (kind == 4) olmoe__kmm_tile_##ISA(4, n, nr, w, ws, k, xq + t0, y + t0);                                     \
+        else if (kind == 5) olmoe__kmm_tile_##ISA(5, n, nr, w, ws, k, xq + t0, y + t0);                                \
+        else olmoe__kmm_tile_##ISA(6, n, nr, w, ws, k, xq + t0, y + t0);                                               \
+    }                                                                                                                  \
 }
-OLMOE__K8_MM_DEF(avx2, OLMOE__AVX2)
+OLMOE__KMM_DEF(avx2, OLMOE__AVX2)
 /* the fused kind of a decoded type, or 0 (the generic path) */
 static int olmoe__kkind(int type) { return type == OLMOE_TYPE_Q4_K ? 4 : type == OLMOE_TYPE_Q5_K ? 5 : type == OLMOE_TYPE_Q6_K ? 6 : 0; }
 /* the decoder a path uses for a type: its own where it has one, else the scalar one (Q4_K, Q5_K,
@@ -3074,7 +3024,7 @@ OLMOE__AVX2 static float olmoe__dot_dec_avx2(const olmoe__qtype *qt, int n, cons
     if (olmoe__kkind(qt->type)) { /* the fused kernel with one row and one token: mm_dec's bits */
         float r, *yp = &r;
         const uint8_t *xp = (const uint8_t *)xq;
-        olmoe__k8mm_avx2(olmoe__kkind(qt->type), n, 1, w, 0, 1, &xp, &yp);
+        olmoe__kmm_avx2(olmoe__kkind(qt->type), n, 1, w, 0, 1, &xp, &yp);
         return r;
     }
     q2.decode = olmoe__decoder_avx2(qt);
@@ -3097,7 +3047,7 @@ OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr
     olmoe__dec D;
     __m256 acc[64];
     int r, c, t, ng, nc = (n + 255) / 256, pre = nc * nt <= 512;
-    if (olmoe__kkind(qt->type)) { olmoe__k8mm_avx2(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y); return; }
+    if (olmoe__kkind(qt->type)) { olmoe__kmm_avx2(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y); return; }
     q2.decode = olmoe__decoder_avx2(qt);
     if (pre)
         for (t = 0; t < nt; t++)
@@ -3130,7 +3080,7 @@ static const olmoe__kernels olmoe__kernels_avx2 = {
     OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2),
     olmoe__prep_q8_avx2, olmoe__mm_q4_0_avx2, olmoe__mm_q8_0_avx2, olmoe__axpy_f32_avx2,
     olmoe__axpy_f16_avx2, olmoe__cvt_f16_avx2, olmoe__silu_mul_avx2, olmoe__exp_sum_avx2,
-    olmoe__dot_dec_avx2, olmoe__mm_dec_avx2_t, olmoe__quant_q8_K_avx2
+    olmoe__dot_dec_avx2, olmoe__mm_dec_avx2_t
 };
 
 /* ---- AVX-512 F/BW/VL + VNNI ----------------------------------------------------------------
@@ -3748,21 +3698,19 @@ OLMOE__AVX512 static void olmoe__cvt_f16_avx512(int n, const float *x, uint16_t 
     for (; i < n; i++) y[i] = olmoe_fp32_to_fp16(x[i]);
 }
 
-/* The K-quant kernels with VNNI (see OLMOE__K8_MM_DEF): vpdpwssd multiplies by the scales and
-   adds in one step; the same integers, so the same bits as the AVX2 ones. The other decoded
-   types use the AVX2 machinery. */
-OLMOE__K8_DOT_DEF(vnni, OLMOE__AVX512, OLMOE__MAC_VNNI)
-OLMOE__K8_MM_DEF(vnni, OLMOE__AVX512)
+/* The fused K-quant kernels with VNNI (see OLMOE__KMM_DEF): the same integers, so the same bits
+   as the AVX2 ones; the other decoded types use the AVX2 machinery. */
+OLMOE__KMM_DEF(vnni, OLMOE__AVX512)
 OLMOE__AVX512 static float olmoe__dot_dec_avx512(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
     float r, *yp = &r;
     const uint8_t *xp = (const uint8_t *)xq;
     if (!olmoe__kkind(qt->type)) return olmoe__dot_dec_avx2(qt, n, w, xq);
-    olmoe__k8mm_vnni(olmoe__kkind(qt->type), n, 1, w, 0, 1, &xp, &yp);
+    olmoe__kmm_vnni(olmoe__kkind(qt->type), n, 1, w, 0, 1, &xp, &yp);
     return r;
 }
 OLMOE__AVX512 static void olmoe__mm_dec_avx512(const olmoe__qtype *qt, int n, int nr, const void *w, size_t ws, int nt,
                                                const uint8_t *const *xq, float *const *y) {
-    if (olmoe__kkind(qt->type)) olmoe__k8mm_vnni(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y);
+    if (olmoe__kkind(qt->type)) olmoe__kmm_vnni(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y);
     else olmoe__mm_dec_avx2(qt, n, nr, w, ws, nt, xq, y);
 }
 OLMOE__MM_DEC_TABLE(avx512, OLMOE__AVX512)
@@ -3773,7 +3721,7 @@ static const olmoe__kernels olmoe__kernels_avx512 = {
     OLMOE__DOTR(olmoe__dotr_q8_0_avx512, olmoe__dotr_q4_0_avx512),
     olmoe__prep_q8_avx512, olmoe__mm_q4_0_avx512, olmoe__mm_q8_0_avx512, olmoe__axpy_f32_avx512,
     olmoe__axpy_f16_avx512, olmoe__cvt_f16_avx512, olmoe__silu_mul_avx512, olmoe__exp_sum_avx512,
-    olmoe__dot_dec_avx512, olmoe__mm_dec_avx512_t, olmoe__quant_q8_K_avx2
+    olmoe__dot_dec_avx512, olmoe__mm_dec_avx512_t
 };
 
 #if !defined(__clang__)
@@ -4296,45 +4244,11 @@ static olmoe__decode_fn olmoe__decoder_neon(const olmoe__qtype *qt) {
     default: return qt->decode;
     }
 }
-/* k8 types (Q4_K, Q5_K, Q6_K) . Q8_K: a decoded block's 16 exact part sums in vector lanes, then
-   olmoe__dot_k8_scalar's integers and fp32 steps (its bits) */
-static inline float olmoe__k8_block_neon(const olmoe__dec *D, const olmoe__block_q8_K *y, float acc) {
-    int32_t is = 0, ms = 0;
-    int k;
-    for (k = 0; k < 16; k++) {
-        is += (int32_t)D->s[k] * vaddvq_s32(olmoe__mla16_neon(vdupq_n_s32(0), vld1q_s8(D->q + 16 * k), vld1q_s8(y->qs + 16 * k)));
-        ms += (int32_t)D->m[k] * (int32_t)y->bsums[k];
-    }
-    acc = fmaf(y->d * D->d[0], (float)is, acc);
-    return fmaf(y->d * D->dm[0], (float)ms, acc);
-}
-static void olmoe__k8mm_neon(const olmoe__qtype *qt, int n, int nr, const void *w, size_t ws, int nt,
-                             const uint8_t *const *xq, float *const *y) {
-    olmoe__decode_fn dec = olmoe__decoder_neon(qt);
-    olmoe__dec D;
-    float acc[64];
-    int r, c, t;
-    for (r = 0; r < nr; r++) {
-        const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;
-        for (t = 0; t < nt; t++) acc[t] = 0.0f;
-        for (c = 0; c < n / 256; c++) {
-            dec(row + (size_t)c * (size_t)qt->bytes, &D, 0);
-            for (t = 0; t < nt; t++) acc[t] = olmoe__k8_block_neon(&D, (const olmoe__block_q8_K *)(const void *)xq[t] + c, acc[t]);
-        }
-        for (t = 0; t < nt; t++) y[t][r] = acc[t];
-    }
-}
 static float olmoe__dot_dec_neon(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
     olmoe__qtype q2 = *qt;
     olmoe__dec D;
     float sum = 0.0f;
     int c, ng;
-    if (qt->k8) {
-        float r, *yp = &r;
-        const uint8_t *xp = (const uint8_t *)xq;
-        olmoe__k8mm_neon(qt, n, 1, w, 0, 1, &xp, &yp);
-        return r;
-    }
     q2.decode = olmoe__decoder_neon(qt);
     for (c = 0; c * 256 < n; c++) {
         ng = olmoe__decode_chunk(&q2, (const uint8_t *)w, c, n, &D);
@@ -4349,7 +4263,6 @@ static void olmoe__mm_dec_neon(const olmoe__qtype *qt, int n, int nr, const void
     olmoe__dec D;
     float acc[64];
     int r, c, t, ng;
-    if (qt->k8) { olmoe__k8mm_neon(qt, n, nr, w, ws, nt, xq, y); return; }
     q2.decode = olmoe__decoder_neon(qt);
     for (r = 0; r < nr; r++) {
         const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;
@@ -4369,7 +4282,7 @@ static const olmoe__kernels olmoe__kernels_neon = {
     OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon),
     olmoe__prep_q8_neon, olmoe__mm_q4_0_neon, olmoe__mm_q8_0_neon, olmoe__axpy_f32_neon,
     olmoe__axpy_f16_neon, olmoe__cvt_f16_neon, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar,
-    olmoe__dot_dec_neon, olmoe__mm_dec_neon_t, NULL
+    olmoe__dot_dec_neon, olmoe__mm_dec_neon_t
 };
 static const olmoe__kernels olmoe__kernels_neon_dot = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_dot, olmoe__dot_q4_0_dot, olmoe__dot_f32_neon,
@@ -4377,7 +4290,7 @@ static const olmoe__kernels olmoe__kernels_neon_dot = {
     OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot),
     olmoe__prep_q8_neon, olmoe__mm_q4_0_dot, olmoe__mm_q8_0_dot, olmoe__axpy_f32_neon,
     olmoe__axpy_f16_neon, olmoe__cvt_f16_neon, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar,
-    olmoe__dot_dec_neon, olmoe__mm_dec_neon_t, NULL
+    olmoe__dot_dec_neon, olmoe__mm_dec_neon_t
 };
 
 /* Whether the CPU has the dot-product instructions (FEAT_DotProd). */
@@ -4937,7 +4850,6 @@ struct olmoe_model {
     olmoe__mat tok_embd, output;
     const float *out_norm;
     int any_quant;           /* some matrix needs Q8_0 activations */
-    int any_k8;              /* some matrix (Q4_K, Q5_K, Q6_K) needs Q8_K activations */
     int vocab_only;
     struct olmoe__tokenizer *tok;  /* NULL when the file has no tokenizer */
 };
@@ -5003,7 +4915,6 @@ static olmoe_result olmoe__bind_mat(olmoe_model *m, const char *name, int nd, in
     mat->ne0 = ne0; mat->ne1 = ne1; mat->ne2 = ne2;
     mat->row_bytes = olmoe_type_row_size(t->type, ne0);
     if (t->type == OLMOE_TYPE_Q8_0 || t->type == OLMOE_TYPE_Q4_0 || olmoe__qtype_of(t->type)) m->any_quant = 1;
-    if (olmoe__qtype_of(t->type) && olmoe__qtype_of(t->type)->k8) m->any_k8 = 1;
     return OLMOE_OK;
 }
 
@@ -7489,7 +7400,6 @@ struct olmoe_ctx {
     float *x, *h, *qkv, *att, *tmp, *y;
     uint8_t *hq, *attq;            /* Q8_0 activations (see olmoe__xq_size) */
     int xprep;                     /* activation records carry the kernels' second layout */
-    int xk;                        /* and the Q8_K blocks (k8 types' activation) */
     float *probs;                  /* [n_batch][E] router probabilities */
     int32_t *sel;                  /* [n_batch][K] selected experts */
     float *selw;                   /* [n_batch][K] their weights */
@@ -7536,21 +7446,9 @@ OLMOE_API olmoe_ctx_params olmoe_ctx_default_params(void) {
 
 static size_t olmoe__q8_size(int64_t n) { return (size_t)(n / 32) * sizeof(olmoe__block_q8_0); }
 /* One quantized activation record of n values: its Q8_0 blocks, then, when the kernels read a
-   second layout of it (c->xprep), that layout from olmoe__xp_offset(n) on, then, when the model
-   has k8 matrices (c->xk) and n is whole 256-blocks, its Q8_K blocks from olmoe__xk_offset(n)
-   on (records 64-byte aligned then). */
-static size_t olmoe__xk_offset(const olmoe_ctx *c, int64_t n) {
-    return ((c->xprep ? olmoe__xp_offset(n) + olmoe__xp_size(n) : olmoe__q8_size(n)) + 63) & ~(size_t)63;
-}
-static int olmoe__has_xk(const olmoe_ctx *c, int64_t n) { return c->xk && n % 256 == 0; }
+   second layout of it (c->xprep), that layout from olmoe__xp_offset(n) on. */
 static size_t olmoe__xq_size(const olmoe_ctx *c, int64_t n) {
-    if (olmoe__has_xk(c, n)) return (olmoe__xk_offset(c, n) + (size_t)(n / 256) * sizeof(olmoe__block_q8_K) + 63) & ~(size_t)63;
     return c->xprep ? olmoe__xp_offset(n) + olmoe__xp_size(n) : olmoe__q8_size(n);
-}
-/* Where in an activation record of n values the rows of a type find their activation */
-static size_t olmoe__xq_off(const olmoe_ctx *c, int type, int64_t n) {
-    const olmoe__qtype *qt = olmoe__qtype_of(type);
-    return qt && qt->k8 ? olmoe__xk_offset(c, n) : 0;
 }
 /* The rows x tokens kernel for a weight type, or NULL (then rows_dot, token by token). */
 static olmoe__mm_fn olmoe__mm_for(const olmoe_ctx *c, int type) {
@@ -7613,7 +7511,6 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     c->n_ctx = p.n_ctx;
     c->n_batch = p.n_batch;
     c->xprep = c->k->mm_q4_0 && c->k->mm_q8_0 && c->k->prep_q8 && m->any_quant;
-    c->xk = m->any_k8;
     B = (size_t)p.n_batch; d = (size_t)cf->n_embd; qd = (size_t)cf->n_head * cf->head_dim;
     kvd = (size_t)cf->n_head_kv * cf->head_dim; F = (size_t)cf->n_ff; E = (size_t)cf->n_expert;
     K = (size_t)cf->n_expert_used; hd2 = (size_t)cf->head_dim / 2;
@@ -7880,14 +7777,12 @@ static void olmoe__mm_worker(void *arg, int ith, int nth) {
                stay in cache while every token goes over them */
             int64_t rr = r0, off = 0, nr;
             int mi = 0, t;
-            size_t xo;
             const olmoe__mat *M;
             olmoe__mm_fn mf;
             while (rr >= j->mat[mi]->ne1) { rr -= j->mat[mi]->ne1; off += j->mat[mi]->ne1; mi++; }
             M = j->mat[mi];
             nr = OLMOE__MIN(r1 - r0, M->ne1 - rr);
             if (j->n_tok > 1) nr = OLMOE__MIN(nr, 64);
-            xo = j->xq ? olmoe__xq_off(j->c, M->type, M->ne0) : 0;
             if ((mf = olmoe__mm_for(j->c, M->type)) != NULL) {
                 /* every token over these rows, 64 tokens per call */
                 const uint8_t *xq[64];
@@ -7896,7 +7791,7 @@ static void olmoe__mm_worker(void *arg, int ith, int nth) {
                 for (t0 = 0; t0 < j->n_tok; t0 += nt) {
                     nt = OLMOE__MIN(j->n_tok - t0, 64);
                     for (t = 0; t < nt; t++) {
-                        xq[t] = j->xq + (size_t)(t0 + t) * j->xq_stride + xo;
+                        xq[t] = j->xq + (size_t)(t0 + t) * j->xq_stride;
                         y[t] = j->y + (size_t)(t0 + t) * j->y_stride + (size_t)(off + rr);
                     }
                     mf((int)M->ne0, (int)nr, M->data + (uint64_t)rr * M->row_bytes, (size_t)M->row_bytes, nt, xq, y);
@@ -7906,7 +7801,7 @@ static void olmoe__mm_worker(void *arg, int ith, int nth) {
             }
             for (t = 0; t < j->n_tok; t++) {
                 olmoe__rows_dot(k, M->type, (int)M->ne0, (size_t)M->row_bytes, M->data + (uint64_t)rr * M->row_bytes, nr,
-                                j->xf + (size_t)t * j->xf_stride, j->xq ? j->xq + (size_t)t * j->xq_stride + xo : NULL,
+                                j->xf + (size_t)t * j->xf_stride, j->xq ? j->xq + (size_t)t * j->xq_stride : NULL,
                                 j->y + (size_t)t * j->y_stride + (size_t)(off + rr), 1);
             }
             r0 += nr;
@@ -7924,8 +7819,6 @@ static void olmoe__q_worker(void *arg, int ith, int nth) {
         uint8_t *q = j->q + (size_t)t * j->qs;
         j->c->k->quant_q8_0(j->x + (size_t)t * j->xs, q, j->n);
         if (j->c->xprep) j->c->k->prep_q8(q, q + olmoe__xp_offset(j->n), j->n);
-        if (olmoe__has_xk(j->c, j->n))
-            (j->c->k->quant_q8_K ? j->c->k->quant_q8_K : olmoe__quant_q8_K_scalar)(j->x + (size_t)t * j->xs, q + olmoe__xk_offset(j->c, j->n), j->n);
     }
 }
 static void olmoe__quantize_batch(olmoe_ctx *c, const float *x, size_t xs, uint8_t *q, int n, int n_tok) {
@@ -8057,7 +7950,7 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
     int F = cf->n_ff, d = cf->n_embd, Kmax = cf->n_expert_used;
     olmoe__mm_fn mg = olmoe__mm_for(c, L->gate_exps.type), mu = olmoe__mm_for(c, L->up_exps.type);
     int tiled = mg && mu;
-    size_t qs = olmoe__xq_size(c, d), og = olmoe__xq_off(c, L->gate_exps.type, d), ou = olmoe__xq_off(c, L->up_exps.type, d);
+    size_t qs = olmoe__xq_size(c, d);
     int64_t u0, u1;
     float v[64 * 64];
     (void)ith;
@@ -8074,15 +7967,14 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
             const uint8_t *ur = L->up_exps.data + ((uint64_t)e * F + r) * L->up_exps.row_bytes;
             if (tiled) {
                 /* the expert's tokens 64 at a time, every one over these rows */
-                const uint8_t *xq[64], *xu[64];
+                const uint8_t *xq[64];
                 float *g[64], *vv[64];
                 int i0, nt, t;
                 for (i0 = c->ex_start[e]; i0 < c->ex_start[e] + c->ex_count[e]; i0 += nt) {
                     nt = OLMOE__MIN(c->ex_start[e] + c->ex_count[e] - i0, nr > 64 ? 1 : 64);
                     for (t = 0; t < nt; t++) {
                         int ts = c->ex_rows[i0 + t];
-                        xq[t] = c->hq + (size_t)(ts / Kmax) * qs + og;
-                        xu[t] = c->hq + (size_t)(ts / Kmax) * qs + ou;
+                        xq[t] = c->hq + (size_t)(ts / Kmax) * qs;
                         g[t] = c->act + (size_t)ts * F + r;
                         vv[t] = v + (size_t)t * 64;
                     }
@@ -8091,7 +7983,7 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
                        after these, but the up call's first 16 come in cold without this */
                     if (nt > 1) olmoe__prefetch(ur, (size_t)OLMOE__MIN(nr, 16) * L->up_exps.row_bytes);
                     mg(d, nr, gr, (size_t)L->gate_exps.row_bytes, nt, xq, g);
-                    mu(d, nr, ur, (size_t)L->up_exps.row_bytes, nt, xu, vv);
+                    mu(d, nr, ur, (size_t)L->up_exps.row_bytes, nt, xq, vv);
                     for (t = 0; t < nt; t++) c->k->silu_mul(nr, g[t], vv[t]);
                 }
                 u0 += nr;
@@ -8102,8 +7994,8 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
                 const float *xf = c->h + (size_t)t * d;
                 const uint8_t *xq = c->hq + (size_t)t * qs;
                 float *g = c->act + (size_t)ts * F + r;
-                olmoe__rows_dot(c->k, L->gate_exps.type, d, (size_t)L->gate_exps.row_bytes, gr, nr, xf, xq + og, g, 1);
-                olmoe__rows_dot(c->k, L->up_exps.type, d, (size_t)L->up_exps.row_bytes, ur, nr, xf, xq + ou, v, 1);
+                olmoe__rows_dot(c->k, L->gate_exps.type, d, (size_t)L->gate_exps.row_bytes, gr, nr, xf, xq, g, 1);
+                olmoe__rows_dot(c->k, L->up_exps.type, d, (size_t)L->up_exps.row_bytes, ur, nr, xf, xq, v, 1);
                 c->k->silu_mul(nr, g, v);
             }
             u0 += nr;
@@ -8127,7 +8019,7 @@ static void olmoe__down_rows(olmoe_ctx *c, const olmoe__layer *L, int e, int64_t
     const olmoe_config *cf = &c->model->cfg;
     int F = cf->n_ff, d = cf->n_embd, i, t;
     olmoe__mm_fn md = olmoe__mm_for(c, L->down_exps.type);
-    size_t qs = olmoe__xq_size(c, F), xo = olmoe__xq_off(c, L->down_exps.type, F);
+    size_t qs = olmoe__xq_size(c, F);
     const uint8_t *dr = L->down_exps.data + ((uint64_t)e * d + (uint64_t)r0) * L->down_exps.row_bytes;
     if (md) {
         const uint8_t *xq[64];
@@ -8137,7 +8029,7 @@ static void olmoe__down_rows(olmoe_ctx *c, const olmoe__layer *L, int e, int64_t
             nt = OLMOE__MIN(c->ex_start[e] + c->ex_count[e] - i, 64);
             for (t = 0; t < nt; t++) {
                 int ts = c->ex_rows[i + t];
-                xq[t] = c->actq + (size_t)ts * qs + xo;
+                xq[t] = c->actq + (size_t)ts * qs;
                 y[t] = c->dn + (size_t)ts * d + (size_t)r0;
             }
             md(F, (int)(r1 - r0), dr, (size_t)L->down_exps.row_bytes, nt, xq, y);
@@ -8146,7 +8038,7 @@ static void olmoe__down_rows(olmoe_ctx *c, const olmoe__layer *L, int e, int64_t
         for (i = c->ex_start[e]; i < c->ex_start[e] + c->ex_count[e]; i++) {
             int ts = c->ex_rows[i];
             olmoe__rows_dot(c->k, L->down_exps.type, F, (size_t)L->down_exps.row_bytes, dr, r1 - r0,
-                            c->act + (size_t)ts * F, c->actq + (size_t)ts * qs + xo, c->dn + (size_t)ts * d + (size_t)r0, 1);
+                            c->act + (size_t)ts * F, c->actq + (size_t)ts * qs, c->dn + (size_t)ts * d + (size_t)r0, 1);
         }
 }
 /* Expert down projections. One token: each grab is a range of output rows over all K experts,

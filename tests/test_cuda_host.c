@@ -175,11 +175,11 @@ static void test_q6k(void) {
             }
             sum += cs;
         }
-        ref = olmoe__dot_dec_scalar(qt, N, w, xb);
+        ref = olmoe__dot_dec_q80_scalar(qt, N, w, xb);
         if (memcmp(&sum, &ref, 4)) bad++;
     }
     CHECK(bad_rt == 0, "q6_K: unpack(pad to %d bytes) == x", OCU_Q6K_BYTES);
-    CHECK(bad == 0, "q6_K x q8: group dp4a dots equal olmoe__dot_dec_scalar bit for bit (200 rows of %d, %d differ)", N, bad);
+    CHECK(bad == 0, "q6_K x q8: group dp4a dots equal olmoe__dot_dec_q80_scalar bit for bit (200 rows of %d, %d differ)", N, bad);
 }
 
 static void test_route(void) {

@@ -5,7 +5,8 @@
      mix.txt           `olmoe quantize` of the olmoe_k fixture to 14 file types: every tensor's type
                        and bytes (hash) == llama_model_quantize's
      llama_logits.txt  logits on those files: mean |olmoe - HF f32| <= 1.1 x llama.cpp's, and the
-                       same top-1 as llama.cpp's on >= 80% of the 64 positions (random weights)
+                       same top-1 as llama.cpp's on >= 90% of the 64 positions (random weights;
+                       Q2_K: >= 87.5%)
      austen_*.txt      the same for the bundled trained model requantized from Q8_0: >= 90% top-1
    and, with no reference needed: every ISA path's dot_dec equals the scalar one exactly when the
    float scales are powers of two (so only the integer parts can differ), and within 1e-6 of
@@ -149,6 +150,68 @@ static void set_scales(int type, uint8_t *b, int exact) {
                 memcpy(b + o[i].off[k], &h, 2);
             }
 }
+/* A random activation of n values in the format rows of qt are dotted with (Q8_K for the k8
+   types, else Q8_0): values in [-yr, yr], scales +1 (exact) or random; xf (if not NULL) gets its
+   values as floats. x must be 4-byte aligned. */
+static void make_act(const olmoe__qtype *qt, int n, uint8_t *x, int exact, int yr, float *xf) {
+    int b, i;
+    if (qt->k8) {
+        for (b = 0; b < n / 256; b++) {
+            olmoe__block_q8_K *y = (olmoe__block_q8_K *)(void *)x + b;
+            y->d = exact ? 1.0f : ldexpf(1.0f + (float)(rnd() % 4096) / 4096.0f, -(int)(rnd() % 12));
+            for (i = 0; i < 256; i++) y->qs[i] = (int8_t)((int)(rnd() % (2 * yr + 1)) - yr);
+            for (i = 0; i < 16; i++) { /* value j at olmoe__k8_pos(j) */
+                int k, sum = 0;
+                for (k = 0; k < 16; k++) sum += y->qs[olmoe__k8_pos(16 * i + k)];
+                y->bsums[i] = (int16_t)sum;
+            }
+            if (xf)
+                for (i = 0; i < 256; i++) xf[256 * b + i] = y->d * (float)y->qs[olmoe__k8_pos(i)];
+        }
+        return;
+    }
+    for (b = 0; b < n / 32; b++) {
+        uint16_t d = exact ? 0x3C00 : (uint16_t)(((rnd() & 1) << 15) | ((uint16_t)(5 + rnd() % 15) << 10) | (rnd() & 0x3ff));
+        memcpy(x + 34 * b, &d, 2);
+        for (i = 0; i < 32; i++) x[34 * b + 2 + i] = (uint8_t)(int8_t)((int)(rnd() % (2 * yr + 1)) - yr);
+    }
+    if (xf) olmoe_dequantize_row(OLMOE_TYPE_Q8_0, x, xf, n);
+}
+/* Every path's Q8_K quantizer writes the reference's bytes (random rows, zeros, NaN, huge values) */
+static void test_quant_q8_K(void) {
+    static const int ks[] = {OLMOE_KERNELS_SCALAR, OLMOE_KERNELS_AVX2, OLMOE_KERNELS_AVX512, OLMOE_KERNELS_NEON};
+    static const char *kn[] = {"scalar", "avx2", "avx512", "neon"};
+    static float x[1024];
+    static olmoe__block_q8_K want[4], got[4];
+    int ki, rep, i, bad, sums_bad = 0;
+    for (ki = 0; ki < 4; ki++) {
+        const olmoe__kernels *k = olmoe__pick_kernels(ks[ki]);
+        if (!k) continue;
+        bad = 0;
+        for (rep = 0; rep < 200; rep++) {
+            float sc = ldexpf(1.0f, (int)(rnd() % 40) - 20);
+            for (i = 0; i < 1024; i++) x[i] = sc * ((float)(rnd() % 20001) - 10000.0f) / 10000.0f;
+            if (rep % 7 == 1) for (i = 256; i < 512; i++) x[i] = 0.0f;
+            if (rep % 11 == 2) x[rnd() % 1024] = (float)NAN;
+            if (rep % 13 == 3) x[rnd() % 1024] = 3e38f;
+            if (rep % 5 == 4) for (i = 0; i < 1024; i++) x[i] = (float)((int)(rnd() % 255) - 127) * 0.5f; /* ties at .5 */
+            olmoe__quantize_q8_K_ref(x, want, 1024);
+            memset(got, 0x55, sizeof got);
+            (k->quant_q8_K ? k->quant_q8_K : olmoe__quant_q8_K_scalar)(x, got, 1024);
+            if (memcmp(got, want, sizeof got)) bad++;
+            for (i = 0; i < 1024 && ki == 0; i++) { /* value i in its place, the sums of 16 */
+                int j, sum = 0;
+                if (want[i / 256].d != 0.0f && x[i] == x[i] &&
+                    !(fabsf((float)want[i / 256].qs[olmoe__k8_pos(i % 256)] - x[i] / want[i / 256].d) <= 0.501f)) sums_bad++;
+                if (i % 16) continue;
+                for (j = 0; j < 16; j++) sum += want[i / 256].qs[olmoe__k8_pos(i % 256 + j)];
+                if (sum != want[i / 256].bsums[i % 256 / 16]) sums_bad++;
+            }
+        }
+        CHECK(!bad, "%s: quant_q8_K == the reference's bytes (200 rows of 1024: zeros, NaN, 3e38, ties)", kn[ki]);
+    }
+    CHECK(!sums_bad, "quantize_q8_K_ref: value i at olmoe__k8_pos(i) within half a step of x / d, bsums the sums of each 16 values");
+}
 /* Exact mode: every float scale is +-1, so each term is an integer; when the sum of |integer
    parts| stays below 2^24 every partial sum in any order is exact, and a path must give the
    scalar result bit for bit unless an integer part differs. */
@@ -166,60 +229,60 @@ static double int_bound(const olmoe__qtype *qt, const uint8_t *w, const uint8_t 
     }
     return b;
 }
-/* Rows longer than the fused K-quant kernels' one-call activation buffer (n > 16384: their
-   chunk-by-chunk path): each SIMD path's dot within 1e-6 of sum |terms| of the scalar one, and its
-   rows x tokens kernel equal to its dot bit for bit. */
+/* Long rows of the k8 types (n > 16384, longer than any OLMoE/FlexOlmo matrix; 9 tokens: one
+   group of 8 in vector lanes and one alone): each path's dot equal to the scalar one and within
+   1e-6 of sum |terms| of a double-precision dot, its rows x tokens kernel equal to its dot. */
 static void test_long_rows(void) {
     static const int ks[] = {OLMOE_KERNELS_AVX2, OLMOE_KERNELS_AVX512, OLMOE_KERNELS_NEON};
     static const char *kn[] = {"avx2", "avx512", "neon"};
     static const int lt[] = {OLMOE_TYPE_Q4_K, OLMOE_TYPE_Q5_K, OLMOE_TYPE_Q6_K};
-    const int n = 256 * 65, nr = 3, nt = 2;
-    uint8_t *w = (uint8_t *)malloc((size_t)nr * 210 * 65), *xs[2];
+    const int n = 256 * 65, nr = 3, nt = 9;
+    uint8_t *w = (uint8_t *)malloc((size_t)nr * 210 * 65), *xs[9];
     float *deq = (float *)malloc((size_t)n * 4), *xf = (float *)malloc((size_t)n * 4);
     int ki, ti, i, r, t;
-    xs[0] = (uint8_t *)malloc((size_t)n / 32 * 34);
-    xs[1] = (uint8_t *)malloc((size_t)n / 32 * 34);
-    for (t = 0; t < nt; t++)
-        for (i = 0; i < n / 32; i++) {
-            uint16_t d = (uint16_t)((uint16_t)(10 + rnd() % 8) << 10 | (rnd() & 0x3ff));
-            int j;
-            memcpy(xs[t] + 34 * i, &d, 2);
-            for (j = 0; j < 32; j++) xs[t][34 * i + 2 + j] = (uint8_t)(int8_t)((int)(rnd() % 255) - 127);
-        }
+    for (t = 0; t < nt; t++) {
+        xs[t] = (uint8_t *)malloc((size_t)n / 256 * sizeof(olmoe__block_q8_K));
+        make_act(olmoe__qtype_of(OLMOE_TYPE_Q4_K), n, xs[t], 0, 127, t ? NULL : xf);
+    }
     for (ki = 0; ki < 3; ki++) {
         const olmoe__kernels *k = olmoe__pick_kernels(ks[ki]);
         if (!k) continue;
         for (ti = 0; ti < 3; ti++) {
             const olmoe__qtype *qt = olmoe__qtype_of(lt[ti]);
             size_t ws = (size_t)olmoe_type_row_size(lt[ti], n);
-            const uint8_t *xp[2];
-            float yv[2][3], *yp[2];
+            const uint8_t *xp[9];
+            float yv[9][3], *yp[9];
             int bad_tol = 0, bad_eq = 0;
             for (i = 0; i < (int)(nr * ws); i++) w[i] = (uint8_t)rnd();
             for (r = 0; r < nr; r++)
                 for (i = 0; i < n / 256; i++) set_scales(lt[ti], w + r * ws + (size_t)i * qt->bytes, 0);
             for (t = 0; t < nt; t++) { xp[t] = xs[t]; yp[t] = yv[t]; }
             if (k->mm_dec) k->mm_dec[olmoe__qtype_index(lt[ti])](n, nr, w, ws, nt, xp, yp);
-            olmoe_dequantize_row(OLMOE_TYPE_Q8_0, xs[0], xf, n);
             for (r = 0; r < nr; r++) {
                 float s = olmoe__dot_dec_scalar(qt, n, w + r * ws, xs[0]), v = k->dot_dec(qt, n, w + r * ws, xs[0]), mag = 0.0f;
+                double ref = 0.0;
                 { static uint16_t al[210 * 65 / 2 + 8]; memcpy(al, w + r * ws, ws); olmoe_dequantize_row(lt[ti], al, deq, n); }
-                for (i = 0; i < n; i++) mag += fabsf(deq[i] * xf[i]);
-                if (!(fabsf(v - s) <= 1e-6f * mag + 1e-30f)) bad_tol++;
+                for (i = 0; i < n; i++) { mag += fabsf(deq[i] * xf[i]); ref += (double)deq[i] * xf[i]; }
+                /* the k8 types' kernels give the scalar reference's bits; it is within 1e-6 of
+                   sum |terms| of the float dot */
+                if (v != s || !(fabs(s - ref) <= 1e-6 * mag + 1e-30)) bad_tol++;
                 if (k->mm_dec)
                     for (t = 0; t < nt; t++)
                         if (yv[t][r] != k->dot_dec(qt, n, w + r * ws, xs[t])) bad_eq++;
             }
-            CHECK(!bad_tol && !bad_eq, "%s: %s rows of %d values: dot_dec within 1e-6 of sum|terms| of the scalar one (%d off), mm_dec == dot_dec bit for bit (%d differ)",
+            CHECK(!bad_tol && !bad_eq, "%s: %s rows of %d values x Q8_K: dot_dec == scalar bit for bit and within 1e-6 of sum|terms| of the float dot (%d off), mm_dec (3 rows x 9 tokens) == dot_dec bit for bit (%d differ)",
                   kn[ki], olmoe_type_name(lt[ti]), n, bad_tol, bad_eq);
         }
     }
-    free(w); free(deq); free(xf); free(xs[0]); free(xs[1]);
+    free(w); free(deq); free(xf);
+    for (t = 0; t < nt; t++) free(xs[t]);
 }
 static void test_paths(void) {
     static const int ks[] = {OLMOE_KERNELS_AVX2, OLMOE_KERNELS_AVX512, OLMOE_KERNELS_NEON};
     static const char *kn[] = {"avx2", "avx512", "neon"};
-    uint8_t w[8 * 210 * 4 + 64], xq[34 * 64];
+    uint8_t w[8 * 210 * 4 + 64];
+    static float xqf[4 * 320];  /* 4-byte aligned activation (Q8_0 or Q8_K) */
+    uint8_t *xq = (uint8_t *)xqf;
     size_t ti;
     int ki;
     for (ki = 0; ki < 3; ki++) {
@@ -235,11 +298,7 @@ static void test_paths(void) {
                 float s, r, mag = 0.0f, deq[1024], xf[1024];
                 for (i = 0; i < nb * qt->bytes; i++) wr[i] = (uint8_t)rnd();
                 for (b = 0; b < nb; b++) set_scales(dtypes[ti], wr + b * qt->bytes, exact);
-                for (b = 0; b < n / 32; b++) {
-                    uint16_t d = exact ? 0x3C00 : (uint16_t)(((rnd() & 1) << 15) | ((uint16_t)(5 + rnd() % 15) << 10) | (rnd() & 0x3ff));
-                    memcpy(xq + 34 * b, &d, 2);
-                    for (i = 0; i < 32; i++) xq[34 * b + 2 + i] = (uint8_t)(int8_t)((int)(rnd() % (2 * yr + 1)) - yr);
-                }
+                make_act(qt, n, xq, exact, yr, xf);
                 s = olmoe__dot_dec_scalar(qt, n, wr, xq);
                 r = k->dot_dec(qt, n, wr, xq);
                 { /* the public dequantizer reads Q6_K through its typed struct: an aligned copy */
@@ -247,39 +306,46 @@ static void test_paths(void) {
                     memcpy(al, wr, (size_t)nb * (size_t)qt->bytes);
                     olmoe_dequantize_row(dtypes[ti], al, deq, n);
                 }
-                olmoe_dequantize_row(OLMOE_TYPE_Q8_0, xq, xf, n);
-                for (i = 0; i < n; i++) mag += fabsf(deq[i] * xf[i]);
-                cases++;
+                {
+                    double ref = 0.0;
+                    for (i = 0; i < n; i++) { mag += fabsf(deq[i] * xf[i]); ref += (double)deq[i] * xf[i]; }
+                    cases++;
+                    if (qt->k8) { /* the same integers and fp32 steps in every path; the scalar one near the float dot */
+                        n_exact++;
+                        if (r != s) bad_exact++;
+                        if (!(fabs(s - ref) <= 1e-6 * mag + 1e-30)) bad_tol++;
+                        continue;
+                    }
+                }
                 if (exact && int_bound(qt, wr, xq, n) < 16777216.0) { n_exact++; if (r != s) bad_exact++; }
                 if (!(fabsf(r - s) <= 1e-6f * mag + 1e-30f)) bad_tol++;
             }
             if (k->mm_dec) { /* rows x tokens == dot_dec per (row, token), bit for bit */
-                const int n = qt->blck == 256 ? 512 : 96, nr = 3, nt = 5;
+                const int n = qt->blck == 256 ? 512 : 96, nr = 3, nt = 13;
                 const size_t ws = (size_t)olmoe_type_row_size(dtypes[ti], n) + 3;
-                static uint8_t xs[5][34 * 16];
-                const uint8_t *xp[5];
-                float yv[5][3], *yp[5];
+                static float xsf[13][2 * 320 / 4];
+                const uint8_t *xp[13];
+                float yv[13][3], *yp[13];
                 int t, r, i, bad = 0;
                 for (i = 0; i < (int)(nr * ws); i++) w[i] = (uint8_t)rnd();
                 for (r = 0; r < nr; r++)
                     for (i = 0; i < n / qt->blck; i++) set_scales(dtypes[ti], w + r * ws + (size_t)i * qt->bytes, 0);
                 for (t = 0; t < nt; t++) {
-                    for (i = 0; i < n / 32; i++) {
-                        uint16_t d = (uint16_t)((uint16_t)(10 + rnd() % 8) << 10 | (rnd() & 0x3ff));
-                        int j;
-                        memcpy(xs[t] + 34 * i, &d, 2);
-                        for (j = 0; j < 32; j++) xs[t][34 * i + 2 + j] = (uint8_t)(int8_t)((int)(rnd() % 255) - 127);
-                    }
-                    xp[t] = xs[t]; yp[t] = yv[t];
+                    make_act(qt, n, (uint8_t *)xsf[t], 0, 127, NULL);
+                    xp[t] = (const uint8_t *)xsf[t]; yp[t] = yv[t];
                 }
                 k->mm_dec[olmoe__qtype_index(dtypes[ti])](n, nr, w, ws, nt, xp, yp);
                 for (t = 0; t < nt; t++)
                     for (r = 0; r < nr; r++)
-                        if (yv[t][r] != k->dot_dec(qt, n, w + r * ws, xs[t])) bad++;
-                CHECK(!bad, "%s: mm_dec %-6s (3 rows x 5 tokens) == dot_dec bit for bit", kn[ki], olmoe_type_name(dtypes[ti]));
+                        if (yv[t][r] != k->dot_dec(qt, n, w + r * ws, xp[t])) bad++;
+                CHECK(!bad, "%s: mm_dec %-6s (3 rows x 13 tokens) == dot_dec bit for bit", kn[ki], olmoe_type_name(dtypes[ti]));
             }
-            CHECK(!bad_exact && !bad_tol && n_exact >= 50, "%s: dot_dec %-6s == scalar bit for bit when every term is an integer (%d cases: the integer parts are exact), within 1e-6 of sum|terms| otherwise (%d cases, unaligned rows)",
-                  kn[ki], olmoe_type_name(dtypes[ti]), n_exact, cases - n_exact);
+            if (qt->k8)
+                CHECK(!bad_exact && !bad_tol && n_exact == 300, "%s: dot_dec %-6s x Q8_K == scalar bit for bit (%d cases, unaligned rows, integer and random scales), the scalar within 1e-6 of sum|terms| of the float dot",
+                      kn[ki], olmoe_type_name(dtypes[ti]), n_exact);
+            else
+                CHECK(!bad_exact && !bad_tol && n_exact >= 50, "%s: dot_dec %-6s == scalar bit for bit when every term is an integer (%d cases: the integer parts are exact), within 1e-6 of sum|terms| otherwise (%d cases, unaligned rows)",
+                      kn[ki], olmoe_type_name(dtypes[ti]), n_exact, cases - n_exact);
         }
     }
 }
@@ -434,9 +500,15 @@ static void check_logits(const char *what, const char *lfile, const char *qdir, 
         if (eval_seqs(m, r, 2, 64, OLMOE_KERNELS_AUTO, got)) { CHECK(0, "%s %s: eval", what, ft); olmoe_model_free(m); continue; }
         md = mean_abs(got, r->ref, nval);
         for (j = 0; j < r->npos; j++) agree += argmax(got + (size_t)j * r->nv, r->nv) == ltop[j];
-        CHECK(md <= 1.1 * lmd && agree >= min_agree * r->npos,
-              "%s %-6s: mean |olmoe - HF f32| %.5f <= 1.1 x llama.cpp's %.5f; top-1 == llama.cpp's on %d/%d (>= %.0f%%)",
-              what, ft, md, lmd, agree, r->npos, 100.0 * min_agree);
+        {
+            /* Q2_K on random weights (2.6 bits a weight, its rows dotted with the Q8_0 activation):
+               57 of 64 on the scalar/NEON path, 58 on AVX2/AVX-512 (2026-12-07); the trained
+               model holds every type to the full bar */
+            double bar = min_agree > 0.875 && !strcmp(ft, "q2_k") ? 0.875 : min_agree;
+            CHECK(md <= 1.1 * lmd && agree >= bar * r->npos,
+                  "%s %-6s: mean |olmoe - HF f32| %.5f <= 1.1 x llama.cpp's %.5f; top-1 == llama.cpp's on %d/%d (>= %.1f%%)",
+                  what, ft, md, lmd, agree, r->npos, 100.0 * bar);
+        }
         if (eval_seqs(m, r, 1, 64, OLMOE_KERNELS_SCALAR, alt) == 0) {
             double ms = mean_abs(alt, r->ref, nval);
             CHECK(ms <= 1.1 * lmd, "%s %-6s: scalar path mean |olmoe - HF f32| %.5f <= 1.1 x llama.cpp's", what, ft, ms);
@@ -472,11 +544,12 @@ static void test_logits(const char *data, const char *kq, const char *qdir) {
     for (i = 0; f && i < MAXPOS * 512 && fscanf(f, "%f", &rk.ref[i]) == 1; i++) {}
     if (f) fclose(f);
     CHECK(i == MAXPOS * 512, "read %s", p);
-    /* A random-weight model's top-1 gaps are tiny: llama.cpp's own top-1 agrees with HF on 9 to
-       62 of the 64 positions, and two computations as accurate as each other (the mean |d| check)
-       flip about one top-1 in ten; the trained model below carries the 90% criterion. */
+    /* A random-weight model's top-1 gaps are tiny (llama.cpp's own top-1 agrees with HF on 9 to
+       62 of the 64 positions); with the K-quants dotted against Q8_K activations, as llama.cpp
+       does, the files agree with llama.cpp's top-1 on 58 to 64 of them (2026-12-07; Q2_K, whose
+       rows still meet the Q8_0 activation, on 57 on the scalar path): 90%, Q2_K 87.5%. */
     snprintf(p, sizeof p, "%s/llama_logits.txt", kq);
-    check_logits("olmoe_k", p, qdir, "olmoe_k", &rk, 0.80);
+    check_logits("olmoe_k", p, qdir, "olmoe_k", &rk, 0.90);
     /* the bundled trained model, its 5 prompts and HF's float32 logits on its Q8_0 weights */
     snprintf(p, sizeof p, "%s/bundled/prompts.txt", data);
     f = fopen(p, "r");
@@ -566,6 +639,7 @@ int main(int argc, char **argv) {
     snprintf(kq, sizeof kq, "%s/kquant", argv[1]);
     test_dequant(kq);
     test_quant(kq);
+    test_quant_q8_K();
     test_paths();
     test_long_rows();
     test_mix_table();

@@ -118,7 +118,7 @@ OCU_HD uint32_t ocu_ld32(const uint8_t *p) {   /* p 4-byte aligned */
 /* 32-value group g (0..7) of a padded Q6_K block: w = its values q - 32 (-32..31) as signed bytes in
    element order, s0 and s1 the integer scales of its two halves, *d the block's scale. The group's
    dot with Q8_0 activation quants y (scale dy) is dy * (d * (s0 * w[0..3].y + s1 * w[4..7].y)),
-   olmoe.h's decoded dot (olmoe__dot_dec_scalar) term for term. */
+   olmoe.h's decoded dot (olmoe__dot_dec_q80_scalar) term for term. */
 OCU_HD void ocu_q6k_group(const uint8_t *blk, int g, uint32_t *w, int *s0, int *s1, float *d) {
     int h = g >> 2, s = g & 3, k;
     const uint8_t *ql = blk + 64 * h + 32 * (s & 1), *qh = blk + 128 + 32 * h;

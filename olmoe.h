@@ -1742,9 +1742,10 @@ OLMOE_API olmoe_result olmoe_dequantize_row(int type, const void *in, float *y, 
 
 /* >>kernels (scalar reference) =============================================================
    The seam between the model and the arithmetic. A dot product of one weight row (in its file
-   format) with one activation vector. Quantized weight rows (Q8_0, Q4_0) are dotted with the
-   activation quantized to Q8_0 blocks; float rows (F32, F16, BF16) and Q6_K with the f32
-   activation. Every ISA path must give the same integer block sums as these functions. */
+   format) with one activation vector. Quantized weight rows (Q8_0, Q4_0, and through dot_dec the
+   decoded types) are dotted with the activation quantized to Q8_0 blocks (Q4_K, Q5_K, Q6_K: to
+   Q8_K blocks); float rows (F32, F16, BF16) with the f32 activation. Every ISA path must give the
+   same integer block sums as these functions. */
 typedef float (*olmoe__dot_q_fn)(int n, const void *w, const void *xq);
 typedef float (*olmoe__dot_f_fn)(int n, const void *w, const float *x);
 typedef void (*olmoe__quant_fn)(const float *x, void *y, int n);
@@ -1756,7 +1757,7 @@ typedef struct olmoe__kernels {
     int id;                     /* OLMOE_KERNELS_* */
     olmoe__dot_q_fn dot_q8_0;   /* w: Q8_0 row, xq: Q8_0 activation */
     olmoe__dot_q_fn dot_q4_0;   /* w: Q4_0 row, xq: Q8_0 activation */
-    olmoe__dot_f_fn dot_f32, dot_f16, dot_bf16, dot_q6_K;
+    olmoe__dot_f_fn dot_f32, dot_f16, dot_bf16;
     olmoe__quant_fn quant_q8_0; /* activation quantizer */
     /* Several rows at once, equal bit for bit to dot_q8_0 / dot_q4_0 row by row. SIMD paths take
        4 rows per pass and share the activation's loads, scales and Q4_0 correction among them. */
@@ -1850,18 +1851,6 @@ static float olmoe__dot_bf16_scalar(int n, const void *w, const float *x) {
         for (j = 0; j < 8; j++) acc[j] += olmoe_bf16_to_fp32(a[i + j]) * x[i + j];
     s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
     for (; i < n; i++) s += olmoe_bf16_to_fp32(a[i]) * x[i];
-    return s;
-}
-static float olmoe__dot_q6_K_scalar(int n, const void *w, const float *x) {
-    const olmoe__block_q6_K *a = (const olmoe__block_q6_K *)w;
-    float tmp[256], s = 0.0f;
-    int i, j;
-    for (i = 0; i < n / 256; i++) {
-        float bs = 0.0f;
-        olmoe__dequant_q6_K(a + i, tmp);
-        for (j = 0; j < 256; j++) bs += tmp[j] * x[i * 256 + j];
-        s += bs;
-    }
     return s;
 }
 static void olmoe__quant_q8_0_scalar(const float *x, void *y, int n) {
@@ -1995,7 +1984,7 @@ static float olmoe__dot_dec_scalar(const olmoe__qtype *qt, int n, const void *w,
 
 static const olmoe__kernels olmoe__kernels_scalar = {
     OLMOE_KERNELS_SCALAR, olmoe__dot_q8_0_scalar, olmoe__dot_q4_0_scalar, olmoe__dot_f32_scalar,
-    olmoe__dot_f16_scalar, olmoe__dot_bf16_scalar, olmoe__dot_q6_K_scalar, olmoe__quant_q8_0_scalar,
+    olmoe__dot_f16_scalar, olmoe__dot_bf16_scalar, olmoe__quant_q8_0_scalar,
     olmoe__dotr_q8_0_scalar, olmoe__dotr_q4_0_scalar, NULL, NULL, NULL, olmoe__axpy_f32_scalar,
     olmoe__axpy_f16_scalar, olmoe__cvt_f16_scalar, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar,
     olmoe__dot_dec_scalar, NULL, olmoe__quant_q8_K_scalar
@@ -2323,52 +2312,6 @@ OLMOE__AVX2 static inline __m256 olmoe__ld8_bf16_avx2(const uint8_t *p) {
 OLMOE__DOTF_AVX2(olmoe__dot_f32_avx2, olmoe__ld8_f32_avx2, 4, olmoe__simd_tail_f32)
 OLMOE__DOTF_AVX2(olmoe__dot_f16_avx2, olmoe__ld8_f16_avx2, 2, olmoe__simd_tail_f16)
 OLMOE__DOTF_AVX2(olmoe__dot_bf16_avx2, olmoe__ld8_bf16_avx2, 2, olmoe__simd_tail_bf16)
-
-/* Q6_K x f32, in registers: per half super-block, four vectors of 32 values q - 32 (weights
-   128h + 32j + l); each 16-value group g (weights 16g..16g+15, scale scales[g]) is converted to
-   fp32, dotted with x and added with the factor d * scales[g]. */
-OLMOE__AVX2 static inline void olmoe__q6k_half_avx2(const uint8_t *blk, int h, __m256i *q) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30), k32 = _mm256_set1_epi8(32);
-    __m256i l0 = _mm256_loadu_si256((const __m256i *)(blk + 64 * h));
-    __m256i l1 = _mm256_loadu_si256((const __m256i *)(blk + 64 * h + 32));
-    __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 128 + 32 * h));
-    q[0] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m2)), k32);
-    q[1] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m2)), k32);
-    q[2] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(qh, m2)), k32);
-    q[3] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2)), k32);
-}
-/* d * scales[0..15] as floats. */
-OLMOE__AVX2 static inline void olmoe__q6k_ds_avx2(const uint8_t *blk, float *ds) {
-    __m128i sc = _mm_loadu_si128((const __m128i *)(blk + 192));
-    __m256 d = _mm256_set1_ps(_cvtsh_ss(olmoe__simd_ld16(blk + 208)));
-    _mm256_storeu_ps(ds, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc))));
-    _mm256_storeu_ps(ds + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_unpackhi_epi64(sc, sc)))));
-}
-OLMOE__AVX2 static inline __m256 olmoe__q6k_group_avx2(__m128i q, const float *x, float ds, __m256 acc) {
-    __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_loadu_ps(x));
-    t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_unpackhi_epi64(q, q))), _mm256_loadu_ps(x + 8), t);
-    return _mm256_fmadd_ps(t, _mm256_set1_ps(ds), acc);
-}
-OLMOE__AVX2 static float olmoe__dot_q6_K_avx2(int n, const void *w, const float *x) {
-    const uint8_t *a = (const uint8_t *)w;
-    float ds[16];
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    __m256i q[4];
-    int i, h, j;
-    for (i = 0; i < n / 256; i++, a += 210, x += 256) {
-        olmoe__q6k_ds_avx2(a, ds);
-        for (h = 0; h < 2; h++) {
-            olmoe__q6k_half_avx2(a, h, q);
-            for (j = 0; j < 4; j++) {
-                int g = 8 * h + 2 * j;
-                acc0 = olmoe__q6k_group_avx2(_mm256_castsi256_si128(q[j]), x + 16 * g, ds[g], acc0);
-                acc1 = olmoe__q6k_group_avx2(_mm256_extracti128_si256(q[j], 1), x + 16 * g + 16, ds[g + 1], acc1);
-            }
-        }
-    }
-    return olmoe__hsum_avx2(_mm256_add_ps(acc0, acc1));
-}
 
 /* roundf (half away from zero) of 8 floats, exactly: t = trunc(v); t + sign(v) if |v - t| >= .5. */
 OLMOE__AVX2 static inline __m256i olmoe__roundf_i32_avx2(__m256 v) {
@@ -3137,7 +3080,7 @@ OLMOE__MM_DEC_TABLE(avx2, OLMOE__AVX2)
 
 static const olmoe__kernels olmoe__kernels_avx2 = {
     OLMOE_KERNELS_AVX2, olmoe__dot_q8_0_avx2, olmoe__dot_q4_0_avx2, olmoe__dot_f32_avx2,
-    olmoe__dot_f16_avx2, olmoe__dot_bf16_avx2, olmoe__dot_q6_K_avx2, olmoe__quant_q8_0_avx2
+    olmoe__dot_f16_avx2, olmoe__dot_bf16_avx2, olmoe__quant_q8_0_avx2
     OLMOE__DOTR(olmoe__dotr_q8_0_avx2, olmoe__dotr_q4_0_avx2),
     olmoe__prep_q8_avx2, olmoe__mm_q4_0_avx2, olmoe__mm_q8_0_avx2, olmoe__axpy_f32_avx2,
     olmoe__axpy_f16_avx2, olmoe__cvt_f16_avx2, olmoe__silu_mul_avx2, olmoe__exp_sum_avx2,
@@ -3233,30 +3176,6 @@ OLMOE__AVX512 static inline __m512 olmoe__ld16_bf16_avx512(const uint8_t *p, __m
 OLMOE__DOTF_AVX512(olmoe__dot_f32_avx512, olmoe__ld16_f32_avx512, 4)
 OLMOE__DOTF_AVX512(olmoe__dot_f16_avx512, olmoe__ld16_f16_avx512, 2)
 OLMOE__DOTF_AVX512(olmoe__dot_bf16_avx512, olmoe__ld16_bf16_avx512, 2)
-
-OLMOE__AVX512 static inline __m512 olmoe__q6k_group_avx512(__m128i q, const float *x, float ds, __m512 acc) {
-    __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), _mm512_loadu_ps(x));
-    return _mm512_fmadd_ps(t, _mm512_set1_ps(ds), acc);
-}
-OLMOE__AVX512 static float olmoe__dot_q6_K_avx512(int n, const void *w, const float *x) {
-    const uint8_t *a = (const uint8_t *)w;
-    float ds[16];
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    __m256i q[4];
-    int i, h, j;
-    for (i = 0; i < n / 256; i++, a += 210, x += 256) {
-        olmoe__q6k_ds_avx2(a, ds);
-        for (h = 0; h < 2; h++) {
-            olmoe__q6k_half_avx2(a, h, q);
-            for (j = 0; j < 4; j++) {
-                int g = 8 * h + 2 * j;
-                acc0 = olmoe__q6k_group_avx512(_mm256_castsi256_si128(q[j]), x + 16 * g, ds[g], acc0);
-                acc1 = olmoe__q6k_group_avx512(_mm256_extracti128_si256(q[j], 1), x + 16 * g + 16, ds[g + 1], acc1);
-            }
-        }
-    }
-    return olmoe__hsum16_avx512(_mm512_add_ps(acc0, acc1));
-}
 
 OLMOE__AVX512 static void olmoe__quant_q8_0_avx512(const float *x, void *y, int n) {
     uint8_t *o = (uint8_t *)y;
@@ -3779,7 +3698,7 @@ OLMOE__MM_DEC_TABLE(avx512, OLMOE__AVX512)
 
 static const olmoe__kernels olmoe__kernels_avx512 = {
     OLMOE_KERNELS_AVX512, olmoe__dot_q8_0_avx512, olmoe__dot_q4_0_avx512, olmoe__dot_f32_avx512,
-    olmoe__dot_f16_avx512, olmoe__dot_bf16_avx512, olmoe__dot_q6_K_avx512, olmoe__quant_q8_0_avx512
+    olmoe__dot_f16_avx512, olmoe__dot_bf16_avx512, olmoe__quant_q8_0_avx512
     OLMOE__DOTR(olmoe__dotr_q8_0_avx512, olmoe__dotr_q4_0_avx512),
     olmoe__prep_q8_avx512, olmoe__mm_q4_0_avx512, olmoe__mm_q8_0_avx512, olmoe__axpy_f32_avx512,
     olmoe__axpy_f16_avx512, olmoe__cvt_f16_avx512, olmoe__silu_mul_avx512, olmoe__exp_sum_avx512,
@@ -3858,13 +3777,6 @@ static inline int32x4_t olmoe__mla16_neon(int32x4_t acc, int8x16_t a, int8x16_t 
 /* fp16 -> fp32 of a scale, with the hardware conversion (exact for every fp16 value). */
 static inline float olmoe__h2f_neon(const uint8_t *p) {
     return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(olmoe__simd_ld16(p)))), 0);
-}
-/* Q6_K: the 16 group scales d * scales[g] of a super-block as floats (group g is weights
-   16g..16g+15). */
-static void olmoe__q6k_scales(const uint8_t *blk, float *ds) {
-    float d = olmoe_fp16_to_fp32(olmoe__simd_ld16(blk + 208));
-    int g;
-    for (g = 0; g < 16; g++) ds[g] = d * (float)(int8_t)blk[192 + g];
 }
 
 static inline int8x16_t olmoe__ld_s8(const uint8_t *p) { return vld1q_s8((const int8_t *)p); }
@@ -3957,43 +3869,6 @@ OLMOE__DOTF_NEON(olmoe__dot_f32_neon, olmoe__ld4_f32_neon, 4, olmoe__simd_tail_f
 OLMOE__DOTF_NEON(olmoe__dot_f16_neon, olmoe__ld4_f16_neon, 2, olmoe__simd_tail_f16)
 OLMOE__DOTF_NEON(olmoe__dot_bf16_neon, olmoe__ld4_bf16_neon, 2, olmoe__simd_tail_bf16)
 
-static float olmoe__dot_q6_K_neon(int n, const void *w, const float *x) {
-    const uint8_t *a = (const uint8_t *)w;
-    int8_t buf[256];
-    float ds[16];
-    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
-    int i, g, h, l;
-    for (i = 0; i < n / 256; i++, a += 210, x += 256) {
-        const uint8x16_t m4 = vdupq_n_u8(0x0F), m2 = vdupq_n_u8(0x30);
-        const int8x16_t k32 = vdupq_n_s8(32);
-        for (h = 0; h < 2; h++)
-            for (l = 0; l < 32; l += 16) {
-                uint8x16_t l0 = vld1q_u8(a + 64 * h + l), l1 = vld1q_u8(a + 64 * h + 32 + l);
-                uint8x16_t qh = vld1q_u8(a + 128 + 32 * h + l);
-                uint8x16_t q1 = vorrq_u8(vandq_u8(l0, m4), vandq_u8(vshlq_n_u8(qh, 4), m2));
-                uint8x16_t q2 = vorrq_u8(vandq_u8(l1, m4), vandq_u8(vshlq_n_u8(qh, 2), m2));
-                uint8x16_t q3 = vorrq_u8(vshrq_n_u8(l0, 4), vandq_u8(qh, m2));
-                uint8x16_t q4 = vorrq_u8(vshrq_n_u8(l1, 4), vandq_u8(vshrq_n_u8(qh, 2), m2));
-                int8_t *o = buf + 128 * h + l;
-                vst1q_s8(o, vsubq_s8(vreinterpretq_s8_u8(q1), k32));
-                vst1q_s8(o + 32, vsubq_s8(vreinterpretq_s8_u8(q2), k32));
-                vst1q_s8(o + 64, vsubq_s8(vreinterpretq_s8_u8(q3), k32));
-                vst1q_s8(o + 96, vsubq_s8(vreinterpretq_s8_u8(q4), k32));
-            }
-        olmoe__q6k_scales(a, ds);
-        for (g = 0; g < 16; g++) {
-            int8x16_t q = vld1q_s8(buf + 16 * g);
-            int16x8_t q0 = vmovl_s8(vget_low_s8(q)), q1 = vmovl_high_s8(q);
-            float32x4_t t0 = vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(q0))), vld1q_f32(x + 16 * g));
-            float32x4_t t1 = vmulq_f32(vcvtq_f32_s32(vmovl_high_s16(q0)), vld1q_f32(x + 16 * g + 4));
-            t0 = vfmaq_f32(t0, vcvtq_f32_s32(vmovl_s16(vget_low_s16(q1))), vld1q_f32(x + 16 * g + 8));
-            t1 = vfmaq_f32(t1, vcvtq_f32_s32(vmovl_high_s16(q1)), vld1q_f32(x + 16 * g + 12));
-            acc0 = vfmaq_n_f32(acc0, t0, ds[g]);
-            acc1 = vfmaq_n_f32(acc1, t1, ds[g]);
-        }
-    }
-    return vaddvq_f32(vaddq_f32(acc0, acc1));
-}
 
 /* roundf is FRINTA (ties away); FCVTZS then two truncating narrows keep the low byte, as the
    scalar (int8_t) cast does. */
@@ -4366,7 +4241,7 @@ OLMOE__MM_DEC_TABLE(neon, )
 
 static const olmoe__kernels olmoe__kernels_neon = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_neon, olmoe__dot_q4_0_neon, olmoe__dot_f32_neon,
-    olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
+    olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__quant_q8_0_neon
     OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon),
     olmoe__prep_q8_neon, olmoe__mm_q4_0_neon, olmoe__mm_q8_0_neon, olmoe__axpy_f32_neon,
     olmoe__axpy_f16_neon, olmoe__cvt_f16_neon, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar,
@@ -4374,7 +4249,7 @@ static const olmoe__kernels olmoe__kernels_neon = {
 };
 static const olmoe__kernels olmoe__kernels_neon_dot = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_dot, olmoe__dot_q4_0_dot, olmoe__dot_f32_neon,
-    olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__dot_q6_K_neon, olmoe__quant_q8_0_neon
+    olmoe__dot_f16_neon, olmoe__dot_bf16_neon, olmoe__quant_q8_0_neon
     OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot),
     olmoe__prep_q8_neon, olmoe__mm_q4_0_dot, olmoe__mm_q8_0_dot, olmoe__axpy_f32_neon,
     olmoe__axpy_f16_neon, olmoe__cvt_f16_neon, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar,

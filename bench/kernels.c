@@ -4,8 +4,8 @@
      build/bench_kernels [--quick] [-t THREADS] [--dram-mb 256]
 
    1. matvec: one weight matrix (d = 2048 inputs per row) times one activation, per weight type
-      (q4_0, q8_0 with Q8_0 activations; f16, bf16, f32, q6_K with f32 activations), as GB/s of
-      weight bytes, as the model runs it (q4_0/q8_0 through the path's rows x tokens kernel with one
+      (q4_0, q8_0 with Q8_0 activations; q6_K with the Q8_K one; f16, bf16, f32 with f32 activations), as
+      GB/s of weight bytes, as the model runs it (q4_0/q8_0/q6_K through the path's rows x tokens kernel with one
       token where it has one, else olmoe__rows_dot, 4 rows per dotr call): L2-resident (256 KiB of rows, repeated), the same row by row through the
       single-row dot ("L2 1-row"), DRAM (a DRAM_MB matrix, one thread) and DRAM with THREADS threads
       (rows split evenly). maxrel: largest difference from the scalar path over the first 64 rows,
@@ -101,7 +101,7 @@ static float dot(const olmoe__kernels *k, int t, const uint8_t *row, int n, cons
     case OLMOE_TYPE_Q8_0: return k->dot_q8_0(n, row, xq);
     case OLMOE_TYPE_F16: return k->dot_f16(n, row, x);
     case OLMOE_TYPE_BF16: return k->dot_bf16(n, row, x);
-    case OLMOE_TYPE_Q6_K: return k->dot_q6_K(n, row, x);
+    case OLMOE_TYPE_Q6_K: return k->dot_dec(olmoe__qtype_of(OLMOE_TYPE_Q6_K), n, row, xq); /* xq: Q8_K */
     default: return k->dot_f32(n, row, x);
     }
 }
@@ -122,6 +122,7 @@ static void *mv_run(void *p) {
     mv_job *j = (mv_job *)p;
     int64_t r;
     olmoe__mm_fn mm = j->type == OLMOE_TYPE_Q4_0 ? j->k->mm_q4_0 : j->type == OLMOE_TYPE_Q8_0 ? j->k->mm_q8_0 : NULL;
+    if (j->type == OLMOE_TYPE_Q6_K && j->k->mm_dec) mm = j->k->mm_dec[olmoe__qtype_index(OLMOE_TYPE_Q6_K)];
     if (!one_row && mm) {
         float *yp = j->y + j->r0;
         mm(j->n, (int)(j->r1 - j->r0), j->w + (uint64_t)j->r0 * j->rb, (size_t)j->rb, 1, &j->xq, &yp);
@@ -251,8 +252,12 @@ int main(int argc, char **argv) {
             const olmoe__kernels *k = paths[pi];
             double tl2[9], td1[5], tdn[5], maxrel = 0, t1row;
             int nrep_l2 = quick ? 3 : 9, nrep_d = quick ? 3 : 5, it, inner;
-            k->quant_q8_0(x, xq, n);
-            if (k->prep_q8) k->prep_q8(xq, xq + olmoe__xp_offset(n), n);
+            if (t == OLMOE_TYPE_Q6_K) { /* its rows meet the Q8_K activation */
+                (k->quant_q8_K ? k->quant_q8_K : olmoe__quant_q8_K_scalar)(x, xq, n);
+            } else {
+                k->quant_q8_0(x, xq, n);
+                if (k->prep_q8) k->prep_q8(xq, xq + olmoe__xp_offset(n), n);
+            }
             /* correctness vs scalar on the first 64 rows */
             matvec(k, t, w, 64, n, x, xq, y, 1);
             if (pi == 0) memcpy(yref, y, 64 * sizeof(float));

@@ -1,7 +1,7 @@
 /* Kernel tests: every SIMD path this CPU has against the scalar reference.
      Q8_0 x Q8_0, Q4_0 x Q8_0   integer block sums exact, floats within 1e-6 of sum |terms|
      quant_q8_0                 byte-identical blocks
-     f32, f16, bf16, Q6_K dots  within 1e-6 of sum |terms|; every fp16 and bf16 value converts exactly
+     f32, f16, bf16 dots        within 1e-6 of sum |terms|; every fp16 and bf16 value converts exactly
    Paths the CPU lacks are reported as skipped, never passed.
    usage: test_kernels            run the tests
           test_kernels --bench    also time a 64 MB matrix x vector per path and type (1 thread)
@@ -285,43 +285,6 @@ static void test_fdots(const path *p) {
               p->name, names[type], bad[type] ? where[type] : "");
         if (type) CHECK(!badc[type], "%s: dot_%s converts all 65536 values exactly %s", p->name, names[type], badc[type] ? where[type] : "");
     }
-}
-
-static void test_q6k(const path *p) {
-    static uint8_t w[17 * 210], wb[17 * 210 + 8];
-    static float xs[17 * 256 + 8], deq[256];
-    static const int sizes[] = {256, 512, 768, 2048, 4096 + 256};
-    int si, seed, bad = 0, cases = 0;
-    char where[128] = "";
-    for (seed = 0; seed < 6; seed++)
-        for (si = 0; si < 5; si++) {
-            int n = sizes[si], nb = n / 256, i, j, ow = odd_ok(p) * ((seed + si) % 4), ox = seed % 4;
-            float *x = xs + ox, got;
-            double ref = 0, mag = 0;
-            for (i = 0; i < nb; i++) {
-                uint8_t *b = w + 210 * i;
-                uint16_t d = seed == 5 ? (uint16_t)rndi(1, 0x3ff) : (uint16_t)(rnd_scale() & 0xBFFF); /* subnormal d */
-                for (j = 0; j < 208; j++) b[j] = (uint8_t)rnd();
-                if (seed == 4) { /* extremes: all q = -32 or 31, scales -128 / 127 */
-                    memset(b, i & 1 ? 0xFF : 0x00, 192);
-                    for (j = 0; j < 16; j++) b[192 + j] = (uint8_t)(j & 1 ? 127 : -128);
-                }
-                memcpy(b + 208, &d, 2);
-            }
-            for (i = 0; i < n; i++) x[i] = rndn();
-            for (i = 0; i < nb; i++) {
-                olmoe__dequant_q6_K((const olmoe__block_q6_K *)(w + 210 * i), deq);
-                for (j = 0; j < 256; j++) {
-                    ref += (double)deq[j] * x[256 * i + j];
-                    mag += fabs((double)deq[j] * x[256 * i + j]);
-                }
-            }
-            got = p->k->dot_q6_K(n, at(wb, ow, w, (size_t)210 * nb), x);
-            if (!close_enough(got, ref, mag) && !bad++)
-                snprintf(where, sizeof where, "n=%d seed %d off %d/%d: %.9g vs %.9g", n, seed, ow, ox, got, ref);
-            cases++;
-        }
-    CHECK(!bad, "%s: dot_q6_K within 1e-6 of sum|terms| (%d cases, unaligned) %s", p->name, cases, where);
 }
 
 /* Multi-row dots: y[r * ys] = row r . xq must equal the single-row dot bit for bit. */
@@ -615,7 +578,7 @@ static double now_s(void) {
 static void bench(const path *paths, int np) {
     static const struct { const char *name; int type, bpe_num, bpe_den, rows4; } types[] = {
         {"q4_0", OLMOE_TYPE_Q4_0, 18, 32, 0}, {"q8_0", OLMOE_TYPE_Q8_0, 34, 32, 0},
-        {"q6_K", OLMOE_TYPE_Q6_K, 210, 256, 0}, {"f16", OLMOE_TYPE_F16, 2, 1, 0},
+        {"f16", OLMOE_TYPE_F16, 2, 1, 0},
         {"bf16", OLMOE_TYPE_BF16, 2, 1, 0}, {"f32", OLMOE_TYPE_F32, 4, 1, 0},
         {"q4_0x4", OLMOE_TYPE_Q4_0, 18, 32, 1}, {"q8_0x4", OLMOE_TYPE_Q8_0, 34, 32, 1}};
     const int n = 2048, nt = (int)(sizeof types / sizeof types[0]);
@@ -697,7 +660,6 @@ int main(int argc, char **argv) {
         test_qdots(&paths[i]);
         test_quant(&paths[i]);
         test_fdots(&paths[i]);
-        test_q6k(&paths[i]);
         test_dotr(&paths[i]);
         test_mm(&paths[i]);
         test_axpy(&paths[i]);

@@ -4181,25 +4181,69 @@ static olmoe__decode_fn olmoe__decoder_neon(const olmoe__qtype *qt) {
     default: return qt->decode;
     }
 }
-/* k8 types (Q4_K, Q5_K, Q6_K) . Q8_K: blocks decoded by the NEON decoders, then the reference's
-   lanes (olmoe__k8_block_lanes: its bits) */
-static void olmoe__k8mm_neon(const olmoe__qtype *qt, int n, int nr, const void *w, size_t ws, int nt,
-                             const uint8_t *const *xq, float *const *y) {
-    olmoe__decode_fn dec = olmoe__decoder_neon(qt);
-    olmoe__dec D;
-    float acc[64][8];
-    int r, c, t, l;
-    for (r = 0; r < nr; r++) {
-        const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;
-        for (t = 0; t < nt; t++)
-            for (l = 0; l < 8; l++) acc[t][l] = 0.0f;
-        for (c = 0; c < n / 256; c++) {
-            dec(row + (size_t)c * (size_t)qt->bytes, &D, 0);
-            for (t = 0; t < nt; t++) olmoe__k8_block_lanes(&D, qt->type == OLMOE_TYPE_Q6_K, (const olmoe__block_q8_K *)(const void *)xq[t] + c, acc[t]);
-        }
-        for (t = 0; t < nt; t++) y[t][r] = olmoe__k8_lanes_sum(acc[t]);
-    }
+/* k8 types (Q4_K, Q5_K, Q6_K) . Q8_K on NEON: a block decoded by the NEON decoders, then the
+   reference's lanes (olmoe__k8_block_lanes) in vectors. For quad k, row i and half h, the 16
+   activation bytes at 128k + 32i + 16h are values 8i..8i+7 of groups g0 = 4k + 2h and g0 + 1, met
+   by the same 8 values of each decoded group (Q6_K: unsigned, q + 32); their sums of 4 consecutive
+   products (sdot, or vmull + two pairwise adds: exact, a pair is at most 2 x 63 x 127) are lanes
+   4h..4h+3, scaled by each value's 16-value scale and added in int32 (exact). Then the
+   reference's fp32 steps lane by lane: its bits. */
+#define OLMOE__K8_NEON_DEF(NAME, ATTR, QSUM)                                                     \
+ATTR static inline void NAME##_blk(const olmoe__dec *D, int q6, const olmoe__block_q8_K *y, float32x4_t *acc) { \
+    int32x4_t ci[2], cm[2];                                                                     \
+    int k, i, h;                                                                                \
+    const int8x16_t off = vdupq_n_s8(q6 ? 32 : 0);                                              \
+    ci[0] = ci[1] = vdupq_n_s32(0);                                                             \
+    for (k = 0; k < 2; k++)                                                                     \
+        for (i = 0; i < 4; i++)                                                                 \
+            for (h = 0; h < 2; h++) {                                                           \
+                int g0 = 4 * k + 2 * h, e = i >> 1;                                             \
+                int8x16_t w = vaddq_s8(vcombine_s8(vld1_s8(D->q + 32 * g0 + 8 * i), vld1_s8(D->q + 32 * (g0 + 1) + 8 * i)), off); \
+                int8x16_t yv = vld1q_s8(y->qs + 128 * k + 32 * i + 16 * h);                     \
+                int32_t sv[4];                                                                  \
+                int32x4_t p;                                                                    \
+                QSUM(p, w, yv);                                                                 \
+                sv[0] = sv[1] = D->s[2 * g0 + e];                                               \
+                sv[2] = sv[3] = D->s[2 * (g0 + 1) + e];                                         \
+                ci[h] = vmlaq_s32(ci[h], p, vld1q_s32(sv));                                     \
+            }                                                                                   \
+    for (h = 0; h < 2; h++) { /* lane 4h + j: parts 8h + 2j, 8h + 2j + 1 of the 16-value sums */ \
+        const int16_t *b = y->bsums + 8 * h;                                                    \
+        int32x4_t sb = vpaddq_s32(vmull_s16(vld1_s16(D->s + 8 * h), vld1_s16(b)), vmull_s16(vld1_s16(D->s + 8 * h + 4), vld1_s16(b + 4))); \
+        cm[h] = vpaddq_s32(vmull_s16(vld1_s16(D->m + 8 * h), vld1_s16(b)), vmull_s16(vld1_s16(D->m + 8 * h + 4), vld1_s16(b + 4))); \
+        if (q6) ci[h] = vsubq_s32(ci[h], vshlq_n_s32(sb, 5));                                    \
+    }                                                                                           \
+    for (h = 0; h < 2; h++) {                                                                   \
+        float32x4_t f = vmulq_n_f32(vcvtq_f32_s32(ci[h]), D->d[0]);                             \
+        if (!q6) f = vfmaq_n_f32(f, vcvtq_f32_s32(cm[h]), D->dm[0]);                            \
+        acc[h] = vfmaq_n_f32(acc[h], f, y->d);                                                  \
+    }                                                                                           \
+}                                                                                               \
+ATTR static void NAME(const olmoe__qtype *qt, int n, int nr, const void *w, size_t ws, int nt, \
+                      const uint8_t *const *xq, float *const *y) {                              \
+    olmoe__decode_fn dec = olmoe__decoder_neon(qt);                                             \
+    olmoe__dec D;                                                                               \
+    float32x4_t acc[64][2];                                                                     \
+    int r, c, t, q6 = qt->type == OLMOE_TYPE_Q6_K;                                              \
+    for (r = 0; r < nr; r++) {                                                                  \
+        const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;                               \
+        for (t = 0; t < nt; t++) acc[t][0] = acc[t][1] = vdupq_n_f32(0.0f);                     \
+        for (c = 0; c < n / 256; c++) {                                                         \
+            dec(row + (size_t)c * (size_t)qt->bytes, &D, 0);                                    \
+            for (t = 0; t < nt; t++) NAME##_blk(&D, q6, (const olmoe__block_q8_K *)(const void *)xq[t] + c, acc[t]); \
+        }                                                                                       \
+        for (t = 0; t < nt; t++) { /* ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) */     \
+            float32x4_t s = vaddq_f32(acc[t][0], acc[t][1]);                                    \
+            y[t][r] = (vgetq_lane_f32(s, 0) + vgetq_lane_f32(s, 2)) + (vgetq_lane_f32(s, 1) + vgetq_lane_f32(s, 3)); \
+        }                                                                                       \
+    }                                                                                           \
 }
+/* 4 lanes of 4 consecutive products each */
+#define OLMOE__QSUM_NEON(p, a, b)                                                               \
+    ((p) = vpaddlq_s16(vpaddq_s16(vmull_s8(vget_low_s8(a), vget_low_s8(b)), vmull_high_s8((a), (b)))))
+#define OLMOE__QSUM_DOT(p, a, b) do { (p) = vdupq_n_s32(0); OLMOE__SDOT((p), (a), (b)); } while (0)
+OLMOE__K8_NEON_DEF(olmoe__k8mm_neon, , OLMOE__QSUM_NEON)
+OLMOE__K8_NEON_DEF(olmoe__k8mm_sdot, OLMOE__DOTPROD, OLMOE__QSUM_DOT)
 static float olmoe__dot_dec_neon(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
     olmoe__qtype q2 = *qt;
     olmoe__dec D;
@@ -4238,6 +4282,20 @@ static void olmoe__mm_dec_neon(const olmoe__qtype *qt, int n, int nr, const void
     }
 }
 OLMOE__MM_DEC_TABLE(neon, )
+/* the dot-product table: sdot for the k8 types (the same lanes: the same bits) */
+OLMOE__DOTPROD static float olmoe__dot_dec_sdot(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
+    float r, *yp = &r;
+    const uint8_t *xp = (const uint8_t *)xq;
+    if (!qt->k8) return olmoe__dot_dec_neon(qt, n, w, xq);
+    olmoe__k8mm_sdot(qt, n, 1, w, 0, 1, &xp, &yp);
+    return r;
+}
+OLMOE__DOTPROD static void olmoe__mm_dec_sdot(const olmoe__qtype *qt, int n, int nr, const void *w, size_t ws, int nt,
+                                              const uint8_t *const *xq, float *const *y) {
+    if (qt->k8) olmoe__k8mm_sdot(qt, n, nr, w, ws, nt, xq, y);
+    else olmoe__mm_dec_neon(qt, n, nr, w, ws, nt, xq, y);
+}
+OLMOE__MM_DEC_TABLE(sdot, OLMOE__DOTPROD)
 
 static const olmoe__kernels olmoe__kernels_neon = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_neon, olmoe__dot_q4_0_neon, olmoe__dot_f32_neon,
@@ -4253,7 +4311,7 @@ static const olmoe__kernels olmoe__kernels_neon_dot = {
     OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot),
     olmoe__prep_q8_neon, olmoe__mm_q4_0_dot, olmoe__mm_q8_0_dot, olmoe__axpy_f32_neon,
     olmoe__axpy_f16_neon, olmoe__cvt_f16_neon, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar,
-    olmoe__dot_dec_neon, olmoe__mm_dec_neon_t, NULL
+    olmoe__dot_dec_sdot, olmoe__mm_dec_sdot_t, NULL
 };
 
 /* Whether the CPU has the dot-product instructions (FEAT_DotProd). */

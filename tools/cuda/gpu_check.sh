@@ -56,9 +56,11 @@ synth $M/p1b7b-bf16.gguf --preset olmoe-1b-7b --layers 2 --vocab 8192 --type bf1
 synth $M/p1b7b-f32.gguf --preset olmoe-1b-7b --layers 2 --vocab 8192 --type f32 --seed 7
 synth $M/pflex-q4_0.gguf --preset flexolmo-mini --type q4_0 --seed 7
 synth $M/pflex-q8_0.gguf --preset flexolmo-mini --type q8_0 --seed 7
-# a Q6_K output head (llama.cpp's q4_0 recipe) when the quantize command is there
+# a Q6_K output head (llama.cpp's q4_0 recipe) and all-Q6_K matrices (q6_k, experts included: their
+# inputs quantized per 256 as olmoe.h's Q8_K) when the quantize command is there
 Q6K=""
 if run build/olmoe quantize models/austen-olmoe-q8_0.gguf $M/austen-q4_0.gguf q4_0 >/dev/null 2>&1; then Q6K=$M/austen-q4_0.gguf; fi
+if run build/olmoe quantize models/austen-olmoe-q8_0.gguf $M/austen-q6_k.gguf q6_k >/dev/null 2>&1; then Q6K="$Q6K $M/austen-q6_k.gguf"; fi
 SMALL="build/fixtures/olmoe_b-q8_0.gguf build/fixtures/flex_b-q4_0.gguf build/fixtures/olmoe_c-f16.gguf $M/pflex-q4_0.gguf"
 
 say "3. parity"

@@ -7,8 +7,9 @@
      (olmoe_cuda_common.h: 16/32-byte aligned blocks a lane loads at once), Q6_K blocks padded to 224
      bytes (aligned words); F32/F16/BF16 rows are uploaded as they are. Attention's Q, K and V of
      a layer are one matrix when they share a type.
-   - Activations feeding a Q4_0/Q8_0/Q6_K matrix are quantized to int8 per block of 32 (olmoe.h's Q8_0
-     activation quantizer, value for value) and the dots are dp4a; float weights take fp32 inputs.
+   - Activations feeding a Q4_0/Q8_0 matrix are quantized to int8 per block of 32 (olmoe.h's Q8_0
+     activation quantizer, value for value), those feeding a Q6_K matrix per 256 (its Q8_K one, with
+     the scale repeated per 32); the dots are dp4a; float weights take fp32 inputs.
    - The KV cache is fp16, [layer][kv head][position][dim] as olmoe.h's.
    - Routing runs on the device: router logits, softmax over all allowed experts, top-k (ties to
      the lower index, no renormalisation), then a counting sort of the (token, slot) pairs by expert
@@ -78,8 +79,8 @@ struct ocu_ctx {
     /* scratch for n_batch tokens */
     int32_t *d_tok, *d_pos;
     float *x, *h, *qkv, *att, *tmp, *y, *rlog, *selw, *act, *dn, *part, *d_logits;
-    int8_t *hq, *attq, *actq;
-    float *hqd, *attqd, *actqd;
+    int8_t *hq, *attq, *actq, *kq;
+    float *hqd, *attqd, *actqd, *kqd;
     int32_t *sel, *ex_start, *ex_rows, *tiles, *n_tiles;
     uint8_t *d_allowed;
     uint8_t allowed[OCU_MAX_E];
@@ -268,6 +269,23 @@ __global__ void k_add_norm_q(float *x, const float *add, const float *dn, const 
     __syncthreads();
     for (int b = threadIdx.x >> 5; b < n / 32; b += blockDim.x >> 5)
         quant_block(a[b * 32 + (threadIdx.x & 31)], hq + (size_t)t * n + b * 32, hqd + (size_t)t * (n / 32) + b);
+}
+
+/* The input of a Q6_K matrix: olmoe.h dots Q6_K rows with a Q8_K activation (one fp32 scale per 256
+   values, olmoe__quantize_q8_K_ref: amax skipping NaN, quants with 1/d), so it is quantized here the
+   same way, value for value, and the scale repeated for the 8 32-blocks the int8 kernel reads: a
+   warp per 256 values, 8 a lane. */
+__global__ void k_quant_k8(const float *x, int n, int rows, int8_t *q, float *qd) {
+    int64_t g = (int64_t)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    int lane = threadIdx.x & 31, j;
+    float v[8], amax = 0.0f, d, id;
+    if (g >= (int64_t)(n / 256) * rows) return;
+    for (j = 0; j < 8; j++) { v[j] = x[g * 256 + lane * 8 + j]; amax = fabsf(v[j]) > amax ? fabsf(v[j]) : amax; }
+    amax = warp_max(amax);
+    d = amax / 127.0f;
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    for (j = 0; j < 8; j++) q[g * 256 + lane * 8 + j] = ocu_q8_value(v[j], id);
+    if (lane < 8) qd[g * 8 + lane] = d;
 }
 
 /* Q8_0 quantization of rows of n values (n a multiple of 32): a warp a block. */
@@ -627,6 +645,13 @@ static void mm(ocu_ctx *c, const dmat &W, const dmat *W2, const float *xf, const
     memset(&a, 0, sizeof a);
     a.W = W;
     if (W2) a.W2 = *W2;
+    if (W.type == OLMOE_TYPE_Q6_K && xs % 256 == 0 && xf) {
+        /* its own Q8_K-style input (olmoe.h's activation for Q6_K rows): the rows the tiles read */
+        int rows = grouped && in_div == 1 ? T * c->cf.n_expert_used : T;
+        int64_t ng = (int64_t)(xs / 256) * rows;
+        OCU_LAUNCH((unsigned)((ng + 7) / 8), 256, 0, c->st, k_quant_k8)(xf, xs, rows, c->kq, c->kqd);
+        xq = c->kq; xd = c->kqd;
+    }
     a.xq = xq; a.xd = xd; a.xf = xf; a.xs = xs; a.T = T;
     if (grouped) { a.tiles = c->tiles; a.n_tiles = c->n_tiles; a.idx = c->ex_rows; a.in_div = in_div; }
     a.y = y; a.ys = ys; a.y_off = y_off;
@@ -954,6 +979,8 @@ extern "C" olmoe_result ocu_create(const olmoe_model *m, const ocu_params *p, oc
         c->attqd = (float *)dalloc(c, B * qd / 32 * 4 + 4, &e);
         c->actq = (int8_t *)dalloc(c, B * K * F, &e);
         c->actqd = (float *)dalloc(c, B * K * F / 32 * 4 + 4, &e);
+        c->kq = (int8_t *)dalloc(c, B * std::max((size_t)K * F, mx), &e);
+        c->kqd = (float *)dalloc(c, B * std::max((size_t)K * F, mx) / 32 * 4 + 4, &e);
         c->d_allowed = (uint8_t *)dalloc(c, E, &e);
         c->trace = pp.trace;
         if (c->trace) {

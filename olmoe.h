@@ -2683,7 +2683,7 @@ OLMOE__AVX2 static inline __m256i olmoe__scale_halves_avx2(const __m256i *v, con
                             _mm256_mullo_epi32(h1, _mm256_srai_epi32(fv, 16)));
 }
 /* AVX2 block decoders of the other decoded types (the same form as the scalar ones, bit for bit);
-   Q4_K, Q5_K and Q6_K go through the fused kernels below instead (OLMOE__KMM_DEF).
+   Q4_K, Q5_K and Q6_K go through the fused kernels below instead (OLMOE__K8_MM_DEF, with the Q8_K activation).
    IQ4: 16 bytes of nibbles -> 32 values through the table (one pshufb) */
 OLMOE__AVX2 static inline __m256i olmoe__iq4_32_avx2(const uint8_t *qs) {
     const __m256i tab = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)olmoe__kvalues_iq4nl));
@@ -4870,8 +4870,9 @@ struct olmoe_model {
     olmoe__layer *layers;
     olmoe__mat tok_embd, output;
     const float *out_norm;
-    int any_quant;           /* some matrix needs Q8_0 activations */
+    int any_quant;           /* some matrix needs a quantized activation (Q8_0 or Q8_K) */
     int any_k8;              /* some matrix (Q4_K, Q5_K, Q6_K) needs Q8_K activations */
+    int any_q80;             /* some matrix needs the Q8_0 one (Q8_0, Q4_0, the other decoded types) */
     int vocab_only;
     struct olmoe__tokenizer *tok;  /* NULL when the file has no tokenizer */
 };
@@ -4938,6 +4939,7 @@ static olmoe_result olmoe__bind_mat(olmoe_model *m, const char *name, int nd, in
     mat->row_bytes = olmoe_type_row_size(t->type, ne0);
     if (t->type == OLMOE_TYPE_Q8_0 || t->type == OLMOE_TYPE_Q4_0 || olmoe__qtype_of(t->type)) m->any_quant = 1;
     if (olmoe__qtype_of(t->type) && olmoe__qtype_of(t->type)->k8) m->any_k8 = 1;
+    else if (t->type == OLMOE_TYPE_Q8_0 || t->type == OLMOE_TYPE_Q4_0 || olmoe__qtype_of(t->type)) m->any_q80 = 1;
     return OLMOE_OK;
 }
 
@@ -7488,11 +7490,11 @@ static size_t olmoe__xq_off(const olmoe_ctx *c, int type, int64_t n) {
 }
 /* The rows x tokens kernel for a weight type, or NULL (then rows_dot, token by token). */
 static olmoe__mm_fn olmoe__mm_for(const olmoe_ctx *c, int type) {
-    if (!c->xprep) return NULL;
-    if (type != OLMOE_TYPE_Q4_0 && type != OLMOE_TYPE_Q8_0) {
+    if (type != OLMOE_TYPE_Q4_0 && type != OLMOE_TYPE_Q8_0) { /* the decoded types need no second layout */
         int i = olmoe__qtype_index(type);
         return i >= 0 && c->k->mm_dec ? c->k->mm_dec[i] : NULL;
     }
+    if (!c->xprep) return NULL;
     return type == OLMOE_TYPE_Q4_0 ? c->k->mm_q4_0 : c->k->mm_q8_0;
 }
 
@@ -7546,7 +7548,7 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     }
     c->n_ctx = p.n_ctx;
     c->n_batch = p.n_batch;
-    c->xprep = c->k->mm_q4_0 && c->k->mm_q8_0 && c->k->prep_q8 && m->any_quant;
+    c->xprep = c->k->mm_q4_0 && c->k->mm_q8_0 && c->k->prep_q8 && m->any_q80;
     c->xk = m->any_k8;
     B = (size_t)p.n_batch; d = (size_t)cf->n_embd; qd = (size_t)cf->n_head * cf->head_dim;
     kvd = (size_t)cf->n_head_kv * cf->head_dim; F = (size_t)cf->n_ff; E = (size_t)cf->n_expert;
@@ -7856,8 +7858,10 @@ static void olmoe__q_worker(void *arg, int ith, int nth) {
     while (olmoe__grab((olmoe__pool *)&j->c->pool, j->n_tok, olmoe__chunk(j->n_tok, nth, 1), &a, &b))
     for (t = a; t < b; t++) {
         uint8_t *q = j->q + (size_t)t * j->qs;
-        j->c->k->quant_q8_0(j->x + (size_t)t * j->xs, q, j->n);
-        if (j->c->xprep) j->c->k->prep_q8(q, q + olmoe__xp_offset(j->n), j->n);
+        if (j->c->model->any_q80) { /* a Q4_K_M file's matrices all take the Q8_K record */
+            j->c->k->quant_q8_0(j->x + (size_t)t * j->xs, q, j->n);
+            if (j->c->xprep) j->c->k->prep_q8(q, q + olmoe__xp_offset(j->n), j->n);
+        }
         if (olmoe__has_xk(j->c, j->n))
             (j->c->k->quant_q8_K ? j->c->k->quant_q8_K : olmoe__quant_q8_K_scalar)(j->x + (size_t)t * j->xs, q + olmoe__xk_offset(j->c, j->n), j->n);
     }

@@ -8,9 +8,12 @@
                        same top-1 as llama.cpp's on >= 90% of the 64 positions (random weights;
                        Q2_K: >= 87.5%)
      austen_*.txt      the same for the bundled trained model requantized from Q8_0: >= 90% top-1
-   and, with no reference needed: every ISA path's dot_dec equals the scalar one exactly when the
-   float scales are powers of two (so only the integer parts can differ), and within 1e-6 of
-   sum |terms| otherwise; logits bit-identical over thread counts and batch splits.
+   and, with no reference needed: every ISA path's Q8_K quantizer writes the reference's bytes;
+   Q4_K/Q5_K/Q6_K rows x Q8_K: every path's dot_dec equals the scalar one bit for bit (the same
+   integers and fp32 steps), the scalar within 1e-6 of sum |terms| of a double-precision dot; the
+   other types x Q8_0: every path equals the scalar exactly when the float scales are powers of
+   two (so only the integer parts can differ), within 1e-6 of sum |terms| otherwise; rows x tokens
+   equal to dot_dec per (row, token); logits bit-identical over thread counts and batch splits.
    usage: test_quants tests/data build/kquant */
 #define OLMOE_IMPLEMENTATION
 #include "../olmoe.h"

@@ -1784,8 +1784,8 @@ typedef struct olmoe__kernels {
     /* optional: rows x tokens kernels of the decoded types, one per olmoe__qtypes entry (the
        shared machinery bound to each type), each equal bit for bit to dot_dec per (row, token) */
     const olmoe__mm_fn *mm_dec;
-    /* the Q8_K activation quantizer (k8 types' activation; NULL: the scalar one), the same bytes
-       as olmoe__quantize_q8_K_ref */
+    /* the Q8_K activation quantizer (k8 types' activation), the same bytes as
+       olmoe__quantize_q8_K_ref */
     olmoe__quant_fn quant_q8_K;
 } olmoe__kernels;
 /* Where an activation's second layout starts (after its Q8_0 blocks, 64-byte aligned when the
@@ -2323,10 +2323,20 @@ OLMOE__AVX2 static inline __m256i olmoe__roundf_i32_avx2(__m256 v) {
     return _mm256_cvttps_epi32(_mm256_add_ps(t, up));
 }
 
+/* 32 values x times vid, rounded as roundf, as 32 int8 in order (the low byte of each int32: the
+   quantizers' shared step, Q8_0 per block and Q8_K per 32 of its 256 values) */
+OLMOE__AVX2 static inline __m256i olmoe__q8_32_avx2(const float *x, __m256 vid) {
+    const __m256i lo = _mm256_set1_epi32(0xFF);
+    __m256i q0 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(_mm256_loadu_ps(x), vid)), lo);
+    __m256i q1 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(_mm256_loadu_ps(x + 8), vid)), lo);
+    __m256i q2 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(_mm256_loadu_ps(x + 16), vid)), lo);
+    __m256i q3 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(_mm256_loadu_ps(x + 24), vid)), lo);
+    q0 = _mm256_packus_epi16(_mm256_packus_epi32(q0, q1), _mm256_packus_epi32(q2, q3));
+    return _mm256_permutevar8x32_epi32(q0, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
 OLMOE__AVX2 static void olmoe__quant_q8_0_avx2(const float *x, void *y, int n) {
     uint8_t *o = (uint8_t *)y;
     const __m256 sign = _mm256_set1_ps(-0.0f);
-    const __m256i lo = _mm256_set1_epi32(0xFF);
     int b;
     for (b = 0; b < n / 32; b++, x += 32, o += 34) {
         __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
@@ -2337,7 +2347,6 @@ OLMOE__AVX2 static void olmoe__quant_q8_0_avx2(const float *x, void *y, int n) {
         float amax, d, id;
         uint16_t dh;
         __m256 vid;
-        __m256i q0, q1, q2, q3;
         h = _mm_max_ps(h, _mm_movehl_ps(h, h));
         h = _mm_max_ss(h, _mm_movehdup_ps(h));
         amax = _mm_cvtss_f32(h);
@@ -2346,13 +2355,7 @@ OLMOE__AVX2 static void olmoe__quant_q8_0_avx2(const float *x, void *y, int n) {
         dh = (uint16_t)_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
         memcpy(o, &dh, 2);
         vid = _mm256_set1_ps(id);
-        q0 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(v0, vid)), lo);
-        q1 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(v1, vid)), lo);
-        q2 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(v2, vid)), lo);
-        q3 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(v3, vid)), lo);
-        q0 = _mm256_packus_epi16(_mm256_packus_epi32(q0, q1), _mm256_packus_epi32(q2, q3));
-        q0 = _mm256_permutevar8x32_epi32(q0, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-        _mm256_storeu_si256((__m256i *)(o + 2), q0);
+        _mm256_storeu_si256((__m256i *)(o + 2), olmoe__q8_32_avx2(x, vid));
     }
 }
 
@@ -2369,7 +2372,7 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__kquad_avx2(
    (maddubs with ones, then pairs of 4-sums), the values stored in quads */
 OLMOE__AVX2 static void olmoe__quant_q8_K_avx2(const float *x, void *y, int n) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
-    const __m256i lo = _mm256_set1_epi32(0xFF), ones = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    const __m256i ones = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
     int b, g;
     for (b = 0; b < n / 256; b++, x += 256) {
         olmoe__block_q8_K *o = (olmoe__block_q8_K *)y + b;
@@ -2387,13 +2390,7 @@ OLMOE__AVX2 static void olmoe__quant_q8_K_avx2(const float *x, void *y, int n) {
         o->d = d;
         vid = _mm256_set1_ps(id);
         for (g = 0; g < 8; g++) {
-            const float *xg = x + 32 * g;
-            __m256i q0 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(_mm256_loadu_ps(xg), vid)), lo);
-            __m256i q1 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(_mm256_loadu_ps(xg + 8), vid)), lo);
-            __m256i q2 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(_mm256_loadu_ps(xg + 16), vid)), lo);
-            __m256i q3 = _mm256_and_si256(olmoe__roundf_i32_avx2(_mm256_mul_ps(_mm256_loadu_ps(xg + 24), vid)), lo);
-            q0 = _mm256_packus_epi16(_mm256_packus_epi32(q0, q1), _mm256_packus_epi32(q2, q3));
-            qg[g] = _mm256_permutevar8x32_epi32(q0, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+            qg[g] = olmoe__q8_32_avx2(x + 32 * g, vid);
             s4[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones, qg[g]), ones16); /* sums of 4: lanes 0-3 part 2g, 4-7 part 2g + 1 */
         }
         olmoe__kquad_avx2(qg, qk);
@@ -4303,7 +4300,7 @@ static const olmoe__kernels olmoe__kernels_neon = {
     OLMOE__DOTR(olmoe__dotr_q8_0_neon, olmoe__dotr_q4_0_neon),
     olmoe__prep_q8_neon, olmoe__mm_q4_0_neon, olmoe__mm_q8_0_neon, olmoe__axpy_f32_neon,
     olmoe__axpy_f16_neon, olmoe__cvt_f16_neon, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar,
-    olmoe__dot_dec_neon, olmoe__mm_dec_neon_t, NULL
+    olmoe__dot_dec_neon, olmoe__mm_dec_neon_t, olmoe__quant_q8_K_scalar
 };
 static const olmoe__kernels olmoe__kernels_neon_dot = {
     OLMOE_KERNELS_NEON, olmoe__dot_q8_0_dot, olmoe__dot_q4_0_dot, olmoe__dot_f32_neon,
@@ -4311,7 +4308,7 @@ static const olmoe__kernels olmoe__kernels_neon_dot = {
     OLMOE__DOTR(olmoe__dotr_q8_0_dot, olmoe__dotr_q4_0_dot),
     olmoe__prep_q8_neon, olmoe__mm_q4_0_dot, olmoe__mm_q8_0_dot, olmoe__axpy_f32_neon,
     olmoe__axpy_f16_neon, olmoe__cvt_f16_neon, olmoe__silu_mul_scalar, olmoe__exp_sum_scalar,
-    olmoe__dot_dec_sdot, olmoe__mm_dec_sdot_t, NULL
+    olmoe__dot_dec_sdot, olmoe__mm_dec_sdot_t, olmoe__quant_q8_K_scalar
 };
 
 /* Whether the CPU has the dot-product instructions (FEAT_DotProd). */
@@ -4870,7 +4867,6 @@ struct olmoe_model {
     olmoe__layer *layers;
     olmoe__mat tok_embd, output;
     const float *out_norm;
-    int any_quant;           /* some matrix needs a quantized activation (Q8_0 or Q8_K) */
     int any_k8;              /* some matrix (Q4_K, Q5_K, Q6_K) needs Q8_K activations */
     int any_q80;             /* some matrix needs the Q8_0 one (Q8_0, Q4_0, the other decoded types) */
     int vocab_only;
@@ -4937,9 +4933,11 @@ static olmoe_result olmoe__bind_mat(olmoe_model *m, const char *name, int nd, in
     mat->type = t->type;
     mat->ne0 = ne0; mat->ne1 = ne1; mat->ne2 = ne2;
     mat->row_bytes = olmoe_type_row_size(t->type, ne0);
-    if (t->type == OLMOE_TYPE_Q8_0 || t->type == OLMOE_TYPE_Q4_0 || olmoe__qtype_of(t->type)) m->any_quant = 1;
-    if (olmoe__qtype_of(t->type) && olmoe__qtype_of(t->type)->k8) m->any_k8 = 1;
-    else if (t->type == OLMOE_TYPE_Q8_0 || t->type == OLMOE_TYPE_Q4_0 || olmoe__qtype_of(t->type)) m->any_q80 = 1;
+    {
+        const olmoe__qtype *qt = olmoe__qtype_of(t->type);
+        if (qt && qt->k8) m->any_k8 = 1;
+        else if (qt || t->type == OLMOE_TYPE_Q8_0 || t->type == OLMOE_TYPE_Q4_0) m->any_q80 = 1;
+    }
     return OLMOE_OK;
 }
 
@@ -7425,7 +7423,6 @@ struct olmoe_ctx {
     float *x, *h, *qkv, *att, *tmp, *y;
     uint8_t *hq, *attq;            /* Q8_0 activations (see olmoe__xq_size) */
     int xprep;                     /* activation records carry the kernels' second layout */
-    int xk;                        /* and the Q8_K blocks (k8 types' activation) */
     float *probs;                  /* [n_batch][E] router probabilities */
     int32_t *sel;                  /* [n_batch][K] selected experts */
     float *selw;                   /* [n_batch][K] their weights */
@@ -7473,12 +7470,12 @@ OLMOE_API olmoe_ctx_params olmoe_ctx_default_params(void) {
 static size_t olmoe__q8_size(int64_t n) { return (size_t)(n / 32) * sizeof(olmoe__block_q8_0); }
 /* One quantized activation record of n values: its Q8_0 blocks, then, when the kernels read a
    second layout of it (c->xprep), that layout from olmoe__xp_offset(n) on, then, when the model
-   has k8 matrices (c->xk) and n is whole 256-blocks, its Q8_K blocks from olmoe__xk_offset(n)
+   has k8 matrices (model->any_k8) and n is whole 256-blocks, its Q8_K blocks from olmoe__xk_offset(n)
    on (records 64-byte aligned then). */
 static size_t olmoe__xk_offset(const olmoe_ctx *c, int64_t n) {
     return ((c->xprep ? olmoe__xp_offset(n) + olmoe__xp_size(n) : olmoe__q8_size(n)) + 63) & ~(size_t)63;
 }
-static int olmoe__has_xk(const olmoe_ctx *c, int64_t n) { return c->xk && n % 256 == 0; }
+static int olmoe__has_xk(const olmoe_ctx *c, int64_t n) { return c->model->any_k8 && n % 256 == 0; }
 static size_t olmoe__xq_size(const olmoe_ctx *c, int64_t n) {
     if (olmoe__has_xk(c, n)) return (olmoe__xk_offset(c, n) + (size_t)(n / 256) * sizeof(olmoe__block_q8_K) + 63) & ~(size_t)63;
     return c->xprep ? olmoe__xp_offset(n) + olmoe__xp_size(n) : olmoe__q8_size(n);
@@ -7549,7 +7546,6 @@ OLMOE_API olmoe_result olmoe_ctx_create(const olmoe_model *m, const olmoe_ctx_pa
     c->n_ctx = p.n_ctx;
     c->n_batch = p.n_batch;
     c->xprep = c->k->mm_q4_0 && c->k->mm_q8_0 && c->k->prep_q8 && m->any_q80;
-    c->xk = m->any_k8;
     B = (size_t)p.n_batch; d = (size_t)cf->n_embd; qd = (size_t)cf->n_head * cf->head_dim;
     kvd = (size_t)cf->n_head_kv * cf->head_dim; F = (size_t)cf->n_ff; E = (size_t)cf->n_expert;
     K = (size_t)cf->n_expert_used; hd2 = (size_t)cf->head_dim / 2;
@@ -7863,12 +7859,12 @@ static void olmoe__q_worker(void *arg, int ith, int nth) {
             if (j->c->xprep) j->c->k->prep_q8(q, q + olmoe__xp_offset(j->n), j->n);
         }
         if (olmoe__has_xk(j->c, j->n))
-            (j->c->k->quant_q8_K ? j->c->k->quant_q8_K : olmoe__quant_q8_K_scalar)(j->x + (size_t)t * j->xs, q + olmoe__xk_offset(j->c, j->n), j->n);
+            j->c->k->quant_q8_K(j->x + (size_t)t * j->xs, q + olmoe__xk_offset(j->c, j->n), j->n);
     }
 }
 static void olmoe__quantize_batch(olmoe_ctx *c, const float *x, size_t xs, uint8_t *q, int n, int n_tok) {
     olmoe__q_job j;
-    if (!c->model->any_quant) return;
+    if (!c->model->any_q80 && !c->model->any_k8) return;
     j.c = c; j.x = x; j.xs = xs; j.q = q; j.qs = olmoe__xq_size(c, n); j.n = n; j.n_tok = n_tok;
     if (n_tok == 1) olmoe__run_here((olmoe__pool *)&c->pool, olmoe__q_worker, &j);
     else olmoe__pool_run((olmoe__pool *)&c->pool, olmoe__q_worker, &j);
@@ -7882,7 +7878,7 @@ static void olmoe__matmul(olmoe_ctx *c, const olmoe__mat *m0, const olmoe__mat *
     j.mat[0] = m0; j.mat[1] = m1; j.mat[2] = m2;
     j.rows_total = m0->ne1 + (m1 ? m1->ne1 : 0) + (m2 ? m2->ne1 : 0);
     j.xf = xf; j.xf_stride = xf_stride;
-    j.xq = c->model->any_quant ? xq : NULL; j.xq_stride = olmoe__xq_size(c, (int64_t)xf_stride);
+    j.xq = c->model->any_q80 || c->model->any_k8 ? xq : NULL; j.xq_stride = olmoe__xq_size(c, (int64_t)xf_stride);
     j.y = y; j.y_stride = y_stride;
     j.n_tok = n_tok;
     olmoe__pool_run(&c->pool, olmoe__mm_worker, &j);

@@ -253,7 +253,7 @@ int main(int argc, char **argv) {
             double tl2[9], td1[5], tdn[5], maxrel = 0, t1row;
             int nrep_l2 = quick ? 3 : 9, nrep_d = quick ? 3 : 5, it, inner;
             if (t == OLMOE_TYPE_Q6_K) { /* its rows meet the Q8_K activation */
-                (k->quant_q8_K ? k->quant_q8_K : olmoe__quant_q8_K_scalar)(x, xq, n);
+                k->quant_q8_K(x, xq, n);
             } else {
                 k->quant_q8_0(x, xq, n);
                 if (k->prep_q8) k->prep_q8(xq, xq + olmoe__xp_offset(n), n);

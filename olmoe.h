@@ -2869,11 +2869,15 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_a
    taken off) and *cm (ms; Q6_K: zero). AVX2: 4 maddubs + int16 multiply-adds with the scales a
    quad; VNNI: 4 vpdpbusd and one or two vpmulld. */
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_avx2(int kind, const __m256i *w, const __m256i *s, const __m256i *Y, int k) {
-    __m256i a = _mm256_setzero_si256();
-    int i;
-    _Pragma("GCC unroll 4") for (i = 0; i < 4; i++)
-        a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(w[4 * k + i], _mm256_loadu_si256(Y + 4 * k + i)), s[kind == 6 ? 2 * k + (i >> 1) : k]));
-    return a;
+    /* the int16 products of vectors that share a scale are added before the one multiply-add: a
+       Q4_K/Q5_K quad's four (|sum| <= 4 * 2 * 31 * 127 = 31496), a Q6_K half-quad's two (<= 2 * 2 *
+       63 * 127 = 32004), so the int32 lanes are those of one multiply-add per vector */
+    __m256i p0 = _mm256_maddubs_epi16(w[4 * k], _mm256_loadu_si256(Y + 4 * k));
+    __m256i p1 = _mm256_maddubs_epi16(w[4 * k + 1], _mm256_loadu_si256(Y + 4 * k + 1));
+    __m256i p2 = _mm256_maddubs_epi16(w[4 * k + 2], _mm256_loadu_si256(Y + 4 * k + 2));
+    __m256i p3 = _mm256_maddubs_epi16(w[4 * k + 3], _mm256_loadu_si256(Y + 4 * k + 3));
+    if (kind != 6) return _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(p0, p1), _mm256_add_epi16(p2, p3)), s[k]);
+    return _mm256_add_epi32(_mm256_madd_epi16(_mm256_add_epi16(p0, p1), s[2 * k]), _mm256_madd_epi16(_mm256_add_epi16(p2, p3), s[2 * k + 1]));
 }
 OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_vnni(int kind, const __m256i *w, const __m256i *s, const __m256i *Y, int k) {
     __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k], _mm256_loadu_si256(Y + 4 * k)), s1;

@@ -2832,6 +2832,28 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_codes_av
     olmoe__kquad_avx2(g, wq);
     olmoe__kquad_avx2(g + 4, wq + 4);
 }
+/* AVX-512 (the VNNI kernels): Q4_K/Q5_K codes straight into quads. Vector i of quad k holds 8
+   bytes of each of groups 4k..4k+3 = the low and high nibbles of qs bytes 64k + 8i.. (slots 0, 1)
+   and 64k + 32 + 8i.. (slots 2, 3): two broadcast loads (the second masked), one masked shift and
+   an and, instead of the nibble split and the 4 x 4 transposes of olmoe__kquad_avx2. */
+OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_codes_vnni(const uint8_t *b, int kind, __m256i *wq) {
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    const uint8_t *qs = b + (kind == 4 ? 16 : 48);
+    int i;
+    if (kind == 6) { olmoe__k8_codes_avx2(b, kind, wq); return; }
+    _Pragma("GCC unroll 8") for (i = 0; i < 8; i++) {
+        const uint8_t *p = qs + 64 * (i >> 2) + 8 * (i & 3);
+        __m256i x = _mm256_mask_broadcastq_epi64(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(const void *)p)), 0xC,
+                                                 _mm_loadl_epi64((const __m128i *)(const void *)(p + 32)));
+        __m256i q = _mm256_and_si256(_mm256_mask_srli_epi16(x, 0xF0F0, x, 4), m4);
+        if (kind == 5) { /* bit g of qh[l] is the value's bit 4; slot a of quad k is group 4k + a */
+            __m256i h = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(b + 16 + 8 * (i & 3))));
+            h = i < 4 ? _mm256_sllv_epi64(h, _mm256_setr_epi64x(4, 3, 2, 1)) : _mm256_srlv_epi64(h, _mm256_setr_epi64x(0, 1, 2, 3));
+            q = _mm256_ternarylogic_epi32(q, h, _mm256_set1_epi8(0x10), 0xF8); /* q | (h & 0x10) */
+        }
+        wq[i] = q;
+    }
+}
 /* vnni: the int16 scale of lanes 2l, 2l + 1 as int32 lane l */
 OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_avx2(const uint8_t *b, int kind, int vnni, __m256i *s, __m256i *m, float *d, float *dm) {
     int i;
@@ -2922,7 +2944,7 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
                 const uint8_t *b = row + (size_t)c * bb;                                                               \
                 __m256i wv[8], sv[4], mv;                                                                              \
                 float d, dm;                                                                                           \
-                olmoe__k8_codes_avx2(b, kind, wv);                                                                     \
+                olmoe__k8_codes_##ISA(b, kind, wv);                                                                   \
                 olmoe__k8_scales_avx2(b, kind, VNNI, sv, &mv, &d, &dm);                                                \
                 acc = olmoe__k8_blk_##ISA(kind, wv, sv, mv, d, dm, yb + c, acc);                                       \
             }                                                                                                          \
@@ -2935,7 +2957,7 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
             for (t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();                                                     \
             for (c = 0; c < nc; c++) {                                                                                 \
                 const uint8_t *b = row + (size_t)c * bb;                                                               \
-                olmoe__k8_codes_avx2(b, kind, W.w);                                                                    \
+                olmoe__k8_codes_##ISA(b, kind, W.w);                                                                   \
                 olmoe__k8_scales_avx2(b, kind, VNNI, W.s, &W.m, &W.d, &W.dm);                                          \
                 for (t = 0; t < nt; t++)                                                                               \
                     acc[t] = olmoe__k8_blk_##ISA(kind, W.w, W.s, W.m, W.d, W.dm, (const olmoe__block_q8_K *)(const void *)xq[t] + c, acc[t]); \

@@ -2818,6 +2818,13 @@ static const int8_t olmoe__k6_ctl[2][32] = {
     OLMOE__C6(0), OLMOE__C6(2)
 #undef OLMOE__C6
 };
+/* the same as int32 lanes (the VNNI kernels' vpmulld): lane l of quad k = scale 4k + l / 2 */
+static const int8_t olmoe__k4_ctl32[2][32] = {
+#define OLMOE__C4W(a) {a, -1, -1, -1, a, -1, -1, -1, a + 1, -1, -1, -1, a + 1, -1, -1, -1, \
+                       a + 2, -1, -1, -1, a + 2, -1, -1, -1, a + 3, -1, -1, -1, a + 3, -1, -1, -1}
+    OLMOE__C4W(0), OLMOE__C4W(4)
+#undef OLMOE__C4W
+};
 /* Q4_K/Q5_K mins m0 m0 m1 m1 .. m7 m7 (bytes 8..15 of the scale bytes) against the 16 sums */
 static const int8_t olmoe__k8_ctlm[32] = {8, -128, 8, -128, 9, -128, 9, -128, 10, -128, 10, -128, 11, -128, 11, -128,
                                           12, -128, 12, -128, 13, -128, 13, -128, 14, -128, 14, -128, 15, -128, 15, -128};
@@ -2840,7 +2847,20 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_codes_
     const __m256i m4 = _mm256_set1_epi8(0xF);
     const uint8_t *qs = b + (kind == 4 ? 16 : 48);
     int i;
-    if (kind == 6) { olmoe__k8_codes_avx2(b, kind, wq); return; }
+    if (kind == 6) {
+        /* slot a of quad k is group 4k + a: the low (a < 2) or high nibble of ql bytes 64k + 32(a & 1)
+           + 8i.., and bits 2a, 2a + 1 of qh bytes 128 + 32k + 8i.. (rotated to bits 4, 5) */
+        _Pragma("GCC unroll 8") for (i = 0; i < 8; i++) {
+            const uint8_t *p = b + 64 * (i >> 2) + 8 * (i & 3);
+            __m256i x = _mm256_mask_broadcastq_epi64(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(const void *)p)), 0xA,
+                                                     _mm_loadl_epi64((const __m128i *)(const void *)(p + 32)));
+            __m256i h = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(b + 128 + 32 * (i >> 2) + 8 * (i & 3))));
+            __m256i q = _mm256_and_si256(_mm256_mask_srli_epi16(x, 0xFF00, x, 4), m4);
+            h = _mm256_rolv_epi64(h, _mm256_setr_epi64x(4, 2, 0, 62));
+            wq[i] = _mm256_ternarylogic_epi32(q, h, _mm256_set1_epi8(0x30), 0xF8); /* q | (h & 0x30) */
+        }
+        return;
+    }
     _Pragma("GCC unroll 8") for (i = 0; i < 8; i++) {
         const uint8_t *p = qs + 64 * (i >> 2) + 8 * (i & 3);
         __m256i x = _mm256_mask_broadcastq_epi64(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(const void *)p)), 0xC,
@@ -2854,9 +2874,8 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_codes_
         wq[i] = q;
     }
 }
-/* vnni: the int16 scale of lanes 2l, 2l + 1 as int32 lane l */
+/* a block's scales: AVX2 as int16 (lanes 2l, 2l + 1 of int32 lane l), vnni as int32 lanes (for vpmulld) */
 OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_avx2(const uint8_t *b, int kind, int vnni, __m256i *s, __m256i *m, float *d, float *dm) {
-    int i;
     if (kind != 6) {
         /* get_scale_min_k4 for the 8 sub-blocks at once: q = the 12 scale bytes (and 4 more of
            the block); scales 0..3 = q0..3 & 63, 4..7 = (q8..11 & 15) | (q0..3 >> 6) << 4; mins
@@ -2868,11 +2887,23 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_a
                                                _mm_and_si128(_mm_srli_epi16(a, 4), _mm_setr_epi32(0, 0, 0, 0x0f0f0f0f))),
                                   _mm_and_si128(_mm_srli_epi16(c, 2), _mm_set1_epi8(0x30)));
         __m256i e = _mm256_broadcastsi128_si256(sm);
-        s[0] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctl[0]));
-        s[1] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctl[1]));
+        const int8_t(*ctl)[32] = vnni ? olmoe__k4_ctl32 : olmoe__k4_ctl;
+        s[0] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)ctl[0]));
+        s[1] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)ctl[1]));
         *m = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k8_ctlm));
         *d = olmoe__h2f_avx2(b);
         *dm = -olmoe__h2f_avx2(b + 2);
+    } else if (vnni) { /* int32 lane l of s[2k + e] = scale 8k + 2(l / 2) + e */
+        __m256i lo = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 192)));
+        __m256i hi = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 200)));
+        const __m256i ev = _mm256_setr_epi32(0, 0, 2, 2, 4, 4, 6, 6), od = _mm256_setr_epi32(1, 1, 3, 3, 5, 5, 7, 7);
+        s[0] = _mm256_permutevar8x32_epi32(lo, ev);
+        s[1] = _mm256_permutevar8x32_epi32(lo, od);
+        s[2] = _mm256_permutevar8x32_epi32(hi, ev);
+        s[3] = _mm256_permutevar8x32_epi32(hi, od);
+        *m = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + 192)));
+        *d = olmoe__h2f_avx2(b + 208);
+        *dm = 0.0f;
     } else {
         __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + 192)));
         __m256i e = _mm256_permute2x128_si256(s16, s16, 0x00), f = _mm256_permute2x128_si256(s16, s16, 0x11);
@@ -2884,8 +2915,6 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_a
         *d = olmoe__h2f_avx2(b + 208);
         *dm = 0.0f;
     }
-    if (vnni)
-        for (i = 0; i < (kind == 6 ? 4 : 2); i++) s[i] = _mm256_srai_epi32(_mm256_slli_epi32(s[i], 16), 16);
 }
 /* the exact integers of one (row, token) block in 8 int32 lanes each: *ci (is; Q6_K: its -32
    taken off) and *cm (ms; Q6_K: zero). AVX2: 4 maddubs + int16 multiply-adds with the scales a

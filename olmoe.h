@@ -2830,8 +2830,8 @@ static const int8_t olmoe__k8_ctlm[32] = {8, -128, 8, -128, 9, -128, 9, -128, 10
                                           12, -128, 12, -128, 13, -128, 13, -128, 14, -128, 14, -128, 15, -128, 15, -128};
 /* A block's weight side: w the 8 quad vectors of codes, s the scale vectors (AVX2: int16, one per
    quad, Q6_K per quad and half; VNNI: the same as int32 lanes), m the mins m0 m0 .. m7 m7 (Q6_K:
-   its 16 scales) as int16, d and dm its fp32 factors (d, -dmin; Q6_K: d, 0) */
-typedef struct olmoe__k8w { __m256i w[8], s[4], m; float d, dm; } olmoe__k8w;
+   its 16 scales) as int16, d and dm its fp32 factors in every lane (d, dmin; Q6_K: d, 0) */
+typedef struct olmoe__k8w { __m256i w[8], s[4], m; __m256 d, dm; } olmoe__k8w;
 OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_codes_avx2(const uint8_t *b, int kind, __m256i *wq) {
     __m256i g[8];
     int i;
@@ -2875,24 +2875,26 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_codes_
     }
 }
 /* a block's scales: AVX2 as int16 (lanes 2l, 2l + 1 of int32 lane l), vnni as int32 lanes (for vpmulld) */
-OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_avx2(const uint8_t *b, int kind, int vnni, __m256i *s, __m256i *m, float *d, float *dm) {
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_avx2(const uint8_t *b, int kind, int vnni, __m256i *s, __m256i *m, __m256 *d, __m256 *dm) {
     if (kind != 6) {
         /* get_scale_min_k4 for the 8 sub-blocks at once: q = the 12 scale bytes (and 4 more of
            the block); scales 0..3 = q0..3 & 63, 4..7 = (q8..11 & 15) | (q0..3 >> 6) << 4; mins
            0..3 = q4..7 & 63, 4..7 = (q8..11 >> 4) | (q4..7 >> 6) << 4 */
-        __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(b + 4));
-        __m128i a = _mm_shuffle_epi8(q, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
-        __m128i c = _mm_shuffle_epi8(q, _mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
-        __m128i sm = _mm_or_si128(_mm_or_si128(_mm_and_si128(a, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0)),
-                                               _mm_and_si128(_mm_srli_epi16(a, 4), _mm_setr_epi32(0, 0, 0, 0x0f0f0f0f))),
-                                  _mm_and_si128(_mm_srli_epi16(c, 2), _mm_set1_epi8(0x30)));
-        __m256i e = _mm256_broadcastsi128_si256(sm);
+        __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(b + 4))); /* in both lanes */
+        __m256i a = _mm256_shuffle_epi8(q, _mm256_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11,
+                                                            0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
+        __m256i c = _mm256_shuffle_epi8(q, _mm256_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7,
+                                                            -1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
+        __m256i e = _mm256_or_si256(_mm256_or_si256(_mm256_and_si256(a, _mm256_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0)),
+                                                    _mm256_and_si256(_mm256_srli_epi16(a, 4), _mm256_setr_epi32(0, 0, 0, 0x0f0f0f0f, 0, 0, 0, 0x0f0f0f0f))),
+                                    _mm256_and_si256(_mm256_srli_epi16(c, 2), _mm256_set1_epi8(0x30)));
+        __m256 f = _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128((int)olmoe__simd_ld32(b)))); /* d dmin */
         const int8_t(*ctl)[32] = vnni ? olmoe__k4_ctl32 : olmoe__k4_ctl;
         s[0] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)ctl[0]));
         s[1] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)ctl[1]));
         *m = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k8_ctlm));
-        *d = olmoe__h2f_avx2(b);
-        *dm = -olmoe__h2f_avx2(b + 2);
+        *d = _mm256_broadcastss_ps(_mm256_castps256_ps128(f));
+        *dm = _mm256_permutevar8x32_ps(f, _mm256_set1_epi32(1));
     } else if (vnni) { /* int32 lane l of s[2k + e] = scale 8k + 2(l / 2) + e */
         __m256i lo = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 192)));
         __m256i hi = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 200)));
@@ -2902,8 +2904,8 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_a
         s[2] = _mm256_permutevar8x32_epi32(hi, ev);
         s[3] = _mm256_permutevar8x32_epi32(hi, od);
         *m = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + 192)));
-        *d = olmoe__h2f_avx2(b + 208);
-        *dm = 0.0f;
+        *d = _mm256_set1_ps(olmoe__h2f_avx2(b + 208));
+        *dm = _mm256_setzero_ps();
     } else {
         __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + 192)));
         __m256i e = _mm256_permute2x128_si256(s16, s16, 0x00), f = _mm256_permute2x128_si256(s16, s16, 0x11);
@@ -2912,8 +2914,8 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_a
         s[2] = _mm256_shuffle_epi8(f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[0]));
         s[3] = _mm256_shuffle_epi8(f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[1]));
         *m = s16;
-        *d = olmoe__h2f_avx2(b + 208);
-        *dm = 0.0f;
+        *d = _mm256_set1_ps(olmoe__h2f_avx2(b + 208));
+        *dm = _mm256_setzero_ps();
     }
 }
 /* the exact integers of one (row, token) block in 8 int32 lanes each: *ci (is; Q6_K: its -32
@@ -2946,17 +2948,17 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_qua
 /* one (row, token) block added to the token's 8 float lanes: the exact integer lanes (see                             \
    olmoe__dot_k8_scalar), then acc = fma(fma(dm, cm, d ci), dy, acc) lane by lane */                                   \
 ATTR static inline __attribute__((always_inline)) __m256 olmoe__k8_blk_##ISA(int kind, const __m256i *w, const __m256i *s, __m256i m, \
-    float d, float dm, const olmoe__block_q8_K *y, __m256 acc) {                                                        \
+    __m256 d, __m256 dmin, const olmoe__block_q8_K *y, __m256 acc) {                                                   \
     const __m256i *Y = (const __m256i *)(const void *)y->qs;                                                           \
     __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)y->bsums);                                          \
     __m256i ci = _mm256_add_epi32(olmoe__k8_quad_##ISA(kind, w, s, Y, 0), olmoe__k8_quad_##ISA(kind, w, s, Y, 1));     \
     __m256 dy = _mm256_set1_ps(y->d), f;                                                                               \
     if (kind == 6) {                                                                                                   \
         ci = _mm256_sub_epi32(ci, _mm256_slli_epi32(_mm256_madd_epi16(m, bs), 5));                                     \
-        f = _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(ci));                                                  \
+        f = _mm256_mul_ps(d, _mm256_cvtepi32_ps(ci)); (void)dmin;                                                      \
     } else {                                                                                                           \
-        f = _mm256_fmadd_ps(_mm256_set1_ps(dm), _mm256_cvtepi32_ps(_mm256_madd_epi16(m, bs)),                         \
-                            _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(ci)));                                 \
+        /* fma(-dmin, cm, d ci), the reference's step */                                                               \
+        f = _mm256_fnmadd_ps(dmin, _mm256_cvtepi32_ps(_mm256_madd_epi16(m, bs)), _mm256_mul_ps(d, _mm256_cvtepi32_ps(ci))); \
     }                                                                                                                  \
     return _mm256_fmadd_ps(f, dy, acc);                                                                                \
 }                                                                                                                      \
@@ -2972,7 +2974,7 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
             for (c = 0; c < nc; c++) {                                                                                 \
                 const uint8_t *b = row + (size_t)c * bb;                                                               \
                 __m256i wv[8], sv[4], mv;                                                                              \
-                float d, dm;                                                                                           \
+                __m256 d, dm;                                                                                          \
                 olmoe__k8_codes_##ISA(b, kind, wv);                                                                   \
                 olmoe__k8_scales_avx2(b, kind, VNNI, sv, &mv, &d, &dm);                                                \
                 acc = olmoe__k8_blk_##ISA(kind, wv, sv, mv, d, dm, yb + c, acc);                                       \

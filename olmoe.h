@@ -2835,6 +2835,22 @@ typedef struct olmoe__k8w { __m256i w[8], s[4], m; __m256 d, dm; } olmoe__k8w;
 OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_codes_avx2(const uint8_t *b, int kind, __m256i *wq) {
     __m256i g[8];
     int i;
+    if (kind == 4) {
+        /* Q4_K: quad k from qs bytes 64k.. (groups 4k, 4k + 1: low, high nibbles) and 64k + 32..
+           (4k + 2, 4k + 3); with 16 bytes of each in the two 128-bit lanes, the nibbles are
+           [4k | 4k + 2] and [4k + 1 | 4k + 3] 16 values each, and one 64-bit unpack makes a quad
+           vector (the 4 x 4 transposes need no lane-crossing shuffle) */
+        const __m256i m4 = _mm256_set1_epi8(0xF);
+        _Pragma("GCC unroll 4") for (i = 0; i < 4; i++) {
+            const uint8_t *p = b + 16 + 64 * (i >> 1) + 16 * (i & 1);
+            __m256i x = _mm256_blend_epi32(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)p)),
+                                           _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(p + 32))), 0xF0);
+            __m256i lo = _mm256_and_si256(x, m4), hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), m4);
+            wq[2 * i] = _mm256_unpacklo_epi64(lo, hi);
+            wq[2 * i + 1] = _mm256_unpackhi_epi64(lo, hi);
+        }
+        return;
+    }
     _Pragma("GCC unroll 8") for (i = 0; i < 8; i++) g[i] = kind == 6 ? olmoe__k6_group_avx2(b, i) : olmoe__k45_group_avx2(b, kind, i);
     olmoe__kquad_avx2(g, wq);
     olmoe__kquad_avx2(g + 4, wq + 4);

@@ -2951,10 +2951,10 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_
 OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_vnni(int kind, const __m256i *w, const __m256i *s, const __m256i *Y, int k) {
     __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k], _mm256_loadu_si256(Y + 4 * k)), s1;
     s0 = _mm256_dpbusd_epi32(s0, w[4 * k + 1], _mm256_loadu_si256(Y + 4 * k + 1));
-    if (kind != 6) {
-        s0 = _mm256_dpbusd_epi32(s0, w[4 * k + 2], _mm256_loadu_si256(Y + 4 * k + 2));
-        s0 = _mm256_dpbusd_epi32(s0, w[4 * k + 3], _mm256_loadu_si256(Y + 4 * k + 3));
-        return _mm256_mullo_epi32(s0, s[k]);
+    if (kind != 6) { /* two chains of two (the sum is exact either way) */
+        __m256i s2 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k + 2], _mm256_loadu_si256(Y + 4 * k + 2));
+        s2 = _mm256_dpbusd_epi32(s2, w[4 * k + 3], _mm256_loadu_si256(Y + 4 * k + 3));
+        return _mm256_mullo_epi32(_mm256_add_epi32(s0, s2), s[k]);
     }
     s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k + 2], _mm256_loadu_si256(Y + 4 * k + 2));
     s1 = _mm256_dpbusd_epi32(s1, w[4 * k + 3], _mm256_loadu_si256(Y + 4 * k + 3));

@@ -2984,6 +2984,28 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
     int r, c, t, nc = n / 256;                                                                                         \
     for (r = 0; r < nr; r++) {                                                                                         \
         const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;                                                      \
+        if (VNNI && nt == 1 && r < nr / 2) {                                                                          \
+            /* decode with 32 registers: rows r and r + nr / 2 a pass (two sequential streams), the                  \
+               per-row steps of short rows overlapped */                                                               \
+            const olmoe__block_q8_K *yb = (const olmoe__block_q8_K *)(const void *)xq[0];                             \
+            const uint8_t *row2 = row + (size_t)(nr / 2) * ws;                                                         \
+            __m256 acc = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps();                                              \
+            for (c = 0; c < nc; c++) {                                                                                 \
+                const uint8_t *b = row + (size_t)c * bb, *b2 = row2 + (size_t)c * bb;                                 \
+                __m256i wv[8], sv[4], mv;                                                                              \
+                __m256 d, dm;                                                                                          \
+                olmoe__k8_codes_##ISA(b, kind, wv);                                                                   \
+                olmoe__k8_scales_avx2(b, kind, VNNI, sv, &mv, &d, &dm);                                                \
+                acc = olmoe__k8_blk_##ISA(kind, wv, sv, mv, d, dm, yb + c, acc);                                       \
+                olmoe__k8_codes_##ISA(b2, kind, wv);                                                                  \
+                olmoe__k8_scales_avx2(b2, kind, VNNI, sv, &mv, &d, &dm);                                               \
+                acc2 = olmoe__k8_blk_##ISA(kind, wv, sv, mv, d, dm, yb + c, acc2);                                     \
+            }                                                                                                          \
+            y[0][r] = olmoe__hsum_avx2(acc);                                                                           \
+            y[0][r + nr / 2] = olmoe__hsum_avx2(acc2);                                                                 \
+            if (r + 1 == nr / 2) r = 2 * (nr / 2) - 1; /* then the odd last row, if any */                             \
+            continue;                                                                                                  \
+        }                                                                                                              \
         if (nt == 1) { /* decode: the weight side in registers */                                                      \
             const olmoe__block_q8_K *yb = (const olmoe__block_q8_K *)(const void *)xq[0];                             \
             __m256 acc = _mm256_setzero_ps();                                                                          \

@@ -343,6 +343,27 @@ static void test_paths(void) {
                         if (yv[t][r] != k->dot_dec(qt, n, w + r * ws, xp[t])) bad++;
                 CHECK(!bad, "%s: mm_dec %-6s (3 rows x 13 tokens) == dot_dec bit for bit", kn[ki], olmoe_type_name(dtypes[ti]));
             }
+            if (k->mm_dec) { /* one token (decode: the VNNI kernels take rows r and r + nr/2 a pass) over 1..7 rows */
+                const int n = qt->blck == 256 ? 512 : 96;
+                const size_t ws = (size_t)olmoe_type_row_size(dtypes[ti], n) + 5;
+                static float xsf[2 * 320 / 4];
+                const uint8_t *xp = (const uint8_t *)xsf;
+                float yv[8], *yp = yv;
+                int nr, r, i, bad = 0, over = 0;
+                make_act(qt, n, (uint8_t *)xsf, 0, 127, NULL);
+                for (nr = 1; nr <= 7; nr++) {
+                    for (i = 0; i < (int)(nr * ws); i++) w[i] = (uint8_t)rnd();
+                    for (r = 0; r < nr; r++)
+                        for (i = 0; i < n / qt->blck; i++) set_scales(dtypes[ti], w + r * ws + (size_t)i * qt->bytes, 0);
+                    for (r = 0; r < 8; r++) yv[r] = -12345.0f;
+                    k->mm_dec[olmoe__qtype_index(dtypes[ti])](n, nr, w, ws, 1, &xp, &yp);
+                    for (r = 0; r < nr; r++)
+                        if (yv[r] != k->dot_dec(qt, n, w + r * ws, xp)) bad++;
+                    for (r = nr; r < 8; r++) over += yv[r] != -12345.0f;
+                }
+                CHECK(!bad && !over, "%s: mm_dec %-6s one token over 1..7 rows == dot_dec bit for bit, nothing written past the rows (%d differ, %d over)",
+                      kn[ki], olmoe_type_name(dtypes[ti]), bad, over);
+            }
             if (qt->k8)
                 CHECK(!bad_exact && !bad_tol && n_exact == 300, "%s: dot_dec %-6s x Q8_K == scalar bit for bit (%d cases, unaligned rows, integer and random scales), the scalar within 1e-6 of sum|terms| of the float dot",
                       kn[ki], olmoe_type_name(dtypes[ti]), n_exact);

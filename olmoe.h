@@ -2773,15 +2773,19 @@ OLMOE__AVX2 static void olmoe__dec_q3_K_avx2(const uint8_t *b, olmoe__dec *o, in
    (olmoe__k8_pos) and a weight block is decoded into registers in the same arrangement
    (olmoe__kquad_avx2): a vector holds 8 values of each of 4 sub-blocks, so the int32 sums of a
    quad's 4 vectors keep the sub-blocks apart in lanes and one multiply applies 4 sub-blocks'
-   scales (AVX2: the int16 multiply-add after each maddubs; VNNI: 4 vpdpbusd, then one vpmulld).
+   scales (AVX2: the quad's 4 maddubs added in int16, then one int16 multiply-add; VNNI: 4
+   vpdpbusd, then one vpmulld). The decoders reach the arrangement without lane-crossing
+   shuffles where they can (AVX2 Q4_K: 16 bytes of each half of a quad in the two 128-bit lanes;
+   VNNI Q4_K/Q5_K/Q6_K: broadcast loads and masked shifts; the rest: olmoe__kquad_avx2).
    The 8 int32 lanes of a block are exact; the min term (Q4_K/Q5_K) is one multiply-add of the
    mins with the activation's 16-value sums, the -32 of Q6_K's unsigned codes likewise. Each lane
    then takes one fp32 step per block (f = fma(dm, cm, d ci), acc = fma(f, dy, acc)); the 8 lanes
    are added once per row. No per-block horizontal sum and no per-call activation preparation
    (the quantizer writes the quads). A block's weight side is made once for all the tokens of a
-   call (up to 64, read in place); one token (decode) keeps it in registers. Thread CPU time,
-   best of 25, one Zen 4 core, Q4_K 256 x 2048 in cache: 7.3 ns per block and token alone (AVX2; the
-   Q8_0-activation kernels they replace: 7.4), 3.7-3.9 in tiles (3.6); VNNI 6.4 / 2.3-3.0 (6.7 / 2.8). */
+   call (up to 64, read in place); one token (decode) keeps it in registers (VNNI: two rows at a
+   time, r and r + nr/2). Thread CPU time, best of 25, one Zen 4 core, Q4_K 256 x 2048 in cache
+   (2026-12-07): 6.1 ns per block and token alone (AVX2), 3.25 in 16-token tiles; VNNI 5.6 / 3.0;
+   Q6_K AVX2 7.9 / 3.5, VNNI 7.35 / 3.2 (bench/results/2026-12-07-kquant-decode-ops-zen4.md). */
 /* group g (32 values, unsigned) of a Q4_K (kind 4) / Q5_K (kind 5) block */
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k45_group_avx2(const uint8_t *b, int kind, int g) {
     const __m256i m4 = _mm256_set1_epi8(0xF);
@@ -2896,14 +2900,12 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_a
         /* get_scale_min_k4 for the 8 sub-blocks at once: q = the 12 scale bytes (and 4 more of
            the block); scales 0..3 = q0..3 & 63, 4..7 = (q8..11 & 15) | (q0..3 >> 6) << 4; mins
            0..3 = q4..7 & 63, 4..7 = (q8..11 >> 4) | (q4..7 >> 6) << 4 */
-        __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(b + 4))); /* in both lanes */
-        __m256i a = _mm256_shuffle_epi8(q, _mm256_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11,
-                                                            0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
-        __m256i c = _mm256_shuffle_epi8(q, _mm256_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7,
-                                                            -1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
-        __m256i e = _mm256_or_si256(_mm256_or_si256(_mm256_and_si256(a, _mm256_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0)),
-                                                    _mm256_and_si256(_mm256_srli_epi16(a, 4), _mm256_setr_epi32(0, 0, 0, 0x0f0f0f0f, 0, 0, 0, 0x0f0f0f0f))),
-                                    _mm256_and_si256(_mm256_srli_epi16(c, 2), _mm256_set1_epi8(0x30)));
+        /* in general-purpose registers (the vector pipes are the busy ones): a = bytes 0..7, c = 8..11 */
+        uint64_t a, c = olmoe__simd_ld32(b + 12), sc, mn;
+        memcpy(&a, b + 4, 8);
+        sc = (a & 0x3f3f3f3fu) | (((c & 0x0f0f0f0fu) | (((a >> 6) & 0x03030303u) << 4)) << 32);
+        mn = ((a >> 32) & 0x3f3f3f3fu) | ((((c >> 4) & 0x0f0f0f0fu) | (((a >> 38) & 0x03030303u) << 4)) << 32);
+        __m256i e = _mm256_broadcastsi128_si256(_mm_set_epi64x((long long)mn, (long long)sc));
         __m256 f = _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128((int)olmoe__simd_ld32(b)))); /* d dmin */
         const int8_t(*ctl)[32] = vnni ? olmoe__k4_ctl32 : olmoe__k4_ctl;
         s[0] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)ctl[0]));

@@ -2836,9 +2836,10 @@ static const int8_t olmoe__k8_ctlm[32] = {8, -128, 8, -128, 9, -128, 9, -128, 10
    quad, Q6_K per quad and half; VNNI: the same as int32 lanes), m the mins m0 m0 .. m7 m7 (Q6_K:
    its 16 scales) as int16, d and dm its fp32 factors in every lane (d, dmin; Q6_K: d, 0) */
 typedef struct olmoe__k8w { __m256i w[8], s[4], m; __m256 d, dm; } olmoe__k8w;
-OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_codes_avx2(const uint8_t *b, int kind, __m256i *wq) {
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_codes_avx2(const uint8_t *b, int kind, int inplace, __m256i *wq) {
     __m256i g[8];
     int i;
+    (void)inplace;
     if (kind == 4) {
         /* Q4_K: quad k from qs bytes 64k.. (groups 4k, 4k + 1: low, high nibbles) and 64k + 32..
            (4k + 2, 4k + 3); with 16 bytes of each in the two 128-bit lanes, the nibbles are
@@ -2863,7 +2864,7 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_codes_av
    bytes of each of groups 4k..4k+3 = the low and high nibbles of qs bytes 64k + 8i.. (slots 0, 1)
    and 64k + 32 + 8i.. (slots 2, 3): two broadcast loads (the second masked), one masked shift and
    an and, instead of the nibble split and the 4 x 4 transposes of olmoe__kquad_avx2. */
-OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_codes_vnni(const uint8_t *b, int kind, __m256i *wq) {
+OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_codes_vnni(const uint8_t *b, int kind, int inplace, __m256i *wq) {
     const __m256i m4 = _mm256_set1_epi8(0xF);
     const uint8_t *qs = b + (kind == 4 ? 16 : 48);
     int i;
@@ -2885,7 +2886,13 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_codes_
         const uint8_t *p = qs + 64 * (i >> 2) + 8 * (i & 3);
         __m256i x = _mm256_mask_broadcastq_epi64(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(const void *)p)), 0xC,
                                                  _mm_loadl_epi64((const __m128i *)(const void *)(p + 32)));
-        __m256i q = _mm256_and_si256(_mm256_mask_srli_epi16(x, 0xF0F0, x, 4), m4);
+        __m256i q;
+        if (kind == 4 && inplace) { /* the high nibbles stay in place (16 x the code; olmoe__k8_quad_vnni shifts their sums back) */
+            wq[i] = _mm256_and_si256(x, _mm256_setr_epi64x(0x0F0F0F0F0F0F0F0FLL, (long long)0xF0F0F0F0F0F0F0F0ULL,
+                                                            0x0F0F0F0F0F0F0F0FLL, (long long)0xF0F0F0F0F0F0F0F0ULL));
+            continue;
+        }
+        q = _mm256_and_si256(_mm256_mask_srli_epi16(x, 0xF0F0, x, 4), m4);
         if (kind == 5) { /* bit g of qh[l] is the value's bit 4; slot a of quad k is group 4k + a */
             __m256i h = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(b + 16 + 8 * (i & 3))));
             h = i < 4 ? _mm256_sllv_epi64(h, _mm256_setr_epi64x(4, 3, 2, 1)) : _mm256_srlv_epi64(h, _mm256_setr_epi64x(0, 1, 2, 3));
@@ -2939,7 +2946,8 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_a
 /* the exact integers of one (row, token) block in 8 int32 lanes each: *ci (is; Q6_K: its -32
    taken off) and *cm (ms; Q6_K: zero). AVX2: 4 maddubs + int16 multiply-adds with the scales a
    quad; VNNI: 4 vpdpbusd and one or two vpmulld. */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_avx2(int kind, const __m256i *w, const __m256i *s, const __m256i *Y, int k) {
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_avx2(int kind, int inplace, const __m256i *w, const __m256i *s, const __m256i *Y, int k) {
+    (void)inplace;
     /* the int16 products of vectors that share a scale are added before the one multiply-add: a
        Q4_K/Q5_K quad's four (|sum| <= 4 * 2 * 31 * 127 = 31496), a Q6_K half-quad's two (<= 2 * 2 *
        63 * 127 = 32004), so the int32 lanes are those of one multiply-add per vector */
@@ -2950,13 +2958,16 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_
     if (kind != 6) return _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(p0, p1), _mm256_add_epi16(p2, p3)), s[k]);
     return _mm256_add_epi32(_mm256_madd_epi16(_mm256_add_epi16(p0, p1), s[2 * k]), _mm256_madd_epi16(_mm256_add_epi16(p2, p3), s[2 * k + 1]));
 }
-OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_vnni(int kind, const __m256i *w, const __m256i *s, const __m256i *Y, int k) {
+OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_vnni(int kind, int inplace, const __m256i *w, const __m256i *s, const __m256i *Y, int k) {
     __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k], _mm256_loadu_si256(Y + 4 * k)), s1;
     s0 = _mm256_dpbusd_epi32(s0, w[4 * k + 1], _mm256_loadu_si256(Y + 4 * k + 1));
     if (kind != 6) { /* two chains of two (the sum is exact either way) */
         __m256i s2 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k + 2], _mm256_loadu_si256(Y + 4 * k + 2));
         s2 = _mm256_dpbusd_epi32(s2, w[4 * k + 3], _mm256_loadu_si256(Y + 4 * k + 3));
-        return _mm256_mullo_epi32(_mm256_add_epi32(s0, s2), s[k]);
+        s2 = _mm256_add_epi32(s0, s2);
+        /* Q4_K (olmoe__k8_codes_vnni): lanes 2, 3, 6, 7 hold 16 x their sums (|.| <= 16 * 240 * 128), exactly */
+        if (kind == 4 && inplace) s2 = _mm256_srav_epi32(s2, _mm256_setr_epi32(0, 0, 4, 4, 0, 0, 4, 4));
+        return _mm256_mullo_epi32(s2, s[k]);
     }
     s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k + 2], _mm256_loadu_si256(Y + 4 * k + 2));
     s1 = _mm256_dpbusd_epi32(s1, w[4 * k + 3], _mm256_loadu_si256(Y + 4 * k + 3));
@@ -2965,11 +2976,11 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_qua
 #define OLMOE__K8_MM_DEF(ISA, ATTR, VNNI)                                                                              \
 /* one (row, token) block added to the token's 8 float lanes: the exact integer lanes (see                             \
    olmoe__dot_k8_scalar), then acc = fma(fma(dm, cm, d ci), dy, acc) lane by lane */                                   \
-ATTR static inline __attribute__((always_inline)) __m256 olmoe__k8_blk_##ISA(int kind, const __m256i *w, const __m256i *s, __m256i m, \
+ATTR static inline __attribute__((always_inline)) __m256 olmoe__k8_blk_##ISA(int kind, int inplace, const __m256i *w, const __m256i *s, __m256i m, \
     __m256 d, __m256 dmin, const olmoe__block_q8_K *y, __m256 acc) {                                                   \
     const __m256i *Y = (const __m256i *)(const void *)y->qs;                                                           \
     __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)y->bsums);                                          \
-    __m256i ci = _mm256_add_epi32(olmoe__k8_quad_##ISA(kind, w, s, Y, 0), olmoe__k8_quad_##ISA(kind, w, s, Y, 1));     \
+    __m256i ci = _mm256_add_epi32(olmoe__k8_quad_##ISA(kind, inplace, w, s, Y, 0), olmoe__k8_quad_##ISA(kind, inplace, w, s, Y, 1));     \
     __m256 dy = _mm256_set1_ps(y->d), f;                                                                               \
     if (kind == 6) {                                                                                                   \
         ci = _mm256_sub_epi32(ci, _mm256_slli_epi32(_mm256_madd_epi16(m, bs), 5));                                     \
@@ -2996,12 +3007,12 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
                 const uint8_t *b = row + (size_t)c * bb, *b2 = row2 + (size_t)c * bb;                                 \
                 __m256i wv[8], sv[4], mv;                                                                              \
                 __m256 d, dm;                                                                                          \
-                olmoe__k8_codes_##ISA(b, kind, wv);                                                                   \
+                olmoe__k8_codes_##ISA(b, kind, VNNI, wv);                                                                 \
                 olmoe__k8_scales_avx2(b, kind, VNNI, sv, &mv, &d, &dm);                                                \
-                acc = olmoe__k8_blk_##ISA(kind, wv, sv, mv, d, dm, yb + c, acc);                                       \
-                olmoe__k8_codes_##ISA(b2, kind, wv);                                                                  \
+                acc = olmoe__k8_blk_##ISA(kind, VNNI, wv, sv, mv, d, dm, yb + c, acc);                                       \
+                olmoe__k8_codes_##ISA(b2, kind, VNNI, wv);                                                                 \
                 olmoe__k8_scales_avx2(b2, kind, VNNI, sv, &mv, &d, &dm);                                               \
-                acc2 = olmoe__k8_blk_##ISA(kind, wv, sv, mv, d, dm, yb + c, acc2);                                     \
+                acc2 = olmoe__k8_blk_##ISA(kind, VNNI, wv, sv, mv, d, dm, yb + c, acc2);                                     \
             }                                                                                                          \
             y[0][r] = olmoe__hsum_avx2(acc);                                                                           \
             y[0][r + nr / 2] = olmoe__hsum_avx2(acc2);                                                                 \
@@ -3015,9 +3026,9 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
                 const uint8_t *b = row + (size_t)c * bb;                                                               \
                 __m256i wv[8], sv[4], mv;                                                                              \
                 __m256 d, dm;                                                                                          \
-                olmoe__k8_codes_##ISA(b, kind, wv);                                                                   \
+                olmoe__k8_codes_##ISA(b, kind, VNNI, wv);                                                                 \
                 olmoe__k8_scales_avx2(b, kind, VNNI, sv, &mv, &d, &dm);                                                \
-                acc = olmoe__k8_blk_##ISA(kind, wv, sv, mv, d, dm, yb + c, acc);                                       \
+                acc = olmoe__k8_blk_##ISA(kind, VNNI, wv, sv, mv, d, dm, yb + c, acc);                                       \
             }                                                                                                          \
             y[0][r] = olmoe__hsum_avx2(acc);                                                                           \
             continue;                                                                                                  \
@@ -3028,10 +3039,10 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
             for (t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();                                                     \
             for (c = 0; c < nc; c++) {                                                                                 \
                 const uint8_t *b = row + (size_t)c * bb;                                                               \
-                olmoe__k8_codes_##ISA(b, kind, W.w);                                                                   \
+                olmoe__k8_codes_##ISA(b, kind, 0, W.w);                                                                  \
                 olmoe__k8_scales_avx2(b, kind, VNNI, W.s, &W.m, &W.d, &W.dm);                                          \
                 for (t = 0; t < nt; t++)                                                                               \
-                    acc[t] = olmoe__k8_blk_##ISA(kind, W.w, W.s, W.m, W.d, W.dm, (const olmoe__block_q8_K *)(const void *)xq[t] + c, acc[t]); \
+                    acc[t] = olmoe__k8_blk_##ISA(kind, 0, W.w, W.s, W.m, W.d, W.dm, (const olmoe__block_q8_K *)(const void *)xq[t] + c, acc[t]); \
             }                                                                                                          \
             for (t = 0; t < nt; t++) y[t][r] = olmoe__hsum_avx2(acc[t]);                                               \
         }                                                                                                              \

@@ -2784,7 +2784,7 @@ OLMOE__AVX2 static void olmoe__dec_q3_K_avx2(const uint8_t *b, olmoe__dec *o, in
    (the quantizer writes the quads). A block's weight side is made once for all the tokens of a
    call (up to 64, read in place); one token (decode) keeps it in registers (VNNI: two rows at a
    time, r and r + nr/2). Thread CPU time, best of 25, one Zen 4 core, Q4_K 256 x 2048 in cache
-   (2026-12-07): 6.1 ns per block and token alone (AVX2), 3.25 in 16-token tiles; VNNI 5.6 / 3.0;
+   (2026-12-07): 5.7 ns per block and token alone (AVX2), 3.15 in 16-token tiles; VNNI 5.0 / 3.0;
    Q6_K AVX2 7.9 / 3.5, VNNI 7.35 / 3.2 (bench/results/2026-12-07-kquant-decode-ops-zen4.md). */
 /* group g (32 values, unsigned) of a Q4_K (kind 4) / Q5_K (kind 5) block */
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k45_group_avx2(const uint8_t *b, int kind, int g) {

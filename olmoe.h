@@ -2839,7 +2839,7 @@ typedef struct olmoe__k8w { __m256i w[8], s[4], m; __m256 d, dm; } olmoe__k8w;
 OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_codes_avx2(const uint8_t *b, int kind, int inplace, __m256i *wq) {
     __m256i g[8];
     int i;
-    (void)inplace;
+    (void)inplace; /* VNNI only (olmoe__k8_codes_vnni): maddubs would saturate on 16 x the code */
     if (kind == 4) {
         /* Q4_K: quad k from qs bytes 64k.. (groups 4k, 4k + 1: low, high nibbles) and 64k + 32..
            (4k + 2, 4k + 3); with 16 bytes of each in the two 128-bit lanes, the nibbles are
@@ -2863,7 +2863,9 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_codes_av
 /* AVX-512 (the VNNI kernels): Q4_K/Q5_K codes straight into quads. Vector i of quad k holds 8
    bytes of each of groups 4k..4k+3 = the low and high nibbles of qs bytes 64k + 8i.. (slots 0, 1)
    and 64k + 32 + 8i.. (slots 2, 3): two broadcast loads (the second masked), one masked shift and
-   an and, instead of the nibble split and the 4 x 4 transposes of olmoe__kquad_avx2. */
+   an and, instead of the nibble split and the 4 x 4 transposes of olmoe__kquad_avx2. inplace
+   (decode, Q4_K): the high nibbles are left in place, 16 x the code, without the shift, and
+   olmoe__k8_quad_vnni shifts those lanes' sums back. */
 OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_codes_vnni(const uint8_t *b, int kind, int inplace, __m256i *wq) {
     const __m256i m4 = _mm256_set1_epi8(0xF);
     const uint8_t *qs = b + (kind == 4 ? 16 : 48);
@@ -2991,28 +2993,31 @@ ATTR static inline __attribute__((always_inline)) __m256 olmoe__k8_blk_##ISA(int
     }                                                                                                                  \
     return _mm256_fmadd_ps(f, dy, acc);                                                                                \
 }                                                                                                                      \
+/* decode: one (row, token) block, its weight side made in registers (VNNI Q4_K: high nibbles in                       \
+   place, see olmoe__k8_codes_vnni) */                                                                                 \
+ATTR static inline __attribute__((always_inline)) __m256 olmoe__k8_dblk_##ISA(int kind, const uint8_t *b,              \
+                                                                             const olmoe__block_q8_K *y, __m256 acc) { \
+    __m256i wv[8], sv[4], mv;                                                                                          \
+    __m256 d, dm;                                                                                                      \
+    olmoe__k8_codes_##ISA(b, kind, VNNI, wv);                                                                          \
+    olmoe__k8_scales_avx2(b, kind, VNNI, sv, &mv, &d, &dm);                                                            \
+    return olmoe__k8_blk_##ISA(kind, VNNI, wv, sv, mv, d, dm, y, acc);                                                 \
+}                                                                                                                      \
 ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, \
                                                                           const uint8_t *const *xq, float *const *y) {  \
     size_t bb = kind == 4 ? 144 : kind == 5 ? 176 : 210;                                                               \
     int r, c, t, nc = n / 256;                                                                                         \
     for (r = 0; r < nr; r++) {                                                                                         \
         const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;                                                      \
-        if (VNNI && nt == 1 && r < nr / 2) {                                                                          \
-            /* decode with 32 registers: rows r and r + nr / 2 a pass (two sequential streams), the                  \
+        if (VNNI && nt == 1 && r < nr / 2) {                                                                           \
+            /* decode with 32 registers: rows r and r + nr / 2 a pass (two sequential streams), the                    \
                per-row steps of short rows overlapped */                                                               \
-            const olmoe__block_q8_K *yb = (const olmoe__block_q8_K *)(const void *)xq[0];                             \
+            const olmoe__block_q8_K *yb = (const olmoe__block_q8_K *)(const void *)xq[0];                              \
             const uint8_t *row2 = row + (size_t)(nr / 2) * ws;                                                         \
             __m256 acc = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps();                                              \
             for (c = 0; c < nc; c++) {                                                                                 \
-                const uint8_t *b = row + (size_t)c * bb, *b2 = row2 + (size_t)c * bb;                                 \
-                __m256i wv[8], sv[4], mv;                                                                              \
-                __m256 d, dm;                                                                                          \
-                olmoe__k8_codes_##ISA(b, kind, VNNI, wv);                                                                 \
-                olmoe__k8_scales_avx2(b, kind, VNNI, sv, &mv, &d, &dm);                                                \
-                acc = olmoe__k8_blk_##ISA(kind, VNNI, wv, sv, mv, d, dm, yb + c, acc);                                       \
-                olmoe__k8_codes_##ISA(b2, kind, VNNI, wv);                                                                 \
-                olmoe__k8_scales_avx2(b2, kind, VNNI, sv, &mv, &d, &dm);                                               \
-                acc2 = olmoe__k8_blk_##ISA(kind, VNNI, wv, sv, mv, d, dm, yb + c, acc2);                                     \
+                acc = olmoe__k8_dblk_##ISA(kind, row + (size_t)c * bb, yb + c, acc);                                   \
+                acc2 = olmoe__k8_dblk_##ISA(kind, row2 + (size_t)c * bb, yb + c, acc2);                                \
             }                                                                                                          \
             y[0][r] = olmoe__hsum_avx2(acc);                                                                           \
             y[0][r + nr / 2] = olmoe__hsum_avx2(acc2);                                                                 \
@@ -3020,16 +3025,9 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
             continue;                                                                                                  \
         }                                                                                                              \
         if (nt == 1) { /* decode: the weight side in registers */                                                      \
-            const olmoe__block_q8_K *yb = (const olmoe__block_q8_K *)(const void *)xq[0];                             \
+            const olmoe__block_q8_K *yb = (const olmoe__block_q8_K *)(const void *)xq[0];                              \
             __m256 acc = _mm256_setzero_ps();                                                                          \
-            for (c = 0; c < nc; c++) {                                                                                 \
-                const uint8_t *b = row + (size_t)c * bb;                                                               \
-                __m256i wv[8], sv[4], mv;                                                                              \
-                __m256 d, dm;                                                                                          \
-                olmoe__k8_codes_##ISA(b, kind, VNNI, wv);                                                                 \
-                olmoe__k8_scales_avx2(b, kind, VNNI, sv, &mv, &d, &dm);                                                \
-                acc = olmoe__k8_blk_##ISA(kind, VNNI, wv, sv, mv, d, dm, yb + c, acc);                                       \
-            }                                                                                                          \
+            for (c = 0; c < nc; c++) acc = olmoe__k8_dblk_##ISA(kind, row + (size_t)c * bb, yb + c, acc);              \
             y[0][r] = olmoe__hsum_avx2(acc);                                                                           \
             continue;                                                                                                  \
         }                                                                                                              \
@@ -3039,7 +3037,7 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
             for (t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();                                                     \
             for (c = 0; c < nc; c++) {                                                                                 \
                 const uint8_t *b = row + (size_t)c * bb;                                                               \
-                olmoe__k8_codes_##ISA(b, kind, 0, W.w);                                                                  \
+                olmoe__k8_codes_##ISA(b, kind, 0, W.w);                                                                \
                 olmoe__k8_scales_avx2(b, kind, VNNI, W.s, &W.m, &W.d, &W.dm);                                          \
                 for (t = 0; t < nt; t++)                                                                               \
                     acc[t] = olmoe__k8_blk_##ISA(kind, 0, W.w, W.s, W.m, W.d, W.dm, (const olmoe__block_q8_K *)(const void *)xq[t] + c, acc[t]); \

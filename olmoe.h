@@ -2922,24 +2922,23 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_a
         *m = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k8_ctlm));
         *d = _mm256_broadcastss_ps(_mm256_castps256_ps128(f));
         *dm = _mm256_permutevar8x32_ps(f, _mm256_set1_epi32(1));
-    } else if (vnni) { /* int32 lane l of s[2k + e] = scale 8k + 2(l / 2) + e */
-        __m256i lo = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 192)));
-        __m256i hi = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 200)));
-        const __m256i ev = _mm256_setr_epi32(0, 0, 2, 2, 4, 4, 6, 6), od = _mm256_setr_epi32(1, 1, 3, 3, 5, 5, 7, 7);
-        s[0] = _mm256_permutevar8x32_epi32(lo, ev);
-        s[1] = _mm256_permutevar8x32_epi32(lo, od);
-        s[2] = _mm256_permutevar8x32_epi32(hi, ev);
-        s[3] = _mm256_permutevar8x32_epi32(hi, od);
-        *m = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + 192)));
-        *d = _mm256_set1_ps(olmoe__h2f_avx2(b + 208));
-        *dm = _mm256_setzero_ps();
-    } else {
+    } else { /* Q6_K: its 16 int8 scales (m: as int16, for the -32 term), d */
         __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + 192)));
-        __m256i e = _mm256_permute2x128_si256(s16, s16, 0x00), f = _mm256_permute2x128_si256(s16, s16, 0x11);
-        s[0] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[0]));
-        s[1] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[1]));
-        s[2] = _mm256_shuffle_epi8(f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[0]));
-        s[3] = _mm256_shuffle_epi8(f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[1]));
+        if (vnni) { /* int32 lane l of s[2k + e] = scale 8k + 2(l / 2) + e */
+            __m256i lo = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 192)));
+            __m256i hi = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + 200)));
+            const __m256i ev = _mm256_setr_epi32(0, 0, 2, 2, 4, 4, 6, 6), od = _mm256_setr_epi32(1, 1, 3, 3, 5, 5, 7, 7);
+            s[0] = _mm256_permutevar8x32_epi32(lo, ev);
+            s[1] = _mm256_permutevar8x32_epi32(lo, od);
+            s[2] = _mm256_permutevar8x32_epi32(hi, ev);
+            s[3] = _mm256_permutevar8x32_epi32(hi, od);
+        } else {
+            __m256i e = _mm256_permute2x128_si256(s16, s16, 0x00), f = _mm256_permute2x128_si256(s16, s16, 0x11);
+            s[0] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[0]));
+            s[1] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[1]));
+            s[2] = _mm256_shuffle_epi8(f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[0]));
+            s[3] = _mm256_shuffle_epi8(f, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k6_ctl[1]));
+        }
         *m = s16;
         *d = _mm256_set1_ps(olmoe__h2f_avx2(b + 208));
         *dm = _mm256_setzero_ps();

@@ -2782,8 +2782,8 @@ OLMOE__AVX2 static void olmoe__dec_q3_K_avx2(const uint8_t *b, olmoe__dec *o, in
    then takes one fp32 step per block (f = fma(dm, cm, d ci), acc = fma(f, dy, acc)); the 8 lanes
    are added once per row. No per-block horizontal sum and no per-call activation preparation
    (the quantizer writes the quads). A block's weight side is made once for all the tokens of a
-   call (up to 64, read in place); one token (decode) keeps it in registers (VNNI: two rows at a
-   time, r and r + nr/2). Thread CPU time, best of 25, one Zen 4 core, Q4_K 256 x 2048 in cache
+   pass (the activation read in place; passes sized to stay in L1, OLMOE__K8_PASS); one token
+   (decode) keeps it in registers (VNNI: two rows at a time, r and r + nr/2). Thread CPU time, best of 25, one Zen 4 core, Q4_K 256 x 2048 in cache
    (2026-12-07): 5.7 ns per block and token alone (AVX2), 3.15 in 16-token tiles; VNNI 5.0 / 3.0;
    Q6_K AVX2 7.9 / 3.5, VNNI 7.35 / 3.2 (bench/results/2026-12-07-kquant-decode-ops-zen4.md). */
 /* group g (32 values, unsigned) of a Q4_K (kind 4) / Q5_K (kind 5) block */
@@ -2974,6 +2974,13 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_qua
     s1 = _mm256_dpbusd_epi32(s1, w[4 * k + 3], _mm256_loadu_si256(Y + 4 * k + 3));
     return _mm256_add_epi32(_mm256_mullo_epi32(s0, s[2 * k]), _mm256_mullo_epi32(s1, s[2 * k + 1]));
 }
+/* A prefill pass's activation bytes: the tokens of a pass go over every row of the call, so their
+   activation blocks should stay in L1 (32 KiB on the Zen cores) beside the rows' weights: 20 KiB
+   = 8 tokens of 2048 values, 16 of 1024. Q4_K tiles in cache (one Zen 4 core, 64 tokens a call,
+   2026-12-07): 2048 values 3.33 -> 3.06 ns per block and token (AVX2), 3.20 -> 2.79 (VNNI);
+   1024 values 3.54 -> 2.98, 3.37 -> 2.66; against passes of 64 tokens. Rows of 4096 values: passes
+   of 16 (3.27 / 3.12 against 3.34 / 3.37 with 64, 3.39 / 3.30 with 8). */
+#define OLMOE__K8_PASS 20480
 #define OLMOE__K8_MM_DEF(ISA, ATTR, VNNI)                                                                              \
 /* one (row, token) block added to the token's 8 float lanes: the exact integer lanes (see                             \
    olmoe__dot_k8_scalar), then acc = fma(fma(dm, cm, d ci), dy, acc) lane by lane */                                   \
@@ -3051,10 +3058,18 @@ ATTR static void olmoe__k8mm1_##ISA(int kind, int n, int nr, const void *w, size
     else if (kind == 5) olmoe__k8_mm_##ISA(5, n, nr, w, ws, nt, xq, y);                                                \
     else olmoe__k8_mm_##ISA(6, n, nr, w, ws, nt, xq, y);                                                               \
 }                                                                                                                      \
-/* tokens in passes of 64 (the accumulators), the activation read in place */                                       \
+/* tokens in passes (the activation read in place): as few as hold them, of sizes differing by at                     \
+   most 1, each of at most OLMOE__K8_PASS bytes of activation (at most 64 tokens: the accumulators);                   \
+   past 8 blocks a token no useful pass fits, and passes of 16 measured best (4096 values) */                         \
 ATTR static void olmoe__k8mm_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y) { \
-    int t0;                                                                                                            \
-    for (t0 = 0; t0 < nt; t0 += 64) olmoe__k8mm1_##ISA(kind, n, nr, w, ws, OLMOE__MIN(64, nt - t0), xq + t0, y + t0);  \
+    int tb = (n / 256) * (int)sizeof(olmoe__block_q8_K);                                                               \
+    int pmax = tb <= OLMOE__K8_PASS / 8 ? OLMOE__MIN(64, OLMOE__K8_PASS / OLMOE__MAX(tb, 1)) : 16;                     \
+    int np = (nt + pmax - 1) / pmax, k, t0;                                                                            \
+    for (k = 0, t0 = 0; k < np; k++) {                                                                                 \
+        int tt = nt / np + (k < nt % np);                                                                              \
+        olmoe__k8mm1_##ISA(kind, n, nr, w, ws, tt, xq + t0, y + t0);                                                   \
+        t0 += tt;                                                                                                      \
+    }                                                                                                                  \
 }
 OLMOE__K8_MM_DEF(avx2, OLMOE__AVX2, 0)
 /* the fused kind of a decoded type, or 0 (the generic path) */

@@ -280,6 +280,46 @@ static void test_long_rows(void) {
     free(w); free(deq); free(xf);
     for (t = 0; t < nt; t++) free(xs[t]);
 }
+/* Prefill calls split their tokens into passes sized to the row length (OLMOE__K8_PASS): rows of
+   1024, 2048 and 4096 values with token counts that make several passes of unequal sizes (and
+   more than the 64 accumulators): each (row, token) equals the single-row dot bit for bit. */
+static void test_passes(void) {
+    static const int ks[] = {OLMOE_KERNELS_AVX2, OLMOE_KERNELS_AVX512, OLMOE_KERNELS_NEON};
+    static const char *kn[] = {"avx2", "avx512", "neon"};
+    static const int lt[] = {OLMOE_TYPE_Q4_K, OLMOE_TYPE_Q5_K, OLMOE_TYPE_Q6_K};
+    static const int ns[] = {1024, 2048, 4096}, nts[] = {37, 70, 17};
+    const int nr = 3;
+    int ki, ti, ci, t, r, i;
+    for (ki = 0; ki < 3; ki++) {
+        const olmoe__kernels *k = olmoe__pick_kernels(ks[ki]);
+        if (!k || !k->mm_dec) continue;
+        for (ti = 0; ti < 3; ti++)
+            for (ci = 0; ci < 3; ci++) {
+                const olmoe__qtype *qt = olmoe__qtype_of(lt[ti]);
+                int n = ns[ci], nt = nts[ci], bad = 0;
+                size_t ws = (size_t)olmoe_type_row_size(lt[ti], n), xb = (size_t)n / 256 * sizeof(olmoe__block_q8_K);
+                uint8_t *w = (uint8_t *)malloc((size_t)nr * ws), *xs = (uint8_t *)malloc((size_t)nt * xb);
+                float *yv = (float *)malloc((size_t)nt * nr * sizeof(float));
+                const uint8_t *xp[70];
+                float *yp[70];
+                for (i = 0; i < (int)(nr * ws); i++) w[i] = (uint8_t)rnd();
+                for (r = 0; r < nr; r++)
+                    for (i = 0; i < n / 256; i++) set_scales(lt[ti], w + r * ws + (size_t)i * qt->bytes, 0);
+                for (t = 0; t < nt; t++) {
+                    make_act(qt, n, xs + (size_t)t * xb, 0, 127, NULL);
+                    xp[t] = xs + (size_t)t * xb;
+                    yp[t] = yv + (size_t)t * nr;
+                }
+                k->mm_dec[olmoe__qtype_index(lt[ti])](n, nr, w, ws, nt, xp, yp);
+                for (t = 0; t < nt; t++)
+                    for (r = 0; r < nr; r++)
+                        if (yp[t][r] != k->dot_dec(qt, n, w + r * ws, xp[t])) bad++;
+                CHECK(!bad, "%s: mm_dec %s (3 rows of %d values x %d tokens, several passes) == dot_dec bit for bit (%d differ)",
+                      kn[ki], olmoe_type_name(lt[ti]), n, nt, bad);
+                free(w); free(xs); free(yv);
+            }
+    }
+}
 static void test_paths(void) {
     static const int ks[] = {OLMOE_KERNELS_AVX2, OLMOE_KERNELS_AVX512, OLMOE_KERNELS_NEON};
     static const char *kn[] = {"avx2", "avx512", "neon"};
@@ -665,6 +705,7 @@ int main(int argc, char **argv) {
     test_quant(kq);
     test_quant_q8_K();
     test_paths();
+    test_passes();
     test_long_rows();
     test_mix_table();
     test_mix(kq, argv[2], "mix.txt", "olmoe_k");

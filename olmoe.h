@@ -2693,17 +2693,22 @@ OLMOE__AVX2 static void olmoe__dec_iq4_nl_avx2(const uint8_t *b, olmoe__dec *o, 
     _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__iq4_32_avx2(b + 2));
 }
 OLMOE__AVX2 static void olmoe__dec_iq4_xs_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
-    float d = olmoe__h2f_avx2(b);
-    unsigned sh = (unsigned)b[2] | (unsigned)b[3] << 8;
+    /* the 8 6-bit scales as bytes in a general-purpose register (scale g: nibble g of bytes 4..7,
+       bits 2g, 2g + 1 of the 16-bit word at 2 as its bits 4, 5), then whole-vector stores, which
+       the dot's vector loads forward from (scalar stores would not) */
+    uint64_t lo = olmoe__simd_ld32(b + 4), sh = olmoe__simd_ld16(b + 2), ls = 0;
     int g;
     (void)g0;
-    for (g = 0; g < 8; g++) {
-        int ls = ((b[4 + g / 2] >> (4 * (g & 1))) & 0xF) | (int)(((sh >> (2 * g)) & 3) << 4);
-        o->d[g] = d; o->dm[g] = 0.0f;
-        o->s[2 * g] = o->s[2 * g + 1] = (int16_t)(ls - 32);
-        o->m[2 * g] = o->m[2 * g + 1] = 0;
-        _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__iq4_32_avx2(b + 8 + 16 * g));
+    for (g = 0; g < 8; g++) ls |= (((lo >> (4 * g)) & 0xF) | ((sh >> (2 * g)) & 3) << 4) << (8 * g);
+    {
+        __m128i v = _mm_cvtsi64_si128((long long)ls);
+        __m256i s16 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v)), _mm256_set1_epi16(32));
+        _mm256_storeu_si256((__m256i *)(void *)o->s, s16);
+        _mm256_storeu_si256((__m256i *)(void *)o->m, _mm256_setzero_si256());
+        _mm256_storeu_ps(o->d, _mm256_set1_ps(olmoe__h2f_avx2(b)));
+        _mm256_storeu_ps(o->dm, _mm256_setzero_ps());
     }
+    for (g = 0; g < 8; g++) _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__iq4_32_avx2(b + 8 + 16 * g));
 }
 /* Q4_1/Q5_0/Q5_1: nibbles j and j + 16 of 16 bytes; the 5th bits from qh (bit j -> 0x10 in byte j) */
 OLMOE__AVX2 static inline __m256i olmoe__nib32_avx2(const uint8_t *qs) {
@@ -2754,9 +2759,16 @@ OLMOE__AVX2 static void olmoe__dec_q3_K_avx2(const uint8_t *b, olmoe__dec *o, in
     int h, s, k;
     (void)g0;
     _mm256_storeu_ps(o->d, _mm256_set1_ps(olmoe__h2f_avx2(b + 108)));
-    for (k = 0; k < 16; k++) {
-        int lo = k < 8 ? sc[k] & 0xF : sc[k - 8] >> 4, hi = (sc[8 + (k & 3)] >> (2 * (k >> 2))) & 3;
-        o->s[k] = (int16_t)((lo | hi << 4) - 32);
+    { /* scale k: low bits the low (k < 8) or high nibble of sc[k % 8], high bits bits 2(k / 4),
+         2(k / 4) + 1 of sc[8 + k % 4]; as 16 bytes in two general-purpose registers, one vector store */
+        uint64_t a, x = olmoe__simd_ld32(sc + 8), m = 0x0303030303030303ull, n4 = 0x0F0F0F0F0F0F0F0Full;
+        memcpy(&a, sc, 8);
+        {
+            uint64_t h0 = (x & 0x03030303u) | ((x >> 2) & 0x03030303u) << 32, h1 = ((x >> 4) & 0x03030303u) | ((x >> 6) & 0x03030303u) << 32;
+            __m128i v = _mm_set_epi64x((long long)(((a >> 4) & n4) | (h1 & m) << 4), (long long)((a & n4) | (h0 & m) << 4));
+            _mm256_storeu_si256((__m256i *)(void *)o->s, _mm256_sub_epi16(_mm256_cvtepu8_epi16(v), _mm256_set1_epi16(32)));
+        }
+        (void)k;
     }
     for (h = 0; h < 2; h++) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + 32 + 32 * h));
@@ -3088,6 +3100,30 @@ static olmoe__decode_fn olmoe__decoder_avx2(const olmoe__qtype *qt) {
     default: return qt->decode;
     }
 }
+/* A chunk of 32-value blocks (Q4_1, Q5_0, Q5_1, IQ4_NL) decoded with whole-vector stores: the 8
+   scales (and mins) at a stride through F16C, the constant integer scales, each block's 32 values;
+   the decoders' values (olmoe__dec_*_avx2). Other types and a row's last partial chunk go through
+   olmoe__decode_chunk. Returns the number of 32-groups. */
+OLMOE__AVX2 static int olmoe__dec_chunk_avx2(const olmoe__qtype *qt, const uint8_t *row, int c, int n, olmoe__dec *D) {
+    const int t = qt->type, bs = qt->bytes;
+    const uint8_t *p = row + (size_t)c * 8 * (size_t)bs;
+    int g;
+    if (qt->blck != 32 || n - 256 * c < 256 ||
+        (t != OLMOE_TYPE_Q4_1 && t != OLMOE_TYPE_Q5_0 && t != OLMOE_TYPE_Q5_1 && t != OLMOE_TYPE_IQ4_NL))
+        return olmoe__decode_chunk(qt, row, c, n, D);
+    _mm256_storeu_ps(D->d, olmoe__scales8_avx2(p, bs, 0));
+    _mm256_storeu_ps(D->dm, qt->has_min ? olmoe__scales8_avx2(p + 2, bs, 0) : _mm256_setzero_ps());
+    _mm256_storeu_si256((__m256i *)(void *)D->s, _mm256_set1_epi16(1));
+    _mm256_storeu_si256((__m256i *)(void *)D->m, _mm256_set1_epi16(qt->has_min ? 1 : 0));
+    for (g = 0; g < 8; g++, p += bs) {
+        __m256i q = t == OLMOE_TYPE_IQ4_NL ? olmoe__iq4_32_avx2(p + 2)
+                    : t == OLMOE_TYPE_Q4_1 ? olmoe__nib32_avx2(p + 4)
+                    : t == OLMOE_TYPE_Q5_0 ? _mm256_sub_epi8(_mm256_or_si256(olmoe__nib32_avx2(p + 6), olmoe__qh32_avx2(p + 2)), _mm256_set1_epi8(16))
+                                           : _mm256_or_si256(olmoe__nib32_avx2(p + 8), olmoe__qh32_avx2(p + 4));
+        _mm256_storeu_si256((__m256i *)(void *)(D->q + 32 * g), q);
+    }
+    return 8;
+}
 /* The activation side of a chunk (the same for every row): its 8 scales dy as floats and, for
    types with a min, the 16 half sums of y; zeros past the row's end (ng < 8). */
 OLMOE__AVX2 static inline void olmoe__prep_chunk_avx2(const uint8_t *x, int ng, int has_min, int16_t *ys, float *dy) {
@@ -3135,6 +3171,63 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dot
     }
     return _mm256_mul_ps(_mm256_loadu_ps(dy), fi);
 }
+/* One token (decode) over a full chunk of Q4_1/Q5_0/Q5_1/IQ4_NL blocks at p, without the decoded
+   form: each block's values straight from its bytes into the dot; the integer scales are all 1 and
+   the mins 1 (Q4_1/Q5_1) or 0, so olmoe__chunk_dot_avx2's steps reduce to these (x * 1 exact), and
+   the value is its bit for bit. */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk32_dot_avx2(int t, int bs, const uint8_t *p, const uint8_t *x,
+                                                                                       const int16_t *ys, const float *dy) {
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    const int has_min = t == OLMOE_TYPE_Q4_1 || t == OLMOE_TYPE_Q5_1;
+    __m256i is[8], h0, h1;
+    __m256 fi;
+    int g;
+    for (g = 0; g < 8; g++) {
+        const uint8_t *b = p + (size_t)g * (size_t)bs;
+        __m256i q = t == OLMOE_TYPE_IQ4_NL ? olmoe__iq4_32_avx2(b + 2)
+                    : t == OLMOE_TYPE_Q4_1 ? olmoe__nib32_avx2(b + 4)
+                    : t == OLMOE_TYPE_Q5_0 ? _mm256_sub_epi8(_mm256_or_si256(olmoe__nib32_avx2(b + 6), olmoe__qh32_avx2(b + 2)), _mm256_set1_epi8(16))
+                                           : _mm256_or_si256(olmoe__nib32_avx2(b + 8), olmoe__qh32_avx2(b + 4));
+        __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
+        is[g] = _mm256_madd_epi16(has_min ? _mm256_maddubs_epi16(q, y) : _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q)), ones16);
+    }
+    olmoe__hadd_halves_avx2(is, &h0, &h1);
+    fi = _mm256_mul_ps(olmoe__scales8_avx2(p, bs, 0), _mm256_cvtepi32_ps(_mm256_add_epi32(h0, h1)));
+    if (has_min) {
+        __m256i ms = _mm256_madd_epi16(ones16, _mm256_loadu_si256((const __m256i *)(const void *)ys));
+        fi = _mm256_add_ps(fi, _mm256_mul_ps(olmoe__scales8_avx2(p + 2, bs, 0), _mm256_cvtepi32_ps(ms)));
+    }
+    return _mm256_mul_ps(_mm256_loadu_ps(dy), fi);
+}
+/* one row of such a type . one token, the chunks in order (the last partial one decoded) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__row32_dot_avx2(int t, const olmoe__qtype *qt, int n, const uint8_t *row,
+                                                                                      const uint8_t *xq, const int16_t *ys, const float *dy) {
+    __m256 acc = _mm256_setzero_ps();
+    int c;
+    for (c = 0; c * 256 < n; c++) {
+        const uint8_t *x = xq + (size_t)c * 272;
+        if (n - 256 * c >= 256)
+            acc = _mm256_add_ps(acc, olmoe__chunk32_dot_avx2(t, qt->bytes, row + (size_t)c * 8 * (size_t)qt->bytes, x, ys + 16 * c, dy + 8 * c));
+        else {
+            olmoe__dec D;
+            int ng = olmoe__decode_chunk(qt, row, c, n, &D);
+            acc = _mm256_add_ps(acc, olmoe__chunk_dot_avx2(&D, ng, qt->has_min, x, ys + 16 * c, dy + 8 * c));
+        }
+    }
+    return acc;
+}
+/* the fused one-token rows of the 32-value types: nr rows, the activation side prepared at ys, dy
+   (every chunk); 0 when the type has none */
+OLMOE__AVX2 static int olmoe__rows32_avx2(const olmoe__qtype *qt, int n, int nr, const uint8_t *w, size_t ws, const uint8_t *xq,
+                                          const int16_t *ys, const float *dy, float *y) {
+    int r;
+    switch (qt->type) {
+#define OLMOE__R32(T) case T: for (r = 0; r < nr; r++) y[r] = olmoe__hsum_avx2(olmoe__row32_dot_avx2(T, qt, n, w + (size_t)r * ws, xq, ys, dy)); return 1;
+    OLMOE__R32(OLMOE_TYPE_Q4_1) OLMOE__R32(OLMOE_TYPE_Q5_0) OLMOE__R32(OLMOE_TYPE_Q5_1) OLMOE__R32(OLMOE_TYPE_IQ4_NL)
+#undef OLMOE__R32
+    default: return 0;
+    }
+}
 OLMOE__AVX2 static float olmoe__dot_dec_avx2(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
     olmoe__qtype q2 = *qt;
     olmoe__dec D;
@@ -3151,7 +3244,7 @@ OLMOE__AVX2 static float olmoe__dot_dec_avx2(const olmoe__qtype *qt, int n, cons
     q2.decode = olmoe__decoder_avx2(qt);
     for (c = 0; c * 256 < n; c++) {
         const uint8_t *x = (const uint8_t *)xq + (size_t)c * 272;
-        ng = olmoe__decode_chunk(&q2, (const uint8_t *)w, c, n, &D);
+        ng = olmoe__dec_chunk_avx2(&q2, (const uint8_t *)w, c, n, &D);
         olmoe__prep_chunk_avx2(x, ng, qt->has_min, ys, dy);
         acc = _mm256_add_ps(acc, ng == 8 ? (qt->has_min ? olmoe__chunk_dot_avx2(&D, 8, 1, x, ys, dy) : olmoe__chunk_dot_avx2(&D, 8, 0, x, ys, dy))
                                          : olmoe__chunk_dot_avx2(&D, ng, qt->has_min, x, ys, dy));
@@ -3169,6 +3262,12 @@ OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr
     __m256 acc[64];
     int r, c, t, ng, nc = (n + 255) / 256, pre = nc * nt <= 512;
     if (olmoe__kkind(qt->type)) { olmoe__k8mm_avx2(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y); return; }
+    if (nt == 1 && nc <= 64) { /* decode: the 32-value types' fused rows */
+        int16_t ys[64 * 16];
+        float dy[64 * 8];
+        for (c = 0; c < nc; c++) olmoe__prep_chunk_avx2(xq[0] + (size_t)c * 272, OLMOE__MIN(8, (n - 256 * c) / 32), qt->has_min, ys + 16 * c, dy + 8 * c);
+        if (olmoe__rows32_avx2(qt, n, nr, (const uint8_t *)w, ws, xq[0], ys, dy, y[0])) return;
+    }
     q2.decode = olmoe__decoder_avx2(qt);
     if (pre)
         for (t = 0; t < nt; t++)
@@ -3178,7 +3277,7 @@ OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr
         const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;
         for (t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
         for (c = 0; c < nc; c++) {
-            ng = olmoe__decode_chunk(&q2, row, c, n, &D);
+            ng = olmoe__dec_chunk_avx2(&q2, row, c, n, &D);
             for (t = 0; t < nt; t++) {
                 const uint8_t *x = xq[t] + (size_t)c * 272;
                 int i = pre ? t * nc + c : 0;

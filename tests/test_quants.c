@@ -320,6 +320,44 @@ static void test_passes(void) {
             }
     }
 }
+/* The other decoded types over rows of whole chunks and a partial last one: one token (decode:
+   the 32-value types' fused rows) and 5 tokens (the decoded-chunk tiles), each (row, token) equal
+   to dot_dec bit for bit. */
+static void test_dec_rows(void) {
+    static const int ks[] = {OLMOE_KERNELS_AVX2, OLMOE_KERNELS_AVX512, OLMOE_KERNELS_NEON};
+    static const char *kn[] = {"avx2", "avx512", "neon"};
+    const int nr = 3;
+    int ki, ni, t, r, i, k;
+    size_t ti;
+    for (ki = 0; ki < 3; ki++) {
+        const olmoe__kernels *k8 = olmoe__pick_kernels(ks[ki]);
+        if (!k8 || !k8->mm_dec) continue;
+        for (ti = 0; ti < sizeof dtypes / sizeof dtypes[0]; ti++) {
+            const olmoe__qtype *qt = olmoe__qtype_of(dtypes[ti]);
+            if (qt->k8) continue;
+            for (ni = 0; ni < 2; ni++) {
+                int n = ni ? (qt->blck == 32 ? 2080 : 2304) : 2048, bad = 0, nts[2] = {1, 5};
+                size_t ws = (size_t)olmoe_type_row_size(dtypes[ti], n) + 1, xb = (size_t)n / 32 * 34;
+                uint8_t *w = (uint8_t *)malloc((size_t)nr * ws), *xs = (uint8_t *)malloc(5 * xb);
+                const uint8_t *xp[5];
+                float yv[5][3], *yp[5];
+                for (i = 0; i < (int)(nr * ws); i++) w[i] = (uint8_t)rnd();
+                for (r = 0; r < nr; r++)
+                    for (i = 0; i < n / qt->blck; i++) set_scales(dtypes[ti], w + r * ws + (size_t)i * qt->bytes, 0);
+                for (t = 0; t < 5; t++) { make_act(qt, n, xs + (size_t)t * xb, 0, 127, NULL); xp[t] = xs + (size_t)t * xb; yp[t] = yv[t]; }
+                for (k = 0; k < 2; k++) {
+                    k8->mm_dec[olmoe__qtype_index(dtypes[ti])](n, nr, w, ws, nts[k], xp, yp);
+                    for (t = 0; t < nts[k]; t++)
+                        for (r = 0; r < nr; r++)
+                            if (yv[t][r] != k8->dot_dec(qt, n, w + r * ws, xp[t])) bad++;
+                }
+                CHECK(!bad, "%s: mm_dec %-6s (3 rows of %d values x 1 and 5 tokens) == dot_dec bit for bit (%d differ)",
+                      kn[ki], olmoe_type_name(dtypes[ti]), n, bad);
+                free(w); free(xs);
+            }
+        }
+    }
+}
 static void test_paths(void) {
     static const int ks[] = {OLMOE_KERNELS_AVX2, OLMOE_KERNELS_AVX512, OLMOE_KERNELS_NEON};
     static const char *kn[] = {"avx2", "avx512", "neon"};
@@ -706,6 +744,7 @@ int main(int argc, char **argv) {
     test_quant_q8_K();
     test_paths();
     test_passes();
+    test_dec_rows();
     test_long_rows();
     test_mix_table();
     test_mix(kq, argv[2], "mix.txt", "olmoe_k");

@@ -3216,8 +3216,25 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__row32_dot
     }
     return acc;
 }
-/* the fused one-token rows of the 32-value types: nr rows, the activation side prepared at ys, dy
-   (every chunk); 0 when the type has none */
+/* one row of a 256-value type (IQ4_XS, Q2_K, Q3_K) . one token: its decoder called directly, so
+   the decoded form stays in registers or forwards from its vector stores */
+#define OLMOE__ROW256(NAME, DEC, HASMIN)                                                                 \
+    OLMOE__AVX2 static __m256 NAME(int n, const uint8_t *row, int bytes, const uint8_t *xq, const int16_t *ys, const float *dy) { \
+        __m256 acc = _mm256_setzero_ps();                                                                \
+        olmoe__dec D;                                                                                    \
+        int c;                                                                                           \
+        for (c = 0; c < n / 256; c++) {                                                                  \
+            DEC(row + (size_t)c * (size_t)bytes, &D, 0);                                                 \
+            acc = _mm256_add_ps(acc, olmoe__chunk_dot_avx2(&D, 8, HASMIN, xq + (size_t)c * 272, ys + 16 * c, dy + 8 * c)); \
+        }                                                                                                \
+        return acc;                                                                                      \
+    }
+OLMOE__ROW256(olmoe__row_iq4_xs_avx2, olmoe__dec_iq4_xs_avx2, 0)
+OLMOE__ROW256(olmoe__row_q2_K_avx2, olmoe__dec_q2_K_avx2, 1)
+OLMOE__ROW256(olmoe__row_q3_K_avx2, olmoe__dec_q3_K_avx2, 0)
+#undef OLMOE__ROW256
+/* the fused one-token rows (32-value types, and the 256-value ones above): nr rows, the activation
+   side prepared at ys, dy (every chunk); 0 when the type has none */
 OLMOE__AVX2 static int olmoe__rows32_avx2(const olmoe__qtype *qt, int n, int nr, const uint8_t *w, size_t ws, const uint8_t *xq,
                                           const int16_t *ys, const float *dy, float *y) {
     int r;
@@ -3225,6 +3242,10 @@ OLMOE__AVX2 static int olmoe__rows32_avx2(const olmoe__qtype *qt, int n, int nr,
 #define OLMOE__R32(T) case T: for (r = 0; r < nr; r++) y[r] = olmoe__hsum_avx2(olmoe__row32_dot_avx2(T, qt, n, w + (size_t)r * ws, xq, ys, dy)); return 1;
     OLMOE__R32(OLMOE_TYPE_Q4_1) OLMOE__R32(OLMOE_TYPE_Q5_0) OLMOE__R32(OLMOE_TYPE_Q5_1) OLMOE__R32(OLMOE_TYPE_IQ4_NL)
 #undef OLMOE__R32
+#define OLMOE__R256(T, F) case T: for (r = 0; r < nr; r++) y[r] = olmoe__hsum_avx2(F(n, w + (size_t)r * ws, qt->bytes, xq, ys, dy)); return 1;
+    OLMOE__R256(OLMOE_TYPE_IQ4_XS, olmoe__row_iq4_xs_avx2) OLMOE__R256(OLMOE_TYPE_Q2_K, olmoe__row_q2_K_avx2)
+    OLMOE__R256(OLMOE_TYPE_Q3_K, olmoe__row_q3_K_avx2)
+#undef OLMOE__R256
     default: return 0;
     }
 }

@@ -2723,18 +2723,24 @@ OLMOE__AVX2 static inline __m256i olmoe__qh32_avx2(const uint8_t *p) {
     b = _mm256_shuffle_epi8(_mm256_set1_epi32((int)qh), _mm256_setr_epi64x(0, 0x0101010101010101ll, 0x0202020202020202ll, 0x0303030303030303ll));
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(b, bit), bit), _mm256_set1_epi8(0x10));
 }
+/* the 32 values of a Q4_1 / Q5_0 / Q5_1 / IQ4_NL block (type t) as int8, the scalar decoder's */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__q32_avx2(int t, const uint8_t *b) {
+    return t == OLMOE_TYPE_IQ4_NL ? olmoe__iq4_32_avx2(b + 2)
+           : t == OLMOE_TYPE_Q4_1 ? olmoe__nib32_avx2(b + 4)
+           : t == OLMOE_TYPE_Q5_0 ? _mm256_sub_epi8(_mm256_or_si256(olmoe__nib32_avx2(b + 6), olmoe__qh32_avx2(b + 2)), _mm256_set1_epi8(16))
+                                  : _mm256_or_si256(olmoe__nib32_avx2(b + 8), olmoe__qh32_avx2(b + 4));
+}
 OLMOE__AVX2 static void olmoe__dec_q4_1_avx2(const uint8_t *b, olmoe__dec *o, int g) {
     olmoe__dec_fill(o, g, 1, olmoe__h2f_avx2(b), olmoe__h2f_avx2(b + 2), 1, 1);
-    _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__nib32_avx2(b + 4));
+    _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__q32_avx2(OLMOE_TYPE_Q4_1, b));
 }
 OLMOE__AVX2 static void olmoe__dec_q5_0_avx2(const uint8_t *b, olmoe__dec *o, int g) {
     olmoe__dec_fill(o, g, 1, olmoe__h2f_avx2(b), 0.0f, 1, 0);
-    _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g),
-                        _mm256_sub_epi8(_mm256_or_si256(olmoe__nib32_avx2(b + 6), olmoe__qh32_avx2(b + 2)), _mm256_set1_epi8(16)));
+    _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__q32_avx2(OLMOE_TYPE_Q5_0, b));
 }
 OLMOE__AVX2 static void olmoe__dec_q5_1_avx2(const uint8_t *b, olmoe__dec *o, int g) {
     olmoe__dec_fill(o, g, 1, olmoe__h2f_avx2(b), olmoe__h2f_avx2(b + 2), 1, 1);
-    _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), _mm256_or_si256(olmoe__nib32_avx2(b + 8), olmoe__qh32_avx2(b + 4)));
+    _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__q32_avx2(OLMOE_TYPE_Q5_1, b));
 }
 /* Q2_K/Q3_K: 2-bit fields s of 32 bytes (values l, l + 32, l + 64, l + 96 of a 128-chunk) */
 OLMOE__AVX2 static void olmoe__dec_q2_K_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
@@ -2756,19 +2762,17 @@ OLMOE__AVX2 static void olmoe__dec_q3_K_avx2(const uint8_t *b, olmoe__dec *o, in
     const __m256i m2 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1), four = _mm256_set1_epi8(4);
     __m256i hm = _mm256_loadu_si256((const __m256i *)(const void *)b);
     const uint8_t *sc = b + 96;
-    int h, s, k;
+    int h, s;
     (void)g0;
     _mm256_storeu_ps(o->d, _mm256_set1_ps(olmoe__h2f_avx2(b + 108)));
     { /* scale k: low bits the low (k < 8) or high nibble of sc[k % 8], high bits bits 2(k / 4),
          2(k / 4) + 1 of sc[8 + k % 4]; as 16 bytes in two general-purpose registers, one vector store */
-        uint64_t a, x = olmoe__simd_ld32(sc + 8), m = 0x0303030303030303ull, n4 = 0x0F0F0F0F0F0F0F0Full;
+        uint64_t a, x = olmoe__simd_ld32(sc + 8), n4 = 0x0F0F0F0F0F0F0F0Full;
+        uint64_t h0 = (x & 0x03030303u) | ((x >> 2) & 0x03030303u) << 32, h1 = ((x >> 4) & 0x03030303u) | ((x >> 6) & 0x03030303u) << 32;
+        __m128i v;
         memcpy(&a, sc, 8);
-        {
-            uint64_t h0 = (x & 0x03030303u) | ((x >> 2) & 0x03030303u) << 32, h1 = ((x >> 4) & 0x03030303u) | ((x >> 6) & 0x03030303u) << 32;
-            __m128i v = _mm_set_epi64x((long long)(((a >> 4) & n4) | (h1 & m) << 4), (long long)((a & n4) | (h0 & m) << 4));
-            _mm256_storeu_si256((__m256i *)(void *)o->s, _mm256_sub_epi16(_mm256_cvtepu8_epi16(v), _mm256_set1_epi16(32)));
-        }
-        (void)k;
+        v = _mm_set_epi64x((long long)(((a >> 4) & n4) | h1 << 4), (long long)((a & n4) | h0 << 4));
+        _mm256_storeu_si256((__m256i *)(void *)o->s, _mm256_sub_epi16(_mm256_cvtepu8_epi16(v), _mm256_set1_epi16(32)));
     }
     for (h = 0; h < 2; h++) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + 32 + 32 * h));
@@ -2795,8 +2799,8 @@ OLMOE__AVX2 static void olmoe__dec_q3_K_avx2(const uint8_t *b, olmoe__dec *o, in
    are added once per row. No per-block horizontal sum and no per-call activation preparation
    (the quantizer writes the quads). A block's weight side is made once for all the tokens of a
    pass (the activation read in place; passes sized to stay in L1, OLMOE__K8_PASS); one token
-   (decode) keeps it in registers (VNNI: two rows at a time, r and r + nr/2). Thread CPU time, best of 25, one Zen 4 core, Q4_K 256 x 2048 in cache
-   (2026-12-07): 5.7 ns per block and token alone (AVX2), 3.15 in 16-token tiles; VNNI 5.0 / 3.0;
+   (decode) keeps it in registers (VNNI: two rows at a time, r and r + nr/2). Thread CPU time,
+   best of 25, one Zen 4 core, Q4_K 256 x 2048 in cache (2026-12-07): 5.7 ns per block and token alone (AVX2), 3.15 in 16-token tiles; VNNI 5.0 / 3.0;
    Q6_K AVX2 7.9 / 3.5, VNNI 7.35 / 3.2 (bench/results/2026-12-07-kquant-decode-ops-zen4.md). */
 /* group g (32 values, unsigned) of a Q4_K (kind 4) / Q5_K (kind 5) block */
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k45_group_avx2(const uint8_t *b, int kind, int g) {
@@ -3115,13 +3119,7 @@ OLMOE__AVX2 static int olmoe__dec_chunk_avx2(const olmoe__qtype *qt, const uint8
     _mm256_storeu_ps(D->dm, qt->has_min ? olmoe__scales8_avx2(p + 2, bs, 0) : _mm256_setzero_ps());
     _mm256_storeu_si256((__m256i *)(void *)D->s, _mm256_set1_epi16(1));
     _mm256_storeu_si256((__m256i *)(void *)D->m, _mm256_set1_epi16(qt->has_min ? 1 : 0));
-    for (g = 0; g < 8; g++, p += bs) {
-        __m256i q = t == OLMOE_TYPE_IQ4_NL ? olmoe__iq4_32_avx2(p + 2)
-                    : t == OLMOE_TYPE_Q4_1 ? olmoe__nib32_avx2(p + 4)
-                    : t == OLMOE_TYPE_Q5_0 ? _mm256_sub_epi8(_mm256_or_si256(olmoe__nib32_avx2(p + 6), olmoe__qh32_avx2(p + 2)), _mm256_set1_epi8(16))
-                                           : _mm256_or_si256(olmoe__nib32_avx2(p + 8), olmoe__qh32_avx2(p + 4));
-        _mm256_storeu_si256((__m256i *)(void *)(D->q + 32 * g), q);
-    }
+    for (g = 0; g < 8; g++, p += bs) _mm256_storeu_si256((__m256i *)(void *)(D->q + 32 * g), olmoe__q32_avx2(t, p));
     return 8;
 }
 /* The activation side of a chunk (the same for every row): its 8 scales dy as floats and, for
@@ -3183,11 +3181,7 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk32_d
     __m256 fi;
     int g;
     for (g = 0; g < 8; g++) {
-        const uint8_t *b = p + (size_t)g * (size_t)bs;
-        __m256i q = t == OLMOE_TYPE_IQ4_NL ? olmoe__iq4_32_avx2(b + 2)
-                    : t == OLMOE_TYPE_Q4_1 ? olmoe__nib32_avx2(b + 4)
-                    : t == OLMOE_TYPE_Q5_0 ? _mm256_sub_epi8(_mm256_or_si256(olmoe__nib32_avx2(b + 6), olmoe__qh32_avx2(b + 2)), _mm256_set1_epi8(16))
-                                           : _mm256_or_si256(olmoe__nib32_avx2(b + 8), olmoe__qh32_avx2(b + 4));
+        __m256i q = olmoe__q32_avx2(t, p + (size_t)g * (size_t)bs);
         __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
         is[g] = _mm256_madd_epi16(has_min ? _mm256_maddubs_epi16(q, y) : _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q)), ones16);
     }
@@ -3235,7 +3229,7 @@ OLMOE__ROW256(olmoe__row_q3_K_avx2, olmoe__dec_q3_K_avx2, 0)
 #undef OLMOE__ROW256
 /* the fused one-token rows (32-value types, and the 256-value ones above): nr rows, the activation
    side prepared at ys, dy (every chunk); 0 when the type has none */
-OLMOE__AVX2 static int olmoe__rows32_avx2(const olmoe__qtype *qt, int n, int nr, const uint8_t *w, size_t ws, const uint8_t *xq,
+OLMOE__AVX2 static int olmoe__rows1_avx2(const olmoe__qtype *qt, int n, int nr, const uint8_t *w, size_t ws, const uint8_t *xq,
                                           const int16_t *ys, const float *dy, float *y) {
     int r;
     switch (qt->type) {
@@ -3283,11 +3277,11 @@ OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr
     __m256 acc[64];
     int r, c, t, ng, nc = (n + 255) / 256, pre = nc * nt <= 512;
     if (olmoe__kkind(qt->type)) { olmoe__k8mm_avx2(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y); return; }
-    if (nt == 1 && nc <= 64) { /* decode: the 32-value types' fused rows */
+    if (nt == 1 && nc <= 64) { /* decode: the fused one-token rows (olmoe__rows1_avx2) */
         int16_t ys[64 * 16];
         float dy[64 * 8];
         for (c = 0; c < nc; c++) olmoe__prep_chunk_avx2(xq[0] + (size_t)c * 272, OLMOE__MIN(8, (n - 256 * c) / 32), qt->has_min, ys + 16 * c, dy + 8 * c);
-        if (olmoe__rows32_avx2(qt, n, nr, (const uint8_t *)w, ws, xq[0], ys, dy, y[0])) return;
+        if (olmoe__rows1_avx2(qt, n, nr, (const uint8_t *)w, ws, xq[0], ys, dy, y[0])) return;
     }
     q2.decode = olmoe__decoder_avx2(qt);
     if (pre)

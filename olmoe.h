@@ -3147,27 +3147,36 @@ OLMOE__AVX2 static inline void olmoe__prep_chunk_avx2(const uint8_t *x, int ng, 
    ys, dy): 8 lanes of dy * (d * is + dm * ms). Types with a min have q >= 0: maddubs takes q
    as it is; the others go through |q| x sign(y, q). ms is one madd of the 16 integer mins with
    the 16 half sums. */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dot_avx2(const olmoe__dec *D, int ng, int has_min, const uint8_t *x,
-                                                                                      const int16_t *ys, const float *dy) {
+/* The same with |q| made once for all the tokens of a tile (uq, types without a min) and, for the
+   32-value types (unit: every integer scale 1), the scale multiplies left out (x * 1 is exact): the
+   same integers and fp32 steps, so the same bits. */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dotx_avx2(const olmoe__dec *D, const int8_t *uq, int unit, int ng, int has_min,
+                                                                                      const uint8_t *x, const int16_t *ys, const float *dy) {
     const __m256i ones16 = _mm256_set1_epi16(1);
-    __m256i is[8];
+    __m256i is[8], h0, h1;
     __m256 fi;
     int g;
     for (g = 0; g < 8; g++) {
         if (g < ng) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(D->q + 32 * g));
             __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
-            is[g] = _mm256_madd_epi16(has_min ? _mm256_maddubs_epi16(q, y) : _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q)), ones16);
+            __m256i u = has_min ? q : uq ? _mm256_loadu_si256((const __m256i *)(const void *)(uq + 32 * g)) : _mm256_sign_epi8(q, q);
+            is[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(u, has_min ? y : _mm256_sign_epi8(y, q)), ones16);
         } else { /* past the row's end (32-value types): zero terms (d, dm are 0 there) */
             is[g] = _mm256_setzero_si256();
         }
     }
-    fi = _mm256_mul_ps(_mm256_loadu_ps(D->d), _mm256_cvtepi32_ps(olmoe__scale_halves_avx2(is, D->s)));
+    if (unit) olmoe__hadd_halves_avx2(is, &h0, &h1);
+    fi = _mm256_mul_ps(_mm256_loadu_ps(D->d), _mm256_cvtepi32_ps(unit ? _mm256_add_epi32(h0, h1) : olmoe__scale_halves_avx2(is, D->s)));
     if (has_min) {
         __m256i ms = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)D->m), _mm256_loadu_si256((const __m256i *)(const void *)ys));
         fi = _mm256_add_ps(fi, _mm256_mul_ps(_mm256_loadu_ps(D->dm), _mm256_cvtepi32_ps(ms)));
     }
     return _mm256_mul_ps(_mm256_loadu_ps(dy), fi);
+}
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dot_avx2(const olmoe__dec *D, int ng, int has_min, const uint8_t *x,
+                                                                                      const int16_t *ys, const float *dy) {
+    return olmoe__chunk_dotx_avx2(D, NULL, 0, ng, has_min, x, ys, dy);
 }
 /* One token (decode) over a full chunk of Q4_1/Q5_0/Q5_1/IQ4_NL blocks at p, without the decoded
    form: each block's values straight from its bytes into the dot; the integer scales are all 1 and
@@ -3275,7 +3284,8 @@ OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr
     olmoe__qtype q2 = *qt;
     olmoe__dec D;
     __m256 acc[64];
-    int r, c, t, ng, nc = (n + 255) / 256, pre = nc * nt <= 512;
+    int8_t uq[256];
+    int r, c, t, g, ng, nc = (n + 255) / 256, pre = nc * nt <= 512, unit = qt->blck == 32; /* 32-value types: integer scales 1 */
     if (olmoe__kkind(qt->type)) { olmoe__k8mm_avx2(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y); return; }
     if (nt == 1 && nc <= 64) { /* decode: the fused one-token rows (olmoe__rows1_avx2) */
         int16_t ys[64 * 16];
@@ -3293,13 +3303,20 @@ OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr
         for (t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
         for (c = 0; c < nc; c++) {
             ng = olmoe__dec_chunk_avx2(&q2, row, c, n, &D);
+            if (!qt->has_min) /* |q| once for the tile's tokens */
+                for (g = 0; g < 8; g++) {
+                    __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(D.q + 32 * g));
+                    _mm256_storeu_si256((__m256i *)(void *)(uq + 32 * g), _mm256_sign_epi8(q, q));
+                }
             for (t = 0; t < nt; t++) {
                 const uint8_t *x = xq[t] + (size_t)c * 272;
                 int i = pre ? t * nc + c : 0;
                 if (!pre) olmoe__prep_chunk_avx2(x, ng, qt->has_min, pb[0].ys, pb[0].dy);
                 /* constant arguments for the common cases, so the compiler specializes the chunk */
-                __m256 v = ng == 8 ? (qt->has_min ? olmoe__chunk_dot_avx2(&D, 8, 1, x, pb[i].ys, pb[i].dy)
-                                                  : olmoe__chunk_dot_avx2(&D, 8, 0, x, pb[i].ys, pb[i].dy))
+                __m256 v = ng == 8 ? (qt->has_min ? (unit ? olmoe__chunk_dotx_avx2(&D, NULL, 1, 8, 1, x, pb[i].ys, pb[i].dy)
+                                                          : olmoe__chunk_dotx_avx2(&D, NULL, 0, 8, 1, x, pb[i].ys, pb[i].dy))
+                                                  : (unit ? olmoe__chunk_dotx_avx2(&D, uq, 1, 8, 0, x, pb[i].ys, pb[i].dy)
+                                                          : olmoe__chunk_dotx_avx2(&D, uq, 0, 8, 0, x, pb[i].ys, pb[i].dy)))
                                    : olmoe__chunk_dot_avx2(&D, ng, qt->has_min, x, pb[i].ys, pb[i].dy);
                 acc[t] = _mm256_add_ps(acc[t], v);
             }

@@ -2673,11 +2673,14 @@ OLMOE__AVX2 static inline void olmoe__hadd_halves_avx2(const __m256i *v, __m256i
     *h1 = _mm256_permute2x128_si256(a, b, 0x31); /* second halves */
 }
 /* sum over the two halves of each group of (half sum) * (its int16 factor in f[2g], f[2g + 1]) */
-OLMOE__AVX2 static inline __m256i olmoe__scale_halves_avx2(const __m256i *v, const int16_t *f) {
-    __m256i h0, h1, fv = _mm256_loadu_si256((const __m256i *)(const void *)f);
+OLMOE__AVX2 static inline __m256i olmoe__scale_halves_v_avx2(const __m256i *v, __m256i fv) {
+    __m256i h0, h1;
     olmoe__hadd_halves_avx2(v, &h0, &h1);
     return _mm256_add_epi32(_mm256_mullo_epi32(h0, _mm256_srai_epi32(_mm256_slli_epi32(fv, 16), 16)),
                             _mm256_mullo_epi32(h1, _mm256_srai_epi32(fv, 16)));
+}
+OLMOE__AVX2 static inline __m256i olmoe__scale_halves_avx2(const __m256i *v, const int16_t *f) {
+    return olmoe__scale_halves_v_avx2(v, _mm256_loadu_si256((const __m256i *)(const void *)f));
 }
 /* AVX2 block decoders of the other decoded types (the same form as the scalar ones, bit for bit);
    Q4_K, Q5_K and Q6_K go through the fused kernels below instead (OLMOE__K8_MM_DEF, with the Q8_K activation).
@@ -2692,22 +2695,25 @@ OLMOE__AVX2 static void olmoe__dec_iq4_nl_avx2(const uint8_t *b, olmoe__dec *o, 
     olmoe__dec_fill(o, g, 1, olmoe__h2f_avx2(b), 0.0f, 1, 0);
     _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__iq4_32_avx2(b + 2));
 }
-OLMOE__AVX2 static void olmoe__dec_iq4_xs_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
-    /* the 8 6-bit scales as bytes in a general-purpose register (scale g: nibble g of bytes 4..7,
-       bits 2g, 2g + 1 of the 16-bit word at 2 as its bits 4, 5), then whole-vector stores, which
-       the dot's vector loads forward from (scalar stores would not) */
+/* an IQ4_XS block's 16 integer scales (one per 16 values, the 8 6-bit scales twice each, minus 32):
+   the 6-bit scales as bytes in a general-purpose register (scale g: nibble g of bytes 4..7, bits 2g,
+   2g + 1 of the 16-bit word at 2 as its bits 4, 5), then one vector */
+OLMOE__AVX2 static inline __m256i olmoe__iq4xs_scales_avx2(const uint8_t *b) {
     uint64_t lo = olmoe__simd_ld32(b + 4), sh = olmoe__simd_ld16(b + 2), ls = 0;
+    __m128i v;
+    int g;
+    for (g = 0; g < 8; g++) ls |= (((lo >> (4 * g)) & 0xF) | ((sh >> (2 * g)) & 3) << 4) << (8 * g);
+    v = _mm_cvtsi64_si128((long long)ls);
+    return _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v)), _mm256_set1_epi16(32));
+}
+/* whole-vector stores, which the dot's vector loads forward from (scalar stores would not) */
+OLMOE__AVX2 static void olmoe__dec_iq4_xs_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
     int g;
     (void)g0;
-    for (g = 0; g < 8; g++) ls |= (((lo >> (4 * g)) & 0xF) | ((sh >> (2 * g)) & 3) << 4) << (8 * g);
-    {
-        __m128i v = _mm_cvtsi64_si128((long long)ls);
-        __m256i s16 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v)), _mm256_set1_epi16(32));
-        _mm256_storeu_si256((__m256i *)(void *)o->s, s16);
-        _mm256_storeu_si256((__m256i *)(void *)o->m, _mm256_setzero_si256());
-        _mm256_storeu_ps(o->d, _mm256_set1_ps(olmoe__h2f_avx2(b)));
-        _mm256_storeu_ps(o->dm, _mm256_setzero_ps());
-    }
+    _mm256_storeu_si256((__m256i *)(void *)o->s, olmoe__iq4xs_scales_avx2(b));
+    _mm256_storeu_si256((__m256i *)(void *)o->m, _mm256_setzero_si256());
+    _mm256_storeu_ps(o->d, _mm256_set1_ps(olmoe__h2f_avx2(b)));
+    _mm256_storeu_ps(o->dm, _mm256_setzero_ps());
     for (g = 0; g < 8; g++) _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__iq4_32_avx2(b + 8 + 16 * g));
 }
 /* Q4_1/Q5_0/Q5_1: nibbles j and j + 16 of 16 bytes; the 5th bits from qh (bit j -> 0x10 in byte j) */
@@ -3219,8 +3225,28 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__row32_dot
     }
     return acc;
 }
-/* one row of a 256-value type (IQ4_XS, Q2_K, Q3_K) . one token: its decoder called directly, so
-   the decoded form stays in registers or forwards from its vector stores */
+/* one row of IQ4_XS . one token without the decoded form (olmoe__chunk_dot_avx2's steps, its bits) */
+OLMOE__AVX2 static __m256 olmoe__row_iq4_xs_avx2(int n, const uint8_t *row, int bytes, const uint8_t *xq, const int16_t *ys, const float *dy) {
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    __m256 acc = _mm256_setzero_ps();
+    int c, g;
+    (void)ys;
+    for (c = 0; c < n / 256; c++) {
+        const uint8_t *b = row + (size_t)c * (size_t)bytes, *x = xq + (size_t)c * 272;
+        __m256i is[8];
+        for (g = 0; g < 8; g++) {
+            __m256i q = olmoe__iq4_32_avx2(b + 8 + 16 * g);
+            __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
+            is[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q)), ones16);
+        }
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(dy + 8 * c),
+                                               _mm256_mul_ps(_mm256_set1_ps(olmoe__h2f_avx2(b)),
+                                                             _mm256_cvtepi32_ps(olmoe__scale_halves_v_avx2(is, olmoe__iq4xs_scales_avx2(b))))));
+    }
+    return acc;
+}
+/* one row of a 256-value type (Q2_K, Q3_K) . one token: its decoder called directly, so the
+   decoded form stays in registers or forwards from its vector stores */
 #define OLMOE__ROW256(NAME, DEC, HASMIN)                                                                 \
     OLMOE__AVX2 static __m256 NAME(int n, const uint8_t *row, int bytes, const uint8_t *xq, const int16_t *ys, const float *dy) { \
         __m256 acc = _mm256_setzero_ps();                                                                \
@@ -3232,7 +3258,6 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__row32_dot
         }                                                                                                \
         return acc;                                                                                      \
     }
-OLMOE__ROW256(olmoe__row_iq4_xs_avx2, olmoe__dec_iq4_xs_avx2, 0)
 OLMOE__ROW256(olmoe__row_q2_K_avx2, olmoe__dec_q2_K_avx2, 1)
 OLMOE__ROW256(olmoe__row_q3_K_avx2, olmoe__dec_q3_K_avx2, 0)
 #undef OLMOE__ROW256

@@ -281,13 +281,14 @@ static void test_long_rows(void) {
     for (t = 0; t < nt; t++) free(xs[t]);
 }
 /* Prefill calls split their tokens into passes sized to the row length (OLMOE__K8_PASS): rows of
-   1024, 2048 and 4096 values with token counts that make several passes of unequal sizes (and
-   more than the 64 accumulators): each (row, token) equals the single-row dot bit for bit. */
+   1024, 2048 and 4096 values with token counts that make several passes of unequal sizes (up to
+   64 tokens, the most a caller passes: 8 passes of 8 at 2048): each (row, token) equals the
+   single-row dot bit for bit. */
 static void test_passes(void) {
     static const int ks[] = {OLMOE_KERNELS_AVX2, OLMOE_KERNELS_AVX512, OLMOE_KERNELS_NEON};
     static const char *kn[] = {"avx2", "avx512", "neon"};
     static const int lt[] = {OLMOE_TYPE_Q4_K, OLMOE_TYPE_Q5_K, OLMOE_TYPE_Q6_K};
-    static const int ns[] = {1024, 2048, 4096}, nts[] = {37, 70, 17};
+    static const int ns[] = {1024, 2048, 4096}, nts[] = {37, 64, 17};
     const int nr = 3;
     int ki, ti, ci, t, r, i;
     for (ki = 0; ki < 3; ki++) {
@@ -300,8 +301,8 @@ static void test_passes(void) {
                 size_t ws = (size_t)olmoe_type_row_size(lt[ti], n), xb = (size_t)n / 256 * sizeof(olmoe__block_q8_K);
                 uint8_t *w = (uint8_t *)malloc((size_t)nr * ws), *xs = (uint8_t *)malloc((size_t)nt * xb);
                 float *yv = (float *)malloc((size_t)nt * nr * sizeof(float));
-                const uint8_t *xp[70];
-                float *yp[70];
+                const uint8_t *xp[64];
+                float *yp[64];
                 for (i = 0; i < (int)(nr * ws); i++) w[i] = (uint8_t)rnd();
                 for (r = 0; r < nr; r++)
                     for (i = 0; i < n / 256; i++) set_scales(lt[ti], w + r * ws + (size_t)i * qt->bytes, 0);

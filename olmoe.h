@@ -3156,29 +3156,37 @@ OLMOE__AVX2 static inline void olmoe__prep_chunk_avx2(const uint8_t *x, int ng, 
 /* The same with |q| made once for all the tokens of a tile (uq, types without a min) and, for the
    32-value types (unit: every integer scale 1), the scale multiplies left out (x * 1 is exact): the
    same integers and fp32 steps, so the same bits. */
+/* A 32-group's 8 int32 partial sums: u = |q| (types with a min: q itself, q >= 0) against the
+   activation's 32 values at y32 (their signs from q where q is signed) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__grp_dot_avx2(__m256i q, __m256i u, int has_min, const uint8_t *y32) {
+    __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)y32);
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, has_min ? y : _mm256_sign_epi8(y, q)), _mm256_set1_epi16(1));
+}
+/* A chunk's fp32 steps from its 8 exact group integers is: dy * (d * is + dm * ms), ms = the mins m
+   times the activation's half sums ys (types with a min) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_fp_avx2(__m256i is, __m256 d, int has_min, __m256i m, __m256 dm,
+                                                                                    const int16_t *ys, const float *dy) {
+    __m256 fi = _mm256_mul_ps(d, _mm256_cvtepi32_ps(is));
+    if (has_min)
+        fi = _mm256_add_ps(fi, _mm256_mul_ps(dm, _mm256_cvtepi32_ps(_mm256_madd_epi16(m, _mm256_loadu_si256((const __m256i *)(const void *)ys)))));
+    return _mm256_mul_ps(_mm256_loadu_ps(dy), fi);
+}
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dotx_avx2(const olmoe__dec *D, const int8_t *uq, int unit, int ng, int has_min,
                                                                                       const uint8_t *x, const int16_t *ys, const float *dy) {
-    const __m256i ones16 = _mm256_set1_epi16(1);
     __m256i is[8], h0, h1;
-    __m256 fi;
     int g;
     for (g = 0; g < 8; g++) {
         if (g < ng) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(D->q + 32 * g));
-            __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
             __m256i u = has_min ? q : uq ? _mm256_loadu_si256((const __m256i *)(const void *)(uq + 32 * g)) : _mm256_sign_epi8(q, q);
-            is[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(u, has_min ? y : _mm256_sign_epi8(y, q)), ones16);
+            is[g] = olmoe__grp_dot_avx2(q, u, has_min, x + (size_t)g * 34 + 2);
         } else { /* past the row's end (32-value types): zero terms (d, dm are 0 there) */
             is[g] = _mm256_setzero_si256();
         }
     }
     if (unit) olmoe__hadd_halves_avx2(is, &h0, &h1);
-    fi = _mm256_mul_ps(_mm256_loadu_ps(D->d), _mm256_cvtepi32_ps(unit ? _mm256_add_epi32(h0, h1) : olmoe__scale_halves_avx2(is, D->s)));
-    if (has_min) {
-        __m256i ms = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)D->m), _mm256_loadu_si256((const __m256i *)(const void *)ys));
-        fi = _mm256_add_ps(fi, _mm256_mul_ps(_mm256_loadu_ps(D->dm), _mm256_cvtepi32_ps(ms)));
-    }
-    return _mm256_mul_ps(_mm256_loadu_ps(dy), fi);
+    return olmoe__chunk_fp_avx2(unit ? _mm256_add_epi32(h0, h1) : olmoe__scale_halves_avx2(is, D->s), _mm256_loadu_ps(D->d), has_min,
+                                _mm256_loadu_si256((const __m256i *)(const void *)D->m), _mm256_loadu_ps(D->dm), ys, dy);
 }
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dot_avx2(const olmoe__dec *D, int ng, int has_min, const uint8_t *x,
                                                                                       const int16_t *ys, const float *dy) {
@@ -3190,23 +3198,16 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dot
    the value is its bit for bit. */
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk32_dot_avx2(int t, int bs, const uint8_t *p, const uint8_t *x,
                                                                                        const int16_t *ys, const float *dy) {
-    const __m256i ones16 = _mm256_set1_epi16(1);
     const int has_min = t == OLMOE_TYPE_Q4_1 || t == OLMOE_TYPE_Q5_1;
     __m256i is[8], h0, h1;
-    __m256 fi;
     int g;
     for (g = 0; g < 8; g++) {
         __m256i q = olmoe__q32_avx2(t, p + (size_t)g * (size_t)bs);
-        __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
-        is[g] = _mm256_madd_epi16(has_min ? _mm256_maddubs_epi16(q, y) : _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q)), ones16);
+        is[g] = olmoe__grp_dot_avx2(q, has_min ? q : _mm256_sign_epi8(q, q), has_min, x + (size_t)g * 34 + 2);
     }
     olmoe__hadd_halves_avx2(is, &h0, &h1);
-    fi = _mm256_mul_ps(olmoe__scales8_avx2(p, bs, 0), _mm256_cvtepi32_ps(_mm256_add_epi32(h0, h1)));
-    if (has_min) {
-        __m256i ms = _mm256_madd_epi16(ones16, _mm256_loadu_si256((const __m256i *)(const void *)ys));
-        fi = _mm256_add_ps(fi, _mm256_mul_ps(olmoe__scales8_avx2(p + 2, bs, 0), _mm256_cvtepi32_ps(ms)));
-    }
-    return _mm256_mul_ps(_mm256_loadu_ps(dy), fi);
+    return olmoe__chunk_fp_avx2(_mm256_add_epi32(h0, h1), olmoe__scales8_avx2(p, bs, 0), has_min, _mm256_set1_epi16(1),
+                                has_min ? olmoe__scales8_avx2(p + 2, bs, 0) : _mm256_setzero_ps(), ys, dy);
 }
 /* one row of such a type . one token, the chunks in order (the last partial one decoded) */
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__row32_dot_avx2(int t, const olmoe__qtype *qt, int n, const uint8_t *row,
@@ -3227,21 +3228,17 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__row32_dot
 }
 /* one row of IQ4_XS . one token without the decoded form (olmoe__chunk_dot_avx2's steps, its bits) */
 OLMOE__AVX2 static __m256 olmoe__row_iq4_xs_avx2(int n, const uint8_t *row, int bytes, const uint8_t *xq, const int16_t *ys, const float *dy) {
-    const __m256i ones16 = _mm256_set1_epi16(1);
     __m256 acc = _mm256_setzero_ps();
     int c, g;
-    (void)ys;
     for (c = 0; c < n / 256; c++) {
         const uint8_t *b = row + (size_t)c * (size_t)bytes, *x = xq + (size_t)c * 272;
         __m256i is[8];
         for (g = 0; g < 8; g++) {
             __m256i q = olmoe__iq4_32_avx2(b + 8 + 16 * g);
-            __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
-            is[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q)), ones16);
+            is[g] = olmoe__grp_dot_avx2(q, _mm256_sign_epi8(q, q), 0, x + (size_t)g * 34 + 2);
         }
-        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(dy + 8 * c),
-                                               _mm256_mul_ps(_mm256_set1_ps(olmoe__h2f_avx2(b)),
-                                                             _mm256_cvtepi32_ps(olmoe__scale_halves_v_avx2(is, olmoe__iq4xs_scales_avx2(b))))));
+        acc = _mm256_add_ps(acc, olmoe__chunk_fp_avx2(olmoe__scale_halves_v_avx2(is, olmoe__iq4xs_scales_avx2(b)), _mm256_set1_ps(olmoe__h2f_avx2(b)),
+                                                      0, _mm256_setzero_si256(), _mm256_setzero_ps(), ys + 16 * c, dy + 8 * c));
     }
     return acc;
 }

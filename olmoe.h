@@ -2748,6 +2748,167 @@ OLMOE__AVX2 static void olmoe__dec_q5_1_avx2(const uint8_t *b, olmoe__dec *o, in
     olmoe__dec_fill(o, g, 1, olmoe__h2f_avx2(b), olmoe__h2f_avx2(b + 2), 1, 1);
     _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__q32_avx2(OLMOE_TYPE_Q5_1, b));
 }
+/* ---- Q4_1, Q5_0, Q5_1, IQ4_NL rows x tokens: the Q4_0 tiles' shape (AVX2, VNNI) -----------
+   These 32-value types go through the quad layout of the AVX2 Q4_0 tiles (olmoe__prep_q8_avx2):
+   a row's 8-block group unpacked once into 8 quad vectors serves a tile of tokens, and the 8
+   block sums come out in block order after one shuffle-add. Q4_1 nibbles (0..15) and Q5_0/Q5_1
+   values (0..31) are unsigned and go to maddubs as they are (4 x 2 x 31 x 127 < 2^15: a quad's 4
+   products add up in int16); Q5_0's -16 is 2 x the layout's 8 sum(y). IQ4_NL's table values are
+   signed: on AVX2 |v| x sign(y, v), each vector madd'ed to int32 (as Q8_0's); with VNNI v + 128
+   (unsigned) goes to vpdpbusd, which does not saturate, and 128 sum(y) = 16 x the layout's 8
+   sum(y) comes off. Each (row, token) accumulates per 8-block group, in 8 fp32 lanes,
+   s_b (d_b dy_b) [+ sum(y_b) (m_b dy_b)], then a fixed horizontal sum and the blocks past the
+   last group one at a time: the same integers and fp32 steps, so the same bits, for any tile,
+   for one token (dot_dec is one row and one token of this) and on both paths. The decoded types'
+   activation records carry only Q8_0 blocks, so the layout is made per tile in a local buffer:
+   rows of at most OLMOE__Q32_MAXG groups go this way (longer ones through the decoded form). */
+#define OLMOE__Q32_MAXG 64
+#define OLMOE__XT32 8
+static int olmoe__q32_tiled(const olmoe__qtype *qt, int n) {
+    const int t = qt->type;
+    return (t == OLMOE_TYPE_Q4_1 || t == OLMOE_TYPE_Q5_0 || t == OLMOE_TYPE_Q5_1 || t == OLMOE_TYPE_IQ4_NL) && n / 256 <= OLMOE__Q32_MAXG;
+}
+#define OLMOE__Q32_BS(t) ((t) == OLMOE_TYPE_IQ4_NL ? 18 : (t) == OLMOE_TYPE_Q4_1 ? 20 : (t) == OLMOE_TYPE_Q5_0 ? 22 : 24)
+#define OLMOE__Q32_MIN(t) ((t) == OLMOE_TYPE_Q4_1 || (t) == OLMOE_TYPE_Q5_1)
+/* A quad (blocks c0, c0 + 1 in the low lane, c1, c1 + 1 in the high one) of type t's group at a
+   as unsigned values u (IQ4_NL: |v| and v in w; vn: v + 128) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void
+olmoe__q32quad_avx2(int t, int vn, const uint8_t *a, int c0, int c1, __m256i *u, __m256i *w) {
+    const int bs = OLMOE__Q32_BS(t), qo = t == OLMOE_TYPE_IQ4_NL ? 2 : t == OLMOE_TYPE_Q4_1 ? 4 : t == OLMOE_TYPE_Q5_0 ? 6 : 8;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256i x = olmoe__ld2x16_avx2(a + bs * c0 + qo, a + bs * c1 + qo), y = olmoe__ld2x16_avx2(a + bs * (c0 + 1) + qo, a + bs * (c1 + 1) + qo);
+    __m256i v = _mm256_unpacklo_epi64(x, y), h = _mm256_unpackhi_epi64(x, y);
+    int k;
+    u[0] = _mm256_and_si256(v, m4); u[1] = _mm256_and_si256(h, m4);
+    u[2] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4); u[3] = _mm256_and_si256(_mm256_srli_epi16(h, 4), m4);
+    if (t == OLMOE_TYPE_IQ4_NL) {
+        const __m256i tab = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)olmoe__kvalues_iq4nl));
+        if (vn) {
+            const __m256i tu = _mm256_xor_si256(tab, _mm256_set1_epi8((char)0x80)); /* v + 128 */
+            u[0] = _mm256_shuffle_epi8(tu, u[0]); u[1] = _mm256_shuffle_epi8(tu, u[1]);
+            u[2] = _mm256_shuffle_epi8(tu, u[2]); u[3] = _mm256_shuffle_epi8(tu, u[3]);
+        } else {
+            w[0] = _mm256_shuffle_epi8(tab, u[0]); w[1] = _mm256_shuffle_epi8(tab, u[1]);
+            w[2] = _mm256_shuffle_epi8(tab, u[2]); w[3] = _mm256_shuffle_epi8(tab, u[3]);
+            u[0] = _mm256_abs_epi8(w[0]); u[1] = _mm256_abs_epi8(w[1]); u[2] = _mm256_abs_epi8(w[2]); u[3] = _mm256_abs_epi8(w[3]);
+        }
+    } else if (t == OLMOE_TYPE_Q5_0 || t == OLMOE_TYPE_Q5_1) {
+        /* element 8k + j of a block (qword of vector k) takes bit 8k + j of its qh: byte k of
+           qh over the qword, then bit j of byte j */
+        const int ho = t == OLMOE_TYPE_Q5_0 ? 2 : 4;
+        const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull), b5 = _mm256_set1_epi8(0x10);
+        __m256i qh = _mm256_setr_epi32((int)olmoe__simd_ld32(a + bs * c0 + ho), (int)olmoe__simd_ld32(a + bs * (c0 + 1) + ho), 0, 0,
+                                       (int)olmoe__simd_ld32(a + bs * c1 + ho), (int)olmoe__simd_ld32(a + bs * (c1 + 1) + ho), 0, 0);
+        OLMOE__UNROLL12
+        for (k = 0; k < 4; k++) {
+            const long long c = 0x0101010101010101ll;
+            __m256i b = _mm256_and_si256(_mm256_shuffle_epi8(qh, _mm256_setr_epi64x(c * k, c * (4 + k), c * k, c * (4 + k))), bit);
+            u[k] = _mm256_or_si256(u[k], _mm256_and_si256(_mm256_cmpeq_epi8(b, bit), b5));
+        }
+    }
+}
+/* A quad . the token's quad vectors at p: 8 int32, 2 partials per block (sg: signed IQ4_NL on AVX2) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__q32dot_avx2(int sg, const __m256i *u, const __m256i *w, const uint8_t *p) {
+    return olmoe__xdot_avx2(sg, u, w, p);
+}
+OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__q32dot_vnni(int sg, const __m256i *u, const __m256i *w, const uint8_t *p) {
+    const __m256i *Y = (const __m256i *)(const void *)p;
+    __m256i a = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u[0], _mm256_loadu_si256(Y));
+    __m256i b = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u[1], _mm256_loadu_si256(Y + 1));
+    (void)sg; (void)w;
+    a = _mm256_dpbusd_epi32(a, u[2], _mm256_loadu_si256(Y + 2));
+    b = _mm256_dpbusd_epi32(b, u[3], _mm256_loadu_si256(Y + 3));
+    return _mm256_add_epi32(a, b);
+}
+/* Blocks i..nb - 1 of row a . the Q8_0 blocks at b, one at a time */
+OLMOE__AVX2 __attribute__((noinline)) static float olmoe__q32tail_avx2(int t, int i, int nb, const uint8_t *a, const uint8_t *b) {
+    const int bs = OLMOE__Q32_BS(t), mn = OLMOE__Q32_MIN(t);
+    const __m256i one = _mm256_set1_epi16(1);
+    float tail = 0.0f;
+    for (a += (size_t)i * (size_t)bs, b += (size_t)i * 34; i < nb; i++, a += bs, b += 34) {
+        __m256i q = olmoe__q32_avx2(t, a), y = _mm256_loadu_si256((const __m256i *)(const void *)(b + 2));
+        float dy = olmoe__h2f_avx2(b);
+        tail += (float)olmoe__hsumi_avx2(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(q), _mm256_sign_epi8(y, q)), one)) * (olmoe__h2f_avx2(a) * dy);
+        if (mn) tail += (float)olmoe__hsumi_avx2(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), y), one)) * (olmoe__h2f_avx2(a + 2) * dy);
+    }
+    return tail;
+}
+typedef void (*olmoe__q32row_fn)(int n, const uint8_t *a, int i, const uint8_t *const *xp, const uint8_t *const *xq, float *const *y);
+/* one row of type TY x T tokens, ISA avx2 or vnni */
+#define OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, T)                                                              \
+    ATTR __attribute__((noinline)) static void olmoe__q32row##TY##_##T##_##ISA(                            \
+        int n, const uint8_t *a, int i, const uint8_t *const *xp, const uint8_t *const *xq, float *const *y) { \
+        const int bs = OLMOE__Q32_BS(TY), mn = OLMOE__Q32_MIN(TY), sg = TY == OLMOE_TYPE_IQ4_NL && !VN;    \
+        const int corr = TY == OLMOE_TYPE_Q5_0 ? 2 : TY == OLMOE_TYPE_IQ4_NL && VN ? 16 : 0;               \
+        int nb = n / 32, ng = nb / 8, g, k;                                                                 \
+        __m256 acc[T];                                                                                      \
+        OLMOE__UNROLL12                                                                                     \
+        for (k = 0; k < T; k++) acc[k] = _mm256_setzero_ps();                                               \
+        for (g = 0; g < ng; g++, a += 8 * bs) {                                                             \
+            __m256i u0[4], w0[4], u1[4], w1[4], m0[T];                                                      \
+            __m256 ws = olmoe__scales8_avx2(a, bs, 0), ms = mn ? olmoe__scales8_avx2(a + 2, bs, 0) : _mm256_setzero_ps(); \
+            olmoe__q32quad_avx2(TY, VN, a, 0, 4, u0, w0);                                                   \
+            if (sg) { /* 8 registers a quad: one quad over the tile, then the other */                      \
+                OLMOE__UNROLL12                                                                             \
+                for (k = 0; k < T; k++) m0[k] = olmoe__q32dot_##ISA(1, u0, w0, xp[k] + (size_t)g * 384);   \
+            }                                                                                               \
+            olmoe__q32quad_avx2(TY, VN, a, 2, 6, u1, w1);                                                   \
+            OLMOE__UNROLL12                                                                                 \
+            for (k = 0; k < T; k++) {                                                                       \
+                const uint8_t *p = xp[k] + (size_t)g * 384;                                                 \
+                __m256i m1 = olmoe__q32dot_##ISA(sg, u1, w1, p + 128), m = sg ? m0[k] : olmoe__q32dot_##ISA(0, u0, w0, p); \
+                __m256i cs = _mm256_loadu_si256((const __m256i *)(const void *)(p + 288));                  \
+                __m256 dy = _mm256_loadu_ps((const float *)(const void *)(p + 256));                        \
+                /* [b0 b0 b1 b1 | b4 b4 b5 b5], [b2 b2 b3 b3 | b6 b6 b7 b7] -> b0..b7 */                    \
+                __m256i s = _mm256_add_epi32(_mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m), _mm256_castsi256_ps(m1), 0x88)), \
+                                             _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m), _mm256_castsi256_ps(m1), 0xDD))); \
+                if (corr) s = _mm256_sub_epi32(s, _mm256_mullo_epi32(cs, _mm256_set1_epi32(corr)));         \
+                acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(ws, dy), acc[k]);             \
+                if (mn) acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srai_epi32(cs, 3)), _mm256_mul_ps(ms, dy), acc[k]); \
+            }                                                                                               \
+        }                                                                                                   \
+        for (k = 0; k < T; k++) {                                                                           \
+            float r = olmoe__hsum_avx2(acc[k]);                                                             \
+            if (ng * 8 < nb) r += olmoe__q32tail_avx2(TY, 0, nb - ng * 8, a, xq[k] + (size_t)ng * 272);                          \
+            y[k][i] = r;                                                                                    \
+        }                                                                                                   \
+    }
+#define OLMOE__Q32ROWS(ISA, ATTR, VN, TY)                                                                   \
+    OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, 1) OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, 2) OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, 3) \
+    OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, 4) OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, 5) OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, 6) \
+    OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, 7) OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, 8)                            \
+    static const olmoe__q32row_fn olmoe__q32row##TY##_##ISA##_t[OLMOE__XT32 + 1] = {                       \
+        NULL, olmoe__q32row##TY##_1_##ISA, olmoe__q32row##TY##_2_##ISA, olmoe__q32row##TY##_3_##ISA,        \
+        olmoe__q32row##TY##_4_##ISA, olmoe__q32row##TY##_5_##ISA, olmoe__q32row##TY##_6_##ISA,              \
+        olmoe__q32row##TY##_7_##ISA, olmoe__q32row##TY##_8_##ISA};
+/* the rows of the four types (3 Q4_1, 6 Q5_0, 7 Q5_1, 20 IQ4_NL: their OLMOE_TYPE_ values) and the
+   driver: tokens in as few tiles as hold them (at most OLMOE__XT32, their layouts in the buffer),
+   each tile over every row */
+#define OLMOE__Q32_DEF(ISA, ATTR, VN)                                                                       \
+    OLMOE__Q32ROWS(ISA, ATTR, VN, 3) OLMOE__Q32ROWS(ISA, ATTR, VN, 6) OLMOE__Q32ROWS(ISA, ATTR, VN, 7)      \
+    OLMOE__Q32ROWS(ISA, ATTR, VN, 20)                                                                       \
+    ATTR static void olmoe__mm_q32_##ISA(const olmoe__qtype *qt, int n, int nr, const uint8_t *W, size_t ws, int nt, \
+                                         const uint8_t *const *xq, float *const *y) {                      \
+        __m256i bufv[OLMOE__Q32_MAXG * 12]; /* 384 bytes a group */                                         \
+        uint8_t *buf = (uint8_t *)bufv;                                                                     \
+        const olmoe__q32row_fn *fn = qt->type == OLMOE_TYPE_Q4_1 ? olmoe__q32row3_##ISA##_t                 \
+                                   : qt->type == OLMOE_TYPE_Q5_0 ? olmoe__q32row6_##ISA##_t                 \
+                                   : qt->type == OLMOE_TYPE_Q5_1 ? olmoe__q32row7_##ISA##_t : olmoe__q32row20_##ISA##_t; \
+        const size_t gb = (size_t)(n / 256) * 384;                                                          \
+        const uint8_t *xp[OLMOE__XT32];                                                                     \
+        int tmax = gb ? OLMOE__MIN(OLMOE__XT32, (int)(sizeof bufv / gb)) : OLMOE__XT32;                    \
+        int ntile = (nt + tmax - 1) / tmax, i, t, k, j;                                                     \
+        for (t = 0, k = 0; k < ntile; k++) {                                                                \
+            int tt = nt / ntile + (k < nt % ntile);                                                         \
+            for (j = 0; j < tt; j++) {                                                                      \
+                olmoe__prep_q8_avx2(xq[t + j], buf + (size_t)j * gb, n);                                    \
+                xp[j] = buf + (size_t)j * gb;                                                               \
+            }                                                                                               \
+            for (i = 0; i < nr; i++) fn[tt](n, W + (size_t)i * ws, i, xp, xq + t, y + t);                  \
+            t += tt;                                                                                        \
+        }                                                                                                   \
+    }
+OLMOE__Q32_DEF(avx2, OLMOE__AVX2, 0)
 /* Q2_K/Q3_K: 2-bit fields s of 32 bytes (values l, l + 32, l + 64, l + 96 of a 128-chunk) */
 OLMOE__AVX2 static void olmoe__dec_q2_K_avx2(const uint8_t *b, olmoe__dec *o, int g0) {
     const __m256i m2 = _mm256_set1_epi8(3);
@@ -3287,6 +3448,12 @@ OLMOE__AVX2 static float olmoe__dot_dec_avx2(const olmoe__qtype *qt, int n, cons
         olmoe__k8mm_avx2(olmoe__kkind(qt->type), n, 1, w, 0, 1, &xp, &yp);
         return r;
     }
+    if (olmoe__q32_tiled(qt, n)) { /* the tiles with one row and one token: mm_dec's bits */
+        float r, *yp = &r;
+        const uint8_t *xp = (const uint8_t *)xq;
+        olmoe__mm_q32_avx2(qt, n, 1, (const uint8_t *)w, 0, 1, &xp, &yp);
+        return r;
+    }
     q2.decode = olmoe__decoder_avx2(qt);
     for (c = 0; c * 256 < n; c++) {
         const uint8_t *x = (const uint8_t *)xq + (size_t)c * 272;
@@ -3309,6 +3476,7 @@ OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr
     int8_t uq[256];
     int r, c, t, g, ng, nc = (n + 255) / 256, pre = nc * nt <= 512, unit = qt->blck == 32; /* 32-value types: integer scales 1 */
     if (olmoe__kkind(qt->type)) { olmoe__k8mm_avx2(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y); return; }
+    if (olmoe__q32_tiled(qt, n)) { olmoe__mm_q32_avx2(qt, n, nr, (const uint8_t *)w, ws, nt, xq, y); return; }
     if (nt == 1 && nc <= 64) { /* decode: the fused one-token rows (olmoe__rows1_avx2) */
         int16_t ys[64 * 16];
         float dy[64 * 8];
@@ -3952,9 +4120,14 @@ OLMOE__AVX512 static void olmoe__cvt_f16_avx512(int n, const float *x, uint16_t 
    same integers, so the same bits as the AVX2 and scalar paths. The other decoded types use the
    AVX2 machinery. */
 OLMOE__K8_MM_DEF(vnni, OLMOE__AVX512, 1)
+OLMOE__Q32_DEF(vnni, OLMOE__AVX512, 1)
 OLMOE__AVX512 static float olmoe__dot_dec_avx512(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
     float r, *yp = &r;
     const uint8_t *xp = (const uint8_t *)xq;
+    if (olmoe__q32_tiled(qt, n)) { /* the tiles with one row and one token: mm_dec's bits */
+        olmoe__mm_q32_vnni(qt, n, 1, (const uint8_t *)w, 0, 1, &xp, &yp);
+        return r;
+    }
     if (!olmoe__kkind(qt->type)) return olmoe__dot_dec_avx2(qt, n, w, xq);
     olmoe__k8mm_vnni(olmoe__kkind(qt->type), n, 1, w, 0, 1, &xp, &yp);
     return r;
@@ -3962,6 +4135,7 @@ OLMOE__AVX512 static float olmoe__dot_dec_avx512(const olmoe__qtype *qt, int n, 
 OLMOE__AVX512 static void olmoe__mm_dec_avx512(const olmoe__qtype *qt, int n, int nr, const void *w, size_t ws, int nt,
                                                const uint8_t *const *xq, float *const *y) {
     if (olmoe__kkind(qt->type)) olmoe__k8mm_vnni(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y);
+    else if (olmoe__q32_tiled(qt, n)) olmoe__mm_q32_vnni(qt, n, nr, (const uint8_t *)w, ws, nt, xq, y);
     else olmoe__mm_dec_avx2(qt, n, nr, w, ws, nt, xq, y);
 }
 OLMOE__MM_DEC_TABLE(avx512, OLMOE__AVX512)

@@ -2698,12 +2698,14 @@ OLMOE__AVX2 static void olmoe__dec_iq4_nl_avx2(const uint8_t *b, olmoe__dec *o, 
 /* an IQ4_XS block's 16 integer scales (one per 16 values, the 8 6-bit scales twice each, minus 32):
    the 6-bit scales as bytes in a general-purpose register (scale g: nibble g of bytes 4..7, bits 2g,
    2g + 1 of the 16-bit word at 2 as its bits 4, 5), then one vector */
-OLMOE__AVX2 static inline __m256i olmoe__iq4xs_scales_avx2(const uint8_t *b) {
+static inline uint64_t olmoe__iq4xs_ls(const uint8_t *b) {
     uint64_t lo = olmoe__simd_ld32(b + 4), sh = olmoe__simd_ld16(b + 2), ls = 0;
-    __m128i v;
     int g;
     for (g = 0; g < 8; g++) ls |= (((lo >> (4 * g)) & 0xF) | ((sh >> (2 * g)) & 3) << 4) << (8 * g);
-    v = _mm_cvtsi64_si128((long long)ls);
+    return ls;
+}
+OLMOE__AVX2 static inline __m256i olmoe__iq4xs_scales_avx2(const uint8_t *b) {
+    __m128i v = _mm_cvtsi64_si128((long long)olmoe__iq4xs_ls(b));
     return _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v)), _mm256_set1_epi16(32));
 }
 /* whole-vector stores, which the dot's vector loads forward from (scalar stores would not) */
@@ -2766,22 +2768,33 @@ OLMOE__AVX2 static void olmoe__dec_q5_1_avx2(const uint8_t *b, olmoe__dec *o, in
 #define OLMOE__XT32 8
 static int olmoe__q32_tiled(const olmoe__qtype *qt, int n) {
     const int t = qt->type;
-    return (t == OLMOE_TYPE_Q4_1 || t == OLMOE_TYPE_Q5_0 || t == OLMOE_TYPE_Q5_1 || t == OLMOE_TYPE_IQ4_NL) && n / 256 <= OLMOE__Q32_MAXG;
+    return (t == OLMOE_TYPE_Q4_1 || t == OLMOE_TYPE_Q5_0 || t == OLMOE_TYPE_Q5_1 || t == OLMOE_TYPE_IQ4_NL || t == OLMOE_TYPE_IQ4_XS) &&
+           n / 256 <= OLMOE__Q32_MAXG;
 }
-#define OLMOE__Q32_BS(t) ((t) == OLMOE_TYPE_IQ4_NL ? 18 : (t) == OLMOE_TYPE_Q4_1 ? 20 : (t) == OLMOE_TYPE_Q5_0 ? 22 : 24)
+/* a 32-block's bytes (IQ4_XS: its 16 bytes of nibbles in the 256-block), a group's bytes, where a
+   block's values start */
+#define OLMOE__Q32_BS(t) ((t) == OLMOE_TYPE_IQ4_NL ? 18 : (t) == OLMOE_TYPE_Q4_1 ? 20 : (t) == OLMOE_TYPE_Q5_0 ? 22 : (t) == OLMOE_TYPE_Q5_1 ? 24 : 16)
+#define OLMOE__Q32_GS(t) ((t) == OLMOE_TYPE_IQ4_XS ? 136 : 8 * OLMOE__Q32_BS(t))
+#define OLMOE__Q32_QO(t) ((t) == OLMOE_TYPE_IQ4_NL ? 2 : (t) == OLMOE_TYPE_Q4_1 ? 4 : (t) == OLMOE_TYPE_Q5_0 ? 6 : 8)
+#define OLMOE__Q32_IQ4(t) ((t) == OLMOE_TYPE_IQ4_NL || (t) == OLMOE_TYPE_IQ4_XS)
 #define OLMOE__Q32_MIN(t) ((t) == OLMOE_TYPE_Q4_1 || (t) == OLMOE_TYPE_Q5_1)
+/* an IQ4_XS 256-block's 8 block scales d (ls_g - 32) as floats (exact: an fp16 times a 6-bit integer) */
+OLMOE__AVX2 static inline __m256 olmoe__iq4xs_d8_avx2(const uint8_t *b) {
+    __m256i ls = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)olmoe__iq4xs_ls(b)));
+    return _mm256_mul_ps(_mm256_set1_ps(olmoe__h2f_avx2(b)), _mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))));
+}
 /* A quad (blocks c0, c0 + 1 in the low lane, c1, c1 + 1 in the high one) of type t's group at a
    as unsigned values u (IQ4_NL: |v| and v in w; vn: v + 128) */
 OLMOE__AVX2 static inline __attribute__((always_inline)) void
 olmoe__q32quad_avx2(int t, int vn, const uint8_t *a, int c0, int c1, __m256i *u, __m256i *w) {
-    const int bs = OLMOE__Q32_BS(t), qo = t == OLMOE_TYPE_IQ4_NL ? 2 : t == OLMOE_TYPE_Q4_1 ? 4 : t == OLMOE_TYPE_Q5_0 ? 6 : 8;
+    const int bs = OLMOE__Q32_BS(t), qo = OLMOE__Q32_QO(t);
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     __m256i x = olmoe__ld2x16_avx2(a + bs * c0 + qo, a + bs * c1 + qo), y = olmoe__ld2x16_avx2(a + bs * (c0 + 1) + qo, a + bs * (c1 + 1) + qo);
     __m256i v = _mm256_unpacklo_epi64(x, y), h = _mm256_unpackhi_epi64(x, y);
     int k;
     u[0] = _mm256_and_si256(v, m4); u[1] = _mm256_and_si256(h, m4);
     u[2] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4); u[3] = _mm256_and_si256(_mm256_srli_epi16(h, 4), m4);
-    if (t == OLMOE_TYPE_IQ4_NL) {
+    if (OLMOE__Q32_IQ4(t)) {
         const __m256i tab = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)olmoe__kvalues_iq4nl));
         if (vn) {
             const __m256i tu = _mm256_xor_si256(tab, _mm256_set1_epi8((char)0x80)); /* v + 128 */
@@ -2838,15 +2851,15 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *a, int i, const uint8_t *
 #define OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, T)                                                              \
     ATTR __attribute__((noinline)) static void olmoe__q32row##TY##_##T##_##ISA(                            \
         int n, const uint8_t *a, int i, const uint8_t *const *xp, const uint8_t *const *xq, float *const *y) { \
-        const int bs = OLMOE__Q32_BS(TY), mn = OLMOE__Q32_MIN(TY), sg = TY == OLMOE_TYPE_IQ4_NL && !VN;    \
-        const int corr = TY == OLMOE_TYPE_Q5_0 ? 2 : TY == OLMOE_TYPE_IQ4_NL && VN ? 16 : 0;               \
+        const int bs = OLMOE__Q32_BS(TY), mn = OLMOE__Q32_MIN(TY), sg = OLMOE__Q32_IQ4(TY) && !VN;         \
+        const int corr = TY == OLMOE_TYPE_Q5_0 ? 2 : OLMOE__Q32_IQ4(TY) && VN ? 16 : 0;                    \
         int nb = n / 32, ng = nb / 8, g, k;                                                                 \
         __m256 acc[T];                                                                                      \
         OLMOE__UNROLL12                                                                                     \
         for (k = 0; k < T; k++) acc[k] = _mm256_setzero_ps();                                               \
-        for (g = 0; g < ng; g++, a += 8 * bs) {                                                             \
+        for (g = 0; g < ng; g++, a += OLMOE__Q32_GS(TY)) {                                                  \
             __m256i u0[4], w0[4], u1[4], w1[4], m0[T];                                                      \
-            __m256 ws = olmoe__scales8_avx2(a, bs, 0), ms = mn ? olmoe__scales8_avx2(a + 2, bs, 0) : _mm256_setzero_ps(); \
+            __m256 ws = TY == OLMOE_TYPE_IQ4_XS ? olmoe__iq4xs_d8_avx2(a) : olmoe__scales8_avx2(a, bs, 0), ms = mn ? olmoe__scales8_avx2(a + 2, bs, 0) : _mm256_setzero_ps(); \
             olmoe__q32quad_avx2(TY, VN, a, 0, 4, u0, w0);                                                   \
             if (sg) { /* 8 registers a quad: one quad over the tile, then the other */                      \
                 OLMOE__UNROLL12                                                                             \
@@ -2881,19 +2894,20 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *a, int i, const uint8_t *
         NULL, olmoe__q32row##TY##_1_##ISA, olmoe__q32row##TY##_2_##ISA, olmoe__q32row##TY##_3_##ISA,        \
         olmoe__q32row##TY##_4_##ISA, olmoe__q32row##TY##_5_##ISA, olmoe__q32row##TY##_6_##ISA,              \
         olmoe__q32row##TY##_7_##ISA, olmoe__q32row##TY##_8_##ISA};
-/* the rows of the four types (3 Q4_1, 6 Q5_0, 7 Q5_1, 20 IQ4_NL: their OLMOE_TYPE_ values) and the
+/* the rows of the five types (3 Q4_1, 6 Q5_0, 7 Q5_1, 20 IQ4_NL, 23 IQ4_XS: their OLMOE_TYPE_ values) and the
    driver: tokens in as few tiles as hold them (at most OLMOE__XT32, their layouts in the buffer),
    each tile over every row */
 #define OLMOE__Q32_DEF(ISA, ATTR, VN)                                                                       \
     OLMOE__Q32ROWS(ISA, ATTR, VN, 3) OLMOE__Q32ROWS(ISA, ATTR, VN, 6) OLMOE__Q32ROWS(ISA, ATTR, VN, 7)      \
-    OLMOE__Q32ROWS(ISA, ATTR, VN, 20)                                                                       \
+    OLMOE__Q32ROWS(ISA, ATTR, VN, 20) OLMOE__Q32ROWS(ISA, ATTR, VN, 23)                                     \
     ATTR static void olmoe__mm_q32_##ISA(const olmoe__qtype *qt, int n, int nr, const uint8_t *W, size_t ws, int nt, \
                                          const uint8_t *const *xq, float *const *y) {                      \
         __m256i bufv[OLMOE__Q32_MAXG * 12]; /* 384 bytes a group */                                         \
         uint8_t *buf = (uint8_t *)bufv;                                                                     \
         const olmoe__q32row_fn *fn = qt->type == OLMOE_TYPE_Q4_1 ? olmoe__q32row3_##ISA##_t                 \
                                    : qt->type == OLMOE_TYPE_Q5_0 ? olmoe__q32row6_##ISA##_t                 \
-                                   : qt->type == OLMOE_TYPE_Q5_1 ? olmoe__q32row7_##ISA##_t : olmoe__q32row20_##ISA##_t; \
+                                   : qt->type == OLMOE_TYPE_Q5_1 ? olmoe__q32row7_##ISA##_t                 \
+                                   : qt->type == OLMOE_TYPE_IQ4_NL ? olmoe__q32row20_##ISA##_t : olmoe__q32row23_##ISA##_t; \
         const size_t gb = (size_t)(n / 256) * 384;                                                          \
         const uint8_t *xp[OLMOE__XT32];                                                                     \
         int tmax = gb ? OLMOE__MIN(OLMOE__XT32, (int)(sizeof bufv / gb)) : OLMOE__XT32;                    \

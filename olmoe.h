@@ -3285,24 +3285,6 @@ static olmoe__decode_fn olmoe__decoder_avx2(const olmoe__qtype *qt) {
     default: return qt->decode;
     }
 }
-/* A chunk of 32-value blocks (Q4_1, Q5_0, Q5_1, IQ4_NL) decoded with whole-vector stores: the 8
-   scales (and mins) at a stride through F16C, the constant integer scales, each block's 32 values;
-   the decoders' values (olmoe__dec_*_avx2). Other types and a row's last partial chunk go through
-   olmoe__decode_chunk. Returns the number of 32-groups. */
-OLMOE__AVX2 static int olmoe__dec_chunk_avx2(const olmoe__qtype *qt, const uint8_t *row, int c, int n, olmoe__dec *D) {
-    const int t = qt->type, bs = qt->bytes;
-    const uint8_t *p = row + (size_t)c * 8 * (size_t)bs;
-    int g;
-    if (qt->blck != 32 || n - 256 * c < 256 ||
-        (t != OLMOE_TYPE_Q4_1 && t != OLMOE_TYPE_Q5_0 && t != OLMOE_TYPE_Q5_1 && t != OLMOE_TYPE_IQ4_NL))
-        return olmoe__decode_chunk(qt, row, c, n, D);
-    _mm256_storeu_ps(D->d, olmoe__scales8_avx2(p, bs, 0));
-    _mm256_storeu_ps(D->dm, qt->has_min ? olmoe__scales8_avx2(p + 2, bs, 0) : _mm256_setzero_ps());
-    _mm256_storeu_si256((__m256i *)(void *)D->s, _mm256_set1_epi16(1));
-    _mm256_storeu_si256((__m256i *)(void *)D->m, _mm256_set1_epi16(qt->has_min ? 1 : 0));
-    for (g = 0; g < 8; g++, p += bs) _mm256_storeu_si256((__m256i *)(void *)(D->q + 32 * g), olmoe__q32_avx2(t, p));
-    return 8;
-}
 /* The activation side of a chunk (the same for every row): its 8 scales dy as floats and, for
    types with a min, the 16 half sums of y; zeros past the row's end (ng < 8). */
 OLMOE__AVX2 static inline void olmoe__prep_chunk_avx2(const uint8_t *x, int ng, int has_min, int16_t *ys, float *dy) {
@@ -3367,56 +3349,6 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dot
                                                                                       const int16_t *ys, const float *dy) {
     return olmoe__chunk_dotx_avx2(D, NULL, 0, ng, has_min, x, ys, dy);
 }
-/* One token (decode) over a full chunk of Q4_1/Q5_0/Q5_1/IQ4_NL blocks at p, without the decoded
-   form: each block's values straight from its bytes into the dot; the integer scales are all 1 and
-   the mins 1 (Q4_1/Q5_1) or 0, so olmoe__chunk_dot_avx2's steps reduce to these (x * 1 exact), and
-   the value is its bit for bit. */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk32_dot_avx2(int t, int bs, const uint8_t *p, const uint8_t *x,
-                                                                                       const int16_t *ys, const float *dy) {
-    const int has_min = t == OLMOE_TYPE_Q4_1 || t == OLMOE_TYPE_Q5_1;
-    __m256i is[8], h0, h1;
-    int g;
-    for (g = 0; g < 8; g++) {
-        __m256i q = olmoe__q32_avx2(t, p + (size_t)g * (size_t)bs);
-        is[g] = olmoe__grp_dot_avx2(q, has_min ? q : _mm256_sign_epi8(q, q), has_min, x + (size_t)g * 34 + 2);
-    }
-    olmoe__hadd_halves_avx2(is, &h0, &h1);
-    return olmoe__chunk_fp_avx2(_mm256_add_epi32(h0, h1), olmoe__scales8_avx2(p, bs, 0), has_min, _mm256_set1_epi16(1),
-                                has_min ? olmoe__scales8_avx2(p + 2, bs, 0) : _mm256_setzero_ps(), ys, dy);
-}
-/* one row of such a type . one token, the chunks in order (the last partial one decoded) */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__row32_dot_avx2(int t, const olmoe__qtype *qt, int n, const uint8_t *row,
-                                                                                      const uint8_t *xq, const int16_t *ys, const float *dy) {
-    __m256 acc = _mm256_setzero_ps();
-    int c;
-    for (c = 0; c * 256 < n; c++) {
-        const uint8_t *x = xq + (size_t)c * 272;
-        if (n - 256 * c >= 256)
-            acc = _mm256_add_ps(acc, olmoe__chunk32_dot_avx2(t, qt->bytes, row + (size_t)c * 8 * (size_t)qt->bytes, x, ys + 16 * c, dy + 8 * c));
-        else {
-            olmoe__dec D;
-            int ng = olmoe__decode_chunk(qt, row, c, n, &D);
-            acc = _mm256_add_ps(acc, olmoe__chunk_dot_avx2(&D, ng, qt->has_min, x, ys + 16 * c, dy + 8 * c));
-        }
-    }
-    return acc;
-}
-/* one row of IQ4_XS . one token without the decoded form (olmoe__chunk_dot_avx2's steps, its bits) */
-OLMOE__AVX2 static __m256 olmoe__row_iq4_xs_avx2(int n, const uint8_t *row, int bytes, const uint8_t *xq, const int16_t *ys, const float *dy) {
-    __m256 acc = _mm256_setzero_ps();
-    int c, g;
-    for (c = 0; c < n / 256; c++) {
-        const uint8_t *b = row + (size_t)c * (size_t)bytes, *x = xq + (size_t)c * 272;
-        __m256i is[8];
-        for (g = 0; g < 8; g++) {
-            __m256i q = olmoe__iq4_32_avx2(b + 8 + 16 * g);
-            is[g] = olmoe__grp_dot_avx2(q, _mm256_sign_epi8(q, q), 0, x + (size_t)g * 34 + 2);
-        }
-        acc = _mm256_add_ps(acc, olmoe__chunk_fp_avx2(olmoe__scale_halves_v_avx2(is, olmoe__iq4xs_scales_avx2(b)), _mm256_set1_ps(olmoe__h2f_avx2(b)),
-                                                      0, _mm256_setzero_si256(), _mm256_setzero_ps(), ys + 16 * c, dy + 8 * c));
-    }
-    return acc;
-}
 /* one row of a 256-value type (Q2_K, Q3_K) . one token: its decoder called directly, so the
    decoded form stays in registers or forwards from its vector stores */
 #define OLMOE__ROW256(NAME, DEC, HASMIN)                                                                 \
@@ -3433,17 +3365,14 @@ OLMOE__AVX2 static __m256 olmoe__row_iq4_xs_avx2(int n, const uint8_t *row, int 
 OLMOE__ROW256(olmoe__row_q2_K_avx2, olmoe__dec_q2_K_avx2, 1)
 OLMOE__ROW256(olmoe__row_q3_K_avx2, olmoe__dec_q3_K_avx2, 0)
 #undef OLMOE__ROW256
-/* the fused one-token rows (32-value types, and the 256-value ones above): nr rows, the activation
-   side prepared at ys, dy (every chunk); 0 when the type has none */
+/* the fused one-token rows of Q2_K and Q3_K (above): nr rows, the activation side prepared at ys,
+   dy (every chunk); 0 for other types */
 OLMOE__AVX2 static int olmoe__rows1_avx2(const olmoe__qtype *qt, int n, int nr, const uint8_t *w, size_t ws, const uint8_t *xq,
                                           const int16_t *ys, const float *dy, float *y) {
     int r;
     switch (qt->type) {
-#define OLMOE__R32(T) case T: for (r = 0; r < nr; r++) y[r] = olmoe__hsum_avx2(olmoe__row32_dot_avx2(T, qt, n, w + (size_t)r * ws, xq, ys, dy)); return 1;
-    OLMOE__R32(OLMOE_TYPE_Q4_1) OLMOE__R32(OLMOE_TYPE_Q5_0) OLMOE__R32(OLMOE_TYPE_Q5_1) OLMOE__R32(OLMOE_TYPE_IQ4_NL)
-#undef OLMOE__R32
 #define OLMOE__R256(T, F) case T: for (r = 0; r < nr; r++) y[r] = olmoe__hsum_avx2(F(n, w + (size_t)r * ws, qt->bytes, xq, ys, dy)); return 1;
-    OLMOE__R256(OLMOE_TYPE_IQ4_XS, olmoe__row_iq4_xs_avx2) OLMOE__R256(OLMOE_TYPE_Q2_K, olmoe__row_q2_K_avx2)
+    OLMOE__R256(OLMOE_TYPE_Q2_K, olmoe__row_q2_K_avx2)
     OLMOE__R256(OLMOE_TYPE_Q3_K, olmoe__row_q3_K_avx2)
 #undef OLMOE__R256
     default: return 0;
@@ -3471,7 +3400,7 @@ OLMOE__AVX2 static float olmoe__dot_dec_avx2(const olmoe__qtype *qt, int n, cons
     q2.decode = olmoe__decoder_avx2(qt);
     for (c = 0; c * 256 < n; c++) {
         const uint8_t *x = (const uint8_t *)xq + (size_t)c * 272;
-        ng = olmoe__dec_chunk_avx2(&q2, (const uint8_t *)w, c, n, &D);
+        ng = olmoe__decode_chunk(&q2, (const uint8_t *)w, c, n, &D);
         olmoe__prep_chunk_avx2(x, ng, qt->has_min, ys, dy);
         acc = _mm256_add_ps(acc, ng == 8 ? (qt->has_min ? olmoe__chunk_dot_avx2(&D, 8, 1, x, ys, dy) : olmoe__chunk_dot_avx2(&D, 8, 0, x, ys, dy))
                                          : olmoe__chunk_dot_avx2(&D, ng, qt->has_min, x, ys, dy));
@@ -3506,7 +3435,7 @@ OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr
         const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;
         for (t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
         for (c = 0; c < nc; c++) {
-            ng = olmoe__dec_chunk_avx2(&q2, row, c, n, &D);
+            ng = olmoe__decode_chunk(&q2, row, c, n, &D);
             if (!qt->has_min) /* |q| once for the tile's tokens */
                 for (g = 0; g < 8; g++) {
                     __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(D.q + 32 * g));

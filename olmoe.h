@@ -2846,14 +2846,16 @@ OLMOE__AVX2 __attribute__((noinline)) static float olmoe__q32tail_avx2(int t, in
     }
     return tail;
 }
-typedef void (*olmoe__q32row_fn)(int n, const uint8_t *a, int i, const uint8_t *const *xp, const uint8_t *const *xq, float *const *y);
-/* one row of type TY x T tokens, ISA avx2 or vnni */
+typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, const uint8_t *const *xp, const uint8_t *const *xq, float *const *y);
+/* nr rows of type TY x T tokens, ISA avx2 or vnni (the loop over rows inside: one call a tile) */
 #define OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, T)                                                              \
     ATTR __attribute__((noinline)) static void olmoe__q32row##TY##_##T##_##ISA(                            \
-        int n, const uint8_t *a, int i, const uint8_t *const *xp, const uint8_t *const *xq, float *const *y) { \
+        int n, const uint8_t *W, size_t ws, int nr, const uint8_t *const *xp, const uint8_t *const *xq, float *const *y) { \
         const int bs = OLMOE__Q32_BS(TY), mn = OLMOE__Q32_MIN(TY), sg = OLMOE__Q32_IQ4(TY) && !VN;         \
-        const int corr = TY == OLMOE_TYPE_Q5_0 ? 2 : OLMOE__Q32_IQ4(TY) && VN ? 16 : 0;                    \
-        int nb = n / 32, ng = nb / 8, g, k;                                                                 \
+        const int corr = TY == OLMOE_TYPE_Q5_0 ? 1 : OLMOE__Q32_IQ4(TY) && VN ? 4 : 0; /* log2 of 2 or 16 */   \
+        int nb = n / 32, ng = nb / 8, g, k, i;                                                              \
+        for (i = 0; i < nr; i++) {                                                                          \
+        const uint8_t *a = W + (size_t)i * ws;                                                              \
         __m256 acc[T];                                                                                      \
         OLMOE__UNROLL12                                                                                     \
         for (k = 0; k < T; k++) acc[k] = _mm256_setzero_ps();                                               \
@@ -2875,7 +2877,7 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *a, int i, const uint8_t *
                 /* [b0 b0 b1 b1 | b4 b4 b5 b5], [b2 b2 b3 b3 | b6 b6 b7 b7] -> b0..b7 */                    \
                 __m256i s = _mm256_add_epi32(_mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m), _mm256_castsi256_ps(m1), 0x88)), \
                                              _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m), _mm256_castsi256_ps(m1), 0xDD))); \
-                if (corr) s = _mm256_sub_epi32(s, _mm256_mullo_epi32(cs, _mm256_set1_epi32(corr)));         \
+                if (corr) s = _mm256_sub_epi32(s, _mm256_slli_epi32(cs, corr));                             \
                 acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(ws, dy), acc[k]);             \
                 if (mn) acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srai_epi32(cs, 3)), _mm256_mul_ps(ms, dy), acc[k]); \
             }                                                                                               \
@@ -2884,6 +2886,7 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *a, int i, const uint8_t *
             float r = olmoe__hsum_avx2(acc[k]);                                                             \
             if (ng * 8 < nb) r += olmoe__q32tail_avx2(TY, 0, nb - ng * 8, a, xq[k] + (size_t)ng * 272);                          \
             y[k][i] = r;                                                                                    \
+        }                                                                                                   \
         }                                                                                                   \
     }
 #define OLMOE__Q32ROWS(ISA, ATTR, VN, TY)                                                                   \
@@ -2911,14 +2914,14 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *a, int i, const uint8_t *
         const size_t gb = (size_t)(n / 256) * 384;                                                          \
         const uint8_t *xp[OLMOE__XT32];                                                                     \
         int tmax = gb ? OLMOE__MIN(OLMOE__XT32, (int)(sizeof bufv / gb)) : OLMOE__XT32;                    \
-        int ntile = (nt + tmax - 1) / tmax, i, t, k, j;                                                     \
+        int ntile = (nt + tmax - 1) / tmax, t, k, j;                                                        \
         for (t = 0, k = 0; k < ntile; k++) {                                                                \
             int tt = nt / ntile + (k < nt % ntile);                                                         \
             for (j = 0; j < tt; j++) {                                                                      \
                 olmoe__prep_q8_avx2(xq[t + j], buf + (size_t)j * gb, n);                                    \
                 xp[j] = buf + (size_t)j * gb;                                                               \
             }                                                                                               \
-            for (i = 0; i < nr; i++) fn[tt](n, W + (size_t)i * ws, i, xp, xq + t, y + t);                  \
+            fn[tt](n, W, ws, nr, xp, xq + t, y + t);                                                        \
             t += tt;                                                                                        \
         }                                                                                                   \
     }

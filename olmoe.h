@@ -2750,7 +2750,18 @@ OLMOE__AVX2 static void olmoe__dec_q5_1_avx2(const uint8_t *b, olmoe__dec *o, in
     olmoe__dec_fill(o, g, 1, olmoe__h2f_avx2(b), olmoe__h2f_avx2(b + 2), 1, 1);
     _mm256_storeu_si256((__m256i *)(void *)(o->q + 32 * g), olmoe__q32_avx2(OLMOE_TYPE_Q5_1, b));
 }
-/* ---- Q4_1, Q5_0, Q5_1, IQ4_NL rows x tokens: the Q4_0 tiles' shape (AVX2, VNNI) -----------
+/* Q3_K's 16 integer scales (one per 16 values, -32 taken off) as int16, from its 12 bytes at sc:
+   scale k: low bits the low (k < 8) or high nibble of sc[k % 8], high bits bits 2(k / 4),
+   2(k / 4) + 1 of sc[8 + k % 4]; as 16 bytes in two general-purpose registers, then one vector */
+OLMOE__AVX2 static inline __m256i olmoe__q3k_scales_avx2(const uint8_t *sc) {
+    uint64_t a, x = olmoe__simd_ld32(sc + 8), n4 = 0x0F0F0F0F0F0F0F0Full;
+    uint64_t h0 = (x & 0x03030303u) | ((x >> 2) & 0x03030303u) << 32, h1 = ((x >> 4) & 0x03030303u) | ((x >> 6) & 0x03030303u) << 32;
+    __m128i v;
+    memcpy(&a, sc, 8);
+    v = _mm_set_epi64x((long long)(((a >> 4) & n4) | h1 << 4), (long long)((a & n4) | h0 << 4));
+    return _mm256_sub_epi16(_mm256_cvtepu8_epi16(v), _mm256_set1_epi16(32));
+}
+/* ---- Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q3_K rows x tokens: the Q4_0 tiles' shape (AVX2, VNNI) 
    These 32-value types go through the quad layout of the AVX2 Q4_0 tiles (olmoe__prep_q8_avx2):
    a row's 8-block group unpacked once into 8 quad vectors serves a tile of tokens, and the 8
    block sums come out in block order after one shuffle-add. Q4_1 nibbles (0..15) and Q5_0/Q5_1
@@ -2758,7 +2769,10 @@ OLMOE__AVX2 static void olmoe__dec_q5_1_avx2(const uint8_t *b, olmoe__dec *o, in
    products add up in int16); Q5_0's -16 is 2 x the layout's 8 sum(y). IQ4_NL's table values are
    signed: on AVX2 |v| x sign(y, v), each vector madd'ed to int32 (as Q8_0's); with VNNI v + 128
    (unsigned) goes to vpdpbusd, which does not saturate, and 128 sum(y) = 16 x the layout's 8
-   sum(y) comes off. Each (row, token) accumulates per 8-block group, in 8 fp32 lanes,
+   sum(y) comes off. IQ4_XS and Q3_K: a 256-block is a group, its 8 32-value blocks the group's
+   blocks; IQ4_XS's block scales are d (ls - 32) (exact in fp32); Q3_K's values (-4..3) go as
+   |q| x sign(y, q) on both paths and each 16-value half's maddubs sum is multiplied by its integer
+   scale in the madd (olmoe__q3kdot_avx2). Each (row, token) accumulates per 8-block group, in 8 fp32 lanes,
    s_b (d_b dy_b) [+ sum(y_b) (m_b dy_b)], then a fixed horizontal sum and the blocks past the
    last group one at a time: the same integers and fp32 steps, so the same bits, for any tile,
    for one token (dot_dec is one row and one token of this) and on both paths. The decoded types'
@@ -2768,13 +2782,13 @@ OLMOE__AVX2 static void olmoe__dec_q5_1_avx2(const uint8_t *b, olmoe__dec *o, in
 #define OLMOE__XT32 8
 static int olmoe__q32_tiled(const olmoe__qtype *qt, int n) {
     const int t = qt->type;
-    return (t == OLMOE_TYPE_Q4_1 || t == OLMOE_TYPE_Q5_0 || t == OLMOE_TYPE_Q5_1 || t == OLMOE_TYPE_IQ4_NL || t == OLMOE_TYPE_IQ4_XS) &&
-           n / 256 <= OLMOE__Q32_MAXG;
+    return (t == OLMOE_TYPE_Q4_1 || t == OLMOE_TYPE_Q5_0 || t == OLMOE_TYPE_Q5_1 || t == OLMOE_TYPE_IQ4_NL || t == OLMOE_TYPE_IQ4_XS ||
+            t == OLMOE_TYPE_Q3_K) && n / 256 <= OLMOE__Q32_MAXG;
 }
 /* a 32-block's bytes (IQ4_XS: its 16 bytes of nibbles in the 256-block), a group's bytes, where a
    block's values start */
 #define OLMOE__Q32_BS(t) ((t) == OLMOE_TYPE_IQ4_NL ? 18 : (t) == OLMOE_TYPE_Q4_1 ? 20 : (t) == OLMOE_TYPE_Q5_0 ? 22 : (t) == OLMOE_TYPE_Q5_1 ? 24 : 16)
-#define OLMOE__Q32_GS(t) ((t) == OLMOE_TYPE_IQ4_XS ? 136 : 8 * OLMOE__Q32_BS(t))
+#define OLMOE__Q32_GS(t) ((t) == OLMOE_TYPE_IQ4_XS ? 136 : (t) == OLMOE_TYPE_Q3_K ? 110 : 8 * OLMOE__Q32_BS(t))
 #define OLMOE__Q32_QO(t) ((t) == OLMOE_TYPE_IQ4_NL ? 2 : (t) == OLMOE_TYPE_Q4_1 ? 4 : (t) == OLMOE_TYPE_Q5_0 ? 6 : 8)
 #define OLMOE__Q32_IQ4(t) ((t) == OLMOE_TYPE_IQ4_NL || (t) == OLMOE_TYPE_IQ4_XS)
 #define OLMOE__Q32_MIN(t) ((t) == OLMOE_TYPE_Q4_1 || (t) == OLMOE_TYPE_Q5_1)
@@ -2789,9 +2803,37 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void
 olmoe__q32quad_avx2(int t, int vn, const uint8_t *a, int c0, int c1, __m256i *u, __m256i *w) {
     const int bs = OLMOE__Q32_BS(t), qo = OLMOE__Q32_QO(t);
     const __m256i m4 = _mm256_set1_epi8(0x0F);
-    __m256i x = olmoe__ld2x16_avx2(a + bs * c0 + qo, a + bs * c1 + qo), y = olmoe__ld2x16_avx2(a + bs * (c0 + 1) + qo, a + bs * (c1 + 1) + qo);
-    __m256i v = _mm256_unpacklo_epi64(x, y), h = _mm256_unpackhi_epi64(x, y);
+    __m256i x, y, v, h;
     int k;
+    if (t == OLMOE_TYPE_Q3_K) {
+        /* block j = 4h + s of the 256-block: element l is bits 2s, 2s + 1 of qs[32h + l], minus 4
+           where bit j of hm[l] is clear. Quad vector k holds elements 8k..8k+7: bytes 8k.. of qs
+           (low lane h = 0, high lane h = 1) and of hm, each qword shifted by its block's 2s and
+           tested against its block's bit (c0 = 0: blocks 0, 1, 4, 5; c0 = 2: 2, 3, 6, 7) */
+        const __m256i m2 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4), z = _mm256_setzero_si256();
+        const __m256i sh = c0 ? _mm256_setr_epi64x(4, 6, 4, 6) : _mm256_setr_epi64x(0, 2, 0, 2);
+        const __m256i bit = c0 ? _mm256_setr_epi64x(0x0404040404040404ll, 0x0808080808080808ll, 0x4040404040404040ll, (long long)0x8080808080808080ull)
+                               : _mm256_setr_epi64x(0x0101010101010101ll, 0x0202020202020202ll, 0x1010101010101010ll, 0x2020202020202020ll);
+        __m256i q0 = olmoe__ld2x16_avx2(a + 32, a + 64), q1 = olmoe__ld2x16_avx2(a + 48, a + 80), V[4], H[4];
+        __m256i h0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)a));
+        __m256i h1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(a + 16)));
+        (void)c1; (void)vn;
+        V[0] = _mm256_unpacklo_epi64(q0, q0); V[1] = _mm256_unpackhi_epi64(q0, q0);
+        V[2] = _mm256_unpacklo_epi64(q1, q1); V[3] = _mm256_unpackhi_epi64(q1, q1);
+        H[0] = _mm256_unpacklo_epi64(h0, h0); H[1] = _mm256_unpackhi_epi64(h0, h0);
+        H[2] = _mm256_unpacklo_epi64(h1, h1); H[3] = _mm256_unpackhi_epi64(h1, h1);
+        OLMOE__UNROLL12
+        for (k = 0; k < 4; k++) {
+            __m256i lo = _mm256_and_si256(_mm256_srlv_epi64(V[k], sh), m2);
+            __m256i clr = _mm256_cmpeq_epi8(_mm256_and_si256(H[k], bit), z);
+            w[k] = _mm256_sub_epi8(lo, _mm256_and_si256(clr, four));
+            u[k] = _mm256_abs_epi8(w[k]);
+        }
+        return;
+    }
+    x = olmoe__ld2x16_avx2(a + bs * c0 + qo, a + bs * c1 + qo);
+    y = olmoe__ld2x16_avx2(a + bs * (c0 + 1) + qo, a + bs * (c1 + 1) + qo);
+    v = _mm256_unpacklo_epi64(x, y); h = _mm256_unpackhi_epi64(x, y);
     u[0] = _mm256_and_si256(v, m4); u[1] = _mm256_and_si256(h, m4);
     u[2] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4); u[3] = _mm256_and_si256(_mm256_srli_epi16(h, 4), m4);
     if (OLMOE__Q32_IQ4(t)) {
@@ -2833,6 +2875,28 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__q32dot
     b = _mm256_dpbusd_epi32(b, u[3], _mm256_loadu_si256(Y + 3));
     return _mm256_add_epi32(a, b);
 }
+/* Q3_K: a quad . the token's quad vectors at p, each 16-value half's int16 sums (|.| <= 2 x 2 x 4 x
+   127) multiplied by its integer scale (slo: vectors 0, 1; shi: 2, 3; 4 int16 lanes a block) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__q3kdot_avx2(const __m256i *u, const __m256i *w, __m256i slo, __m256i shi,
+                                                                                   const uint8_t *p) {
+    const __m256i *Y = (const __m256i *)(const void *)p;
+    __m256i a = _mm256_add_epi16(_mm256_maddubs_epi16(u[0], _mm256_sign_epi8(_mm256_loadu_si256(Y), w[0])),
+                                 _mm256_maddubs_epi16(u[1], _mm256_sign_epi8(_mm256_loadu_si256(Y + 1), w[1])));
+    __m256i b = _mm256_add_epi16(_mm256_maddubs_epi16(u[2], _mm256_sign_epi8(_mm256_loadu_si256(Y + 2), w[2])),
+                                 _mm256_maddubs_epi16(u[3], _mm256_sign_epi8(_mm256_loadu_si256(Y + 3), w[3])));
+    return _mm256_add_epi32(_mm256_madd_epi16(a, slo), _mm256_madd_epi16(b, shi));
+}
+/* Q3_K's scales for the two quads of a 256-block at b: sc[0], sc[1] the first and second halves'
+   of blocks 0, 1 | 4, 5 (scales 0, 2 | 8, 10 and 1, 3 | 9, 11), sc[2], sc[3] those of 2, 3 | 6, 7 */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__q3k_quadsc_avx2(const uint8_t *b, __m256i *sc) {
+    const __m256i s = olmoe__q3k_scales_avx2(b + 96);
+    const long long r0 = 0x0100010001000100ll, r2 = 0x0302030203020302ll, r4 = 0x0504050405040504ll, r6 = 0x0706070607060706ll;
+    const long long r8 = 0x0908090809080908ll, r10 = 0x0B0A0B0A0B0A0B0All, r12 = 0x0D0C0D0C0D0C0D0Cll, r14 = 0x0F0E0F0E0F0E0F0Ell;
+    sc[0] = _mm256_shuffle_epi8(s, _mm256_setr_epi64x(r0, r4, r0, r4));
+    sc[1] = _mm256_shuffle_epi8(s, _mm256_setr_epi64x(r2, r6, r2, r6));
+    sc[2] = _mm256_shuffle_epi8(s, _mm256_setr_epi64x(r8, r12, r8, r12));
+    sc[3] = _mm256_shuffle_epi8(s, _mm256_setr_epi64x(r10, r14, r10, r14));
+}
 /* Blocks i..nb - 1 of row a . the Q8_0 blocks at b, one at a time */
 OLMOE__AVX2 __attribute__((noinline)) static float olmoe__q32tail_avx2(int t, int i, int nb, const uint8_t *a, const uint8_t *b) {
     const int bs = OLMOE__Q32_BS(t), mn = OLMOE__Q32_MIN(t);
@@ -2851,7 +2915,8 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
 #define OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, T)                                                              \
     ATTR __attribute__((noinline)) static void olmoe__q32row##TY##_##T##_##ISA(                            \
         int n, const uint8_t *W, size_t ws, int nr, const uint8_t *const *xp, const uint8_t *const *xq, float *const *y) { \
-        const int bs = OLMOE__Q32_BS(TY), mn = OLMOE__Q32_MIN(TY), sg = OLMOE__Q32_IQ4(TY) && !VN;         \
+        const int bs = OLMOE__Q32_BS(TY), mn = OLMOE__Q32_MIN(TY), q3 = TY == OLMOE_TYPE_Q3_K;              \
+        const int sg = (OLMOE__Q32_IQ4(TY) && !VN) || q3;                                                    \
         const int corr = TY == OLMOE_TYPE_Q5_0 ? 1 : OLMOE__Q32_IQ4(TY) && VN ? 4 : 0; /* log2 of 2 or 16 */   \
         int nb = n / 32, ng = nb / 8, g, k, i;                                                              \
         for (i = 0; i < nr; i++) {                                                                          \
@@ -2860,18 +2925,23 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
         OLMOE__UNROLL12                                                                                     \
         for (k = 0; k < T; k++) acc[k] = _mm256_setzero_ps();                                               \
         for (g = 0; g < ng; g++, a += OLMOE__Q32_GS(TY)) {                                                  \
-            __m256i u0[4], w0[4], u1[4], w1[4], m0[T];                                                      \
-            __m256 ws = TY == OLMOE_TYPE_IQ4_XS ? olmoe__iq4xs_d8_avx2(a) : olmoe__scales8_avx2(a, bs, 0), ms = mn ? olmoe__scales8_avx2(a + 2, bs, 0) : _mm256_setzero_ps(); \
+            __m256i u0[4], w0[4], u1[4], w1[4], m0[T], sc[4];                                               \
+            __m256 ws = TY == OLMOE_TYPE_IQ4_XS ? olmoe__iq4xs_d8_avx2(a) : q3 ? _mm256_set1_ps(olmoe__h2f_avx2(a + 108)) \
+                                                                         : olmoe__scales8_avx2(a, bs, 0), ms = mn ? olmoe__scales8_avx2(a + 2, bs, 0) : _mm256_setzero_ps(); \
+            if (q3) olmoe__q3k_quadsc_avx2(a, sc);                                                         \
             olmoe__q32quad_avx2(TY, VN, a, 0, 4, u0, w0);                                                   \
             if (sg) { /* 8 registers a quad: one quad over the tile, then the other */                      \
                 OLMOE__UNROLL12                                                                             \
-                for (k = 0; k < T; k++) m0[k] = olmoe__q32dot_##ISA(1, u0, w0, xp[k] + (size_t)g * 384);   \
+                for (k = 0; k < T; k++)                                                                     \
+                    m0[k] = q3 ? olmoe__q3kdot_avx2(u0, w0, sc[0], sc[1], xp[k] + (size_t)g * 384)          \
+                               : olmoe__q32dot_##ISA(1, u0, w0, xp[k] + (size_t)g * 384);                   \
             }                                                                                               \
             olmoe__q32quad_avx2(TY, VN, a, 2, 6, u1, w1);                                                   \
             OLMOE__UNROLL12                                                                                 \
             for (k = 0; k < T; k++) {                                                                       \
                 const uint8_t *p = xp[k] + (size_t)g * 384;                                                 \
-                __m256i m1 = olmoe__q32dot_##ISA(sg, u1, w1, p + 128), m = sg ? m0[k] : olmoe__q32dot_##ISA(0, u0, w0, p); \
+                __m256i m1 = q3 ? olmoe__q3kdot_avx2(u1, w1, sc[2], sc[3], p + 128) : olmoe__q32dot_##ISA(sg, u1, w1, p + 128); \
+                __m256i m = sg ? m0[k] : olmoe__q32dot_##ISA(0, u0, w0, p);                                  \
                 __m256i cs = _mm256_loadu_si256((const __m256i *)(const void *)(p + 288));                  \
                 __m256 dy = _mm256_loadu_ps((const float *)(const void *)(p + 256));                        \
                 /* [b0 b0 b1 b1 | b4 b4 b5 b5], [b2 b2 b3 b3 | b6 b6 b7 b7] -> b0..b7 */                    \
@@ -2897,12 +2967,12 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
         NULL, olmoe__q32row##TY##_1_##ISA, olmoe__q32row##TY##_2_##ISA, olmoe__q32row##TY##_3_##ISA,        \
         olmoe__q32row##TY##_4_##ISA, olmoe__q32row##TY##_5_##ISA, olmoe__q32row##TY##_6_##ISA,              \
         olmoe__q32row##TY##_7_##ISA, olmoe__q32row##TY##_8_##ISA};
-/* the rows of the five types (3 Q4_1, 6 Q5_0, 7 Q5_1, 20 IQ4_NL, 23 IQ4_XS: their OLMOE_TYPE_ values) and the
+/* the rows of the six types (3 Q4_1, 6 Q5_0, 7 Q5_1, 20 IQ4_NL, 23 IQ4_XS, 11 Q3_K: their OLMOE_TYPE_ values) and the
    driver: tokens in as few tiles as hold them (at most OLMOE__XT32, their layouts in the buffer),
    each tile over every row */
 #define OLMOE__Q32_DEF(ISA, ATTR, VN)                                                                       \
     OLMOE__Q32ROWS(ISA, ATTR, VN, 3) OLMOE__Q32ROWS(ISA, ATTR, VN, 6) OLMOE__Q32ROWS(ISA, ATTR, VN, 7)      \
-    OLMOE__Q32ROWS(ISA, ATTR, VN, 20) OLMOE__Q32ROWS(ISA, ATTR, VN, 23)                                     \
+    OLMOE__Q32ROWS(ISA, ATTR, VN, 20) OLMOE__Q32ROWS(ISA, ATTR, VN, 23) OLMOE__Q32ROWS(ISA, ATTR, VN, 11)   \
     ATTR static void olmoe__mm_q32_##ISA(const olmoe__qtype *qt, int n, int nr, const uint8_t *W, size_t ws, int nt, \
                                          const uint8_t *const *xq, float *const *y) {                      \
         __m256i bufv[OLMOE__Q32_MAXG * 12]; /* 384 bytes a group */                                         \
@@ -2910,7 +2980,8 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
         const olmoe__q32row_fn *fn = qt->type == OLMOE_TYPE_Q4_1 ? olmoe__q32row3_##ISA##_t                 \
                                    : qt->type == OLMOE_TYPE_Q5_0 ? olmoe__q32row6_##ISA##_t                 \
                                    : qt->type == OLMOE_TYPE_Q5_1 ? olmoe__q32row7_##ISA##_t                 \
-                                   : qt->type == OLMOE_TYPE_IQ4_NL ? olmoe__q32row20_##ISA##_t : olmoe__q32row23_##ISA##_t; \
+                                   : qt->type == OLMOE_TYPE_IQ4_NL ? olmoe__q32row20_##ISA##_t               \
+                                   : qt->type == OLMOE_TYPE_IQ4_XS ? olmoe__q32row23_##ISA##_t : olmoe__q32row11_##ISA##_t; \
         const size_t gb = (size_t)(n / 256) * 384;                                                          \
         const uint8_t *xp[OLMOE__XT32];                                                                     \
         int tmax = gb ? OLMOE__MIN(OLMOE__XT32, (int)(sizeof bufv / gb)) : OLMOE__XT32;                    \
@@ -2949,15 +3020,7 @@ OLMOE__AVX2 static void olmoe__dec_q3_K_avx2(const uint8_t *b, olmoe__dec *o, in
     int h, s;
     (void)g0;
     _mm256_storeu_ps(o->d, _mm256_set1_ps(olmoe__h2f_avx2(b + 108)));
-    { /* scale k: low bits the low (k < 8) or high nibble of sc[k % 8], high bits bits 2(k / 4),
-         2(k / 4) + 1 of sc[8 + k % 4]; as 16 bytes in two general-purpose registers, one vector store */
-        uint64_t a, x = olmoe__simd_ld32(sc + 8), n4 = 0x0F0F0F0F0F0F0F0Full;
-        uint64_t h0 = (x & 0x03030303u) | ((x >> 2) & 0x03030303u) << 32, h1 = ((x >> 4) & 0x03030303u) | ((x >> 6) & 0x03030303u) << 32;
-        __m128i v;
-        memcpy(&a, sc, 8);
-        v = _mm_set_epi64x((long long)(((a >> 4) & n4) | h1 << 4), (long long)((a & n4) | h0 << 4));
-        _mm256_storeu_si256((__m256i *)(void *)o->s, _mm256_sub_epi16(_mm256_cvtepu8_epi16(v), _mm256_set1_epi16(32)));
-    }
+    _mm256_storeu_si256((__m256i *)(void *)o->s, olmoe__q3k_scales_avx2(sc));
     for (h = 0; h < 2; h++) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b + 32 + 32 * h));
         for (s = 0; s < 4; s++) { /* lo - 4 + 4 * hbit */
@@ -3352,31 +3415,26 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dot
                                                                                       const int16_t *ys, const float *dy) {
     return olmoe__chunk_dotx_avx2(D, NULL, 0, ng, has_min, x, ys, dy);
 }
-/* one row of a 256-value type (Q2_K, Q3_K) . one token: its decoder called directly, so the
-   decoded form stays in registers or forwards from its vector stores */
-#define OLMOE__ROW256(NAME, DEC, HASMIN)                                                                 \
-    OLMOE__AVX2 static __m256 NAME(int n, const uint8_t *row, int bytes, const uint8_t *xq, const int16_t *ys, const float *dy) { \
-        __m256 acc = _mm256_setzero_ps();                                                                \
-        olmoe__dec D;                                                                                    \
-        int c;                                                                                           \
-        for (c = 0; c < n / 256; c++) {                                                                  \
-            DEC(row + (size_t)c * (size_t)bytes, &D, 0);                                                 \
-            acc = _mm256_add_ps(acc, olmoe__chunk_dot_avx2(&D, 8, HASMIN, xq + (size_t)c * 272, ys + 16 * c, dy + 8 * c)); \
-        }                                                                                                \
-        return acc;                                                                                      \
+/* one row of Q2_K . one token: its decoder called directly, so the decoded form stays in registers
+   or forwards from its vector stores */
+OLMOE__AVX2 static __m256 olmoe__row_q2_K_avx2(int n, const uint8_t *row, int bytes, const uint8_t *xq, const int16_t *ys, const float *dy) {
+    __m256 acc = _mm256_setzero_ps();
+    olmoe__dec D;
+    int c;
+    for (c = 0; c < n / 256; c++) {
+        olmoe__dec_q2_K_avx2(row + (size_t)c * (size_t)bytes, &D, 0);
+        acc = _mm256_add_ps(acc, olmoe__chunk_dot_avx2(&D, 8, 1, xq + (size_t)c * 272, ys + 16 * c, dy + 8 * c));
     }
-OLMOE__ROW256(olmoe__row_q2_K_avx2, olmoe__dec_q2_K_avx2, 1)
-OLMOE__ROW256(olmoe__row_q3_K_avx2, olmoe__dec_q3_K_avx2, 0)
-#undef OLMOE__ROW256
-/* the fused one-token rows of Q2_K and Q3_K (above): nr rows, the activation side prepared at ys,
-   dy (every chunk); 0 for other types */
+    return acc;
+}
+/* the fused one-token rows of Q2_K (above): nr rows, the activation side prepared at ys, dy (every
+   chunk); 0 for other types */
 OLMOE__AVX2 static int olmoe__rows1_avx2(const olmoe__qtype *qt, int n, int nr, const uint8_t *w, size_t ws, const uint8_t *xq,
                                           const int16_t *ys, const float *dy, float *y) {
     int r;
     switch (qt->type) {
 #define OLMOE__R256(T, F) case T: for (r = 0; r < nr; r++) y[r] = olmoe__hsum_avx2(F(n, w + (size_t)r * ws, qt->bytes, xq, ys, dy)); return 1;
     OLMOE__R256(OLMOE_TYPE_Q2_K, olmoe__row_q2_K_avx2)
-    OLMOE__R256(OLMOE_TYPE_Q3_K, olmoe__row_q3_K_avx2)
 #undef OLMOE__R256
     default: return 0;
     }

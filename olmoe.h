@@ -2761,7 +2761,7 @@ OLMOE__AVX2 static inline __m256i olmoe__q3k_scales_avx2(const uint8_t *sc) {
     v = _mm_set_epi64x((long long)(((a >> 4) & n4) | h1 << 4), (long long)((a & n4) | h0 << 4));
     return _mm256_sub_epi16(_mm256_cvtepu8_epi16(v), _mm256_set1_epi16(32));
 }
-/* ---- Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q3_K rows x tokens: the Q4_0 tiles' shape (AVX2, VNNI) 
+/* ---- Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K, Q3_K rows x tokens: the Q4_0 tiles' shape ------
    These 32-value types go through the quad layout of the AVX2 Q4_0 tiles (olmoe__prep_q8_avx2):
    a row's 8-block group unpacked once into 8 quad vectors serves a tile of tokens, and the 8
    block sums come out in block order after one shuffle-add. Q4_1 nibbles (0..15) and Q5_0/Q5_1
@@ -2769,10 +2769,11 @@ OLMOE__AVX2 static inline __m256i olmoe__q3k_scales_avx2(const uint8_t *sc) {
    products add up in int16); Q5_0's -16 is 2 x the layout's 8 sum(y). IQ4_NL's table values are
    signed: on AVX2 |v| x sign(y, v), each vector madd'ed to int32 (as Q8_0's); with VNNI v + 128
    (unsigned) goes to vpdpbusd, which does not saturate, and 128 sum(y) = 16 x the layout's 8
-   sum(y) comes off. IQ4_XS and Q3_K: a 256-block is a group, its 8 32-value blocks the group's
-   blocks; IQ4_XS's block scales are d (ls - 32) (exact in fp32); Q3_K's values (-4..3) go as
-   |q| x sign(y, q) on both paths and each 16-value half's maddubs sum is multiplied by its integer
-   scale in the madd (olmoe__q3kdot_avx2). Each (row, token) accumulates per 8-block group, in 8 fp32 lanes,
+   sum(y) comes off. IQ4_XS, Q2_K and Q3_K: a 256-block is a group, its 8 32-value blocks the
+   group's blocks; IQ4_XS's block scales are d (ls - 32) (exact in fp32); Q2_K's (0..3) and Q3_K's
+   (-4..3, as |q| x sign(y, q)) values go to maddubs on both paths and each 16-value half's sum is
+   multiplied by its integer scale in the madd (olmoe__k23dot_avx2); Q2_K's mins are one madd of
+   the 16 integer mins with the activation's 16-value sums (at 320 in the layout, made for Q2_K). Each (row, token) accumulates per 8-block group, in 8 fp32 lanes,
    s_b (d_b dy_b) [+ sum(y_b) (m_b dy_b)], then a fixed horizontal sum and the blocks past the
    last group one at a time: the same integers and fp32 steps, so the same bits, for any tile,
    for one token (dot_dec is one row and one token of this) and on both paths. The decoded types'
@@ -2783,12 +2784,12 @@ OLMOE__AVX2 static inline __m256i olmoe__q3k_scales_avx2(const uint8_t *sc) {
 static int olmoe__q32_tiled(const olmoe__qtype *qt, int n) {
     const int t = qt->type;
     return (t == OLMOE_TYPE_Q4_1 || t == OLMOE_TYPE_Q5_0 || t == OLMOE_TYPE_Q5_1 || t == OLMOE_TYPE_IQ4_NL || t == OLMOE_TYPE_IQ4_XS ||
-            t == OLMOE_TYPE_Q3_K) && n / 256 <= OLMOE__Q32_MAXG;
+            t == OLMOE_TYPE_Q2_K || t == OLMOE_TYPE_Q3_K) && n / 256 <= OLMOE__Q32_MAXG;
 }
 /* a 32-block's bytes (IQ4_XS: its 16 bytes of nibbles in the 256-block), a group's bytes, where a
    block's values start */
 #define OLMOE__Q32_BS(t) ((t) == OLMOE_TYPE_IQ4_NL ? 18 : (t) == OLMOE_TYPE_Q4_1 ? 20 : (t) == OLMOE_TYPE_Q5_0 ? 22 : (t) == OLMOE_TYPE_Q5_1 ? 24 : 16)
-#define OLMOE__Q32_GS(t) ((t) == OLMOE_TYPE_IQ4_XS ? 136 : (t) == OLMOE_TYPE_Q3_K ? 110 : 8 * OLMOE__Q32_BS(t))
+#define OLMOE__Q32_GS(t) ((t) == OLMOE_TYPE_IQ4_XS ? 136 : (t) == OLMOE_TYPE_Q3_K ? 110 : (t) == OLMOE_TYPE_Q2_K ? 84 : 8 * OLMOE__Q32_BS(t))
 #define OLMOE__Q32_QO(t) ((t) == OLMOE_TYPE_IQ4_NL ? 2 : (t) == OLMOE_TYPE_Q4_1 ? 4 : (t) == OLMOE_TYPE_Q5_0 ? 6 : 8)
 #define OLMOE__Q32_IQ4(t) ((t) == OLMOE_TYPE_IQ4_NL || (t) == OLMOE_TYPE_IQ4_XS)
 #define OLMOE__Q32_MIN(t) ((t) == OLMOE_TYPE_Q4_1 || (t) == OLMOE_TYPE_Q5_1)
@@ -2796,6 +2797,18 @@ static int olmoe__q32_tiled(const olmoe__qtype *qt, int n) {
 OLMOE__AVX2 static inline __m256 olmoe__iq4xs_d8_avx2(const uint8_t *b) {
     __m256i ls = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)olmoe__iq4xs_ls(b)));
     return _mm256_mul_ps(_mm256_set1_ps(olmoe__h2f_avx2(b)), _mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))));
+}
+/* Q2_K's activation side: each group's 16 sums of 16 values (int16, block order) at 320 of its
+   layout */
+static void olmoe__prep_sums16(const uint8_t *xq, uint8_t *xp, int n) {
+    int g, k, i;
+    for (g = 0; g < n / 256; g++)
+        for (k = 0; k < 16; k++) {
+            const int8_t *y = (const int8_t *)(const void *)(xq + (size_t)(8 * g + k / 2) * 34 + 2 + 16 * (k % 2));
+            int16_t s = 0;
+            for (i = 0; i < 16; i++) s = (int16_t)(s + y[i]);
+            memcpy(xp + (size_t)g * 384 + 320 + 2 * k, &s, 2);
+        }
 }
 /* A quad (blocks c0, c0 + 1 in the low lane, c1, c1 + 1 in the high one) of type t's group at a
    as unsigned values u (IQ4_NL: |v| and v in w; vn: v + 128) */
@@ -2805,6 +2818,17 @@ olmoe__q32quad_avx2(int t, int vn, const uint8_t *a, int c0, int c1, __m256i *u,
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     __m256i x, y, v, h;
     int k;
+    if (t == OLMOE_TYPE_Q2_K) { /* as Q3_K's low bits below (qs at 16), no high bit */
+        const __m256i m2 = _mm256_set1_epi8(3), sh = c0 ? _mm256_setr_epi64x(4, 6, 4, 6) : _mm256_setr_epi64x(0, 2, 0, 2);
+        __m256i q0 = olmoe__ld2x16_avx2(a + 16, a + 48), q1 = olmoe__ld2x16_avx2(a + 32, a + 64);
+        (void)c1; (void)vn;
+        u[0] = _mm256_and_si256(_mm256_srlv_epi64(_mm256_unpacklo_epi64(q0, q0), sh), m2);
+        u[1] = _mm256_and_si256(_mm256_srlv_epi64(_mm256_unpackhi_epi64(q0, q0), sh), m2);
+        u[2] = _mm256_and_si256(_mm256_srlv_epi64(_mm256_unpacklo_epi64(q1, q1), sh), m2);
+        u[3] = _mm256_and_si256(_mm256_srlv_epi64(_mm256_unpackhi_epi64(q1, q1), sh), m2);
+        w[0] = u[0]; w[1] = u[1]; w[2] = u[2]; w[3] = u[3];
+        return;
+    }
     if (t == OLMOE_TYPE_Q3_K) {
         /* block j = 4h + s of the 256-block: element l is bits 2s, 2s + 1 of qs[32h + l], minus 4
            where bit j of hm[l] is clear. Quad vector k holds elements 8k..8k+7: bytes 8k.. of qs
@@ -2875,21 +2899,22 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__q32dot
     b = _mm256_dpbusd_epi32(b, u[3], _mm256_loadu_si256(Y + 3));
     return _mm256_add_epi32(a, b);
 }
-/* Q3_K: a quad . the token's quad vectors at p, each 16-value half's int16 sums (|.| <= 2 x 2 x 4 x
-   127) multiplied by its integer scale (slo: vectors 0, 1; shi: 2, 3; 4 int16 lanes a block) */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__q3kdot_avx2(const __m256i *u, const __m256i *w, __m256i slo, __m256i shi,
+/* Q2_K (unsigned values) and Q3_K (sg: signed): a quad . the token's quad vectors at p, each
+   16-value half's int16 sums (|.| <= 2 x 2 x 4 x 127) multiplied by its integer scale (slo: vectors
+   0, 1; shi: 2, 3; 4 int16 lanes a block) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k23dot_avx2(int sg, const __m256i *u, const __m256i *w, __m256i slo, __m256i shi,
                                                                                    const uint8_t *p) {
     const __m256i *Y = (const __m256i *)(const void *)p;
-    __m256i a = _mm256_add_epi16(_mm256_maddubs_epi16(u[0], _mm256_sign_epi8(_mm256_loadu_si256(Y), w[0])),
-                                 _mm256_maddubs_epi16(u[1], _mm256_sign_epi8(_mm256_loadu_si256(Y + 1), w[1])));
-    __m256i b = _mm256_add_epi16(_mm256_maddubs_epi16(u[2], _mm256_sign_epi8(_mm256_loadu_si256(Y + 2), w[2])),
-                                 _mm256_maddubs_epi16(u[3], _mm256_sign_epi8(_mm256_loadu_si256(Y + 3), w[3])));
+    __m256i y0 = _mm256_loadu_si256(Y), y1 = _mm256_loadu_si256(Y + 1), y2 = _mm256_loadu_si256(Y + 2), y3 = _mm256_loadu_si256(Y + 3), a, b;
+    if (sg) { y0 = _mm256_sign_epi8(y0, w[0]); y1 = _mm256_sign_epi8(y1, w[1]); y2 = _mm256_sign_epi8(y2, w[2]); y3 = _mm256_sign_epi8(y3, w[3]); }
+    a = _mm256_add_epi16(_mm256_maddubs_epi16(u[0], y0), _mm256_maddubs_epi16(u[1], y1));
+    b = _mm256_add_epi16(_mm256_maddubs_epi16(u[2], y2), _mm256_maddubs_epi16(u[3], y3));
     return _mm256_add_epi32(_mm256_madd_epi16(a, slo), _mm256_madd_epi16(b, shi));
 }
-/* Q3_K's scales for the two quads of a 256-block at b: sc[0], sc[1] the first and second halves'
-   of blocks 0, 1 | 4, 5 (scales 0, 2 | 8, 10 and 1, 3 | 9, 11), sc[2], sc[3] those of 2, 3 | 6, 7 */
-OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__q3k_quadsc_avx2(const uint8_t *b, __m256i *sc) {
-    const __m256i s = olmoe__q3k_scales_avx2(b + 96);
+/* A 256-block's 16 int16 scales s (one per 16 values) for its two quads: sc[0], sc[1] the first
+   and second halves' of blocks 0, 1 | 4, 5 (scales 0, 2 | 8, 10 and 1, 3 | 9, 11), sc[2], sc[3]
+   those of 2, 3 | 6, 7 */
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k23_quadsc_avx2(__m256i s, __m256i *sc) {
     const long long r0 = 0x0100010001000100ll, r2 = 0x0302030203020302ll, r4 = 0x0504050405040504ll, r6 = 0x0706070607060706ll;
     const long long r8 = 0x0908090809080908ll, r10 = 0x0B0A0B0A0B0A0B0All, r12 = 0x0D0C0D0C0D0C0D0Cll, r14 = 0x0F0E0F0E0F0E0F0Ell;
     sc[0] = _mm256_shuffle_epi8(s, _mm256_setr_epi64x(r0, r4, r0, r4));
@@ -2916,7 +2941,7 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
     ATTR __attribute__((noinline)) static void olmoe__q32row##TY##_##T##_##ISA(                            \
         int n, const uint8_t *W, size_t ws, int nr, const uint8_t *const *xp, const uint8_t *const *xq, float *const *y) { \
         const int bs = OLMOE__Q32_BS(TY), mn = OLMOE__Q32_MIN(TY), q3 = TY == OLMOE_TYPE_Q3_K;              \
-        const int sg = (OLMOE__Q32_IQ4(TY) && !VN) || q3;                                                    \
+        const int q2 = TY == OLMOE_TYPE_Q2_K, sg = (OLMOE__Q32_IQ4(TY) && !VN) || q3;                        \
         const int corr = TY == OLMOE_TYPE_Q5_0 ? 1 : OLMOE__Q32_IQ4(TY) && VN ? 4 : 0; /* log2 of 2 or 16 */   \
         int nb = n / 32, ng = nb / 8, g, k, i;                                                              \
         for (i = 0; i < nr; i++) {                                                                          \
@@ -2925,31 +2950,40 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
         OLMOE__UNROLL12                                                                                     \
         for (k = 0; k < T; k++) acc[k] = _mm256_setzero_ps();                                               \
         for (g = 0; g < ng; g++, a += OLMOE__Q32_GS(TY)) {                                                  \
-            __m256i u0[4], w0[4], u1[4], w1[4], m0[T], sc[4];                                               \
-            __m256 ws = TY == OLMOE_TYPE_IQ4_XS ? olmoe__iq4xs_d8_avx2(a) : q3 ? _mm256_set1_ps(olmoe__h2f_avx2(a + 108)) \
-                                                                         : olmoe__scales8_avx2(a, bs, 0), ms = mn ? olmoe__scales8_avx2(a + 2, bs, 0) : _mm256_setzero_ps(); \
-            if (q3) olmoe__q3k_quadsc_avx2(a, sc);                                                         \
+            __m256i u0[4], w0[4], u1[4], w1[4], m0[T], sc[4], m16 = _mm256_setzero_si256();                 \
+            __m256 ws = TY == OLMOE_TYPE_IQ4_XS ? olmoe__iq4xs_d8_avx2(a) : q3 ? _mm256_set1_ps(olmoe__h2f_avx2(a + 108))\
+                      : q2 ? _mm256_set1_ps(olmoe__h2f_avx2(a + 80)) : olmoe__scales8_avx2(a, bs, 0);       \
+            __m256 ms = q2 ? _mm256_set1_ps(-olmoe__h2f_avx2(a + 82)) : mn ? olmoe__scales8_avx2(a + 2, bs, 0) : _mm256_setzero_ps();\
+            if (q3) olmoe__k23_quadsc_avx2(olmoe__q3k_scales_avx2(a + 96), sc);                             \
+            if (q2) { /* scale: low nibble, min: high nibble */                                             \
+                __m256i b16 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)a));      \
+                olmoe__k23_quadsc_avx2(_mm256_and_si256(b16, _mm256_set1_epi16(0xF)), sc);                  \
+                m16 = _mm256_srli_epi16(b16, 4);                                                            \
+            }                                                                                               \
             olmoe__q32quad_avx2(TY, VN, a, 0, 4, u0, w0);                                                   \
             if (sg) { /* 8 registers a quad: one quad over the tile, then the other */                      \
                 OLMOE__UNROLL12                                                                             \
                 for (k = 0; k < T; k++)                                                                     \
-                    m0[k] = q3 ? olmoe__q3kdot_avx2(u0, w0, sc[0], sc[1], xp[k] + (size_t)g * 384)          \
+                    m0[k] = q3 ? olmoe__k23dot_avx2(1, u0, w0, sc[0], sc[1], xp[k] + (size_t)g * 384)       \
                                : olmoe__q32dot_##ISA(1, u0, w0, xp[k] + (size_t)g * 384);                   \
             }                                                                                               \
             olmoe__q32quad_avx2(TY, VN, a, 2, 6, u1, w1);                                                   \
             OLMOE__UNROLL12                                                                                 \
             for (k = 0; k < T; k++) {                                                                       \
                 const uint8_t *p = xp[k] + (size_t)g * 384;                                                 \
-                __m256i m1 = q3 ? olmoe__q3kdot_avx2(u1, w1, sc[2], sc[3], p + 128) : olmoe__q32dot_##ISA(sg, u1, w1, p + 128); \
-                __m256i m = sg ? m0[k] : olmoe__q32dot_##ISA(0, u0, w0, p);                                  \
+                __m256i m1 = q2 || q3 ? olmoe__k23dot_avx2(q3, u1, w1, sc[2], sc[3], p + 128) : olmoe__q32dot_##ISA(sg, u1, w1, p + 128);\
+                __m256i m = sg ? m0[k] : q2 ? olmoe__k23dot_avx2(0, u0, w0, sc[0], sc[1], p) : olmoe__q32dot_##ISA(0, u0, w0, p);\
                 __m256i cs = _mm256_loadu_si256((const __m256i *)(const void *)(p + 288));                  \
                 __m256 dy = _mm256_loadu_ps((const float *)(const void *)(p + 256));                        \
                 /* [b0 b0 b1 b1 | b4 b4 b5 b5], [b2 b2 b3 b3 | b6 b6 b7 b7] -> b0..b7 */                    \
-                __m256i s = _mm256_add_epi32(_mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m), _mm256_castsi256_ps(m1), 0x88)), \
-                                             _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m), _mm256_castsi256_ps(m1), 0xDD))); \
+                __m256i s = _mm256_add_epi32(_mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m), _mm256_castsi256_ps(m1), 0x88)),\
+                                             _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m), _mm256_castsi256_ps(m1), 0xDD)));\
                 if (corr) s = _mm256_sub_epi32(s, _mm256_slli_epi32(cs, corr));                             \
                 acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(ws, dy), acc[k]);             \
-                if (mn) acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srai_epi32(cs, 3)), _mm256_mul_ps(ms, dy), acc[k]); \
+                if (mn) acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srai_epi32(cs, 3)), _mm256_mul_ps(ms, dy), acc[k]);\
+                if (q2) /* the mins . the 16-value sums: block b in lane b */                               \
+                    acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(m16, _mm256_loadu_si256((const __m256i *)(const void *)(p + 320)))),\
+                                             _mm256_mul_ps(ms, dy), acc[k]);                                \
             }                                                                                               \
         }                                                                                                   \
         for (k = 0; k < T; k++) {                                                                           \
@@ -2967,12 +3001,13 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
         NULL, olmoe__q32row##TY##_1_##ISA, olmoe__q32row##TY##_2_##ISA, olmoe__q32row##TY##_3_##ISA,        \
         olmoe__q32row##TY##_4_##ISA, olmoe__q32row##TY##_5_##ISA, olmoe__q32row##TY##_6_##ISA,              \
         olmoe__q32row##TY##_7_##ISA, olmoe__q32row##TY##_8_##ISA};
-/* the rows of the six types (3 Q4_1, 6 Q5_0, 7 Q5_1, 20 IQ4_NL, 23 IQ4_XS, 11 Q3_K: their OLMOE_TYPE_ values) and the
+/* the rows of the seven types (3 Q4_1, 6 Q5_0, 7 Q5_1, 20 IQ4_NL, 23 IQ4_XS, 11 Q3_K, 10 Q2_K: their OLMOE_TYPE_ values) and the
    driver: tokens in as few tiles as hold them (at most OLMOE__XT32, their layouts in the buffer),
    each tile over every row */
 #define OLMOE__Q32_DEF(ISA, ATTR, VN)                                                                       \
     OLMOE__Q32ROWS(ISA, ATTR, VN, 3) OLMOE__Q32ROWS(ISA, ATTR, VN, 6) OLMOE__Q32ROWS(ISA, ATTR, VN, 7)      \
     OLMOE__Q32ROWS(ISA, ATTR, VN, 20) OLMOE__Q32ROWS(ISA, ATTR, VN, 23) OLMOE__Q32ROWS(ISA, ATTR, VN, 11)   \
+    OLMOE__Q32ROWS(ISA, ATTR, VN, 10)                                                                       \
     ATTR static void olmoe__mm_q32_##ISA(const olmoe__qtype *qt, int n, int nr, const uint8_t *W, size_t ws, int nt, \
                                          const uint8_t *const *xq, float *const *y) {                      \
         __m256i bufv[OLMOE__Q32_MAXG * 12]; /* 384 bytes a group */                                         \
@@ -2981,7 +3016,8 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
                                    : qt->type == OLMOE_TYPE_Q5_0 ? olmoe__q32row6_##ISA##_t                 \
                                    : qt->type == OLMOE_TYPE_Q5_1 ? olmoe__q32row7_##ISA##_t                 \
                                    : qt->type == OLMOE_TYPE_IQ4_NL ? olmoe__q32row20_##ISA##_t               \
-                                   : qt->type == OLMOE_TYPE_IQ4_XS ? olmoe__q32row23_##ISA##_t : olmoe__q32row11_##ISA##_t; \
+                                   : qt->type == OLMOE_TYPE_IQ4_XS ? olmoe__q32row23_##ISA##_t               \
+                                   : qt->type == OLMOE_TYPE_Q3_K ? olmoe__q32row11_##ISA##_t : olmoe__q32row10_##ISA##_t; \
         const size_t gb = (size_t)(n / 256) * 384;                                                          \
         const uint8_t *xp[OLMOE__XT32];                                                                     \
         int tmax = gb ? OLMOE__MIN(OLMOE__XT32, (int)(sizeof bufv / gb)) : OLMOE__XT32;                    \
@@ -2990,6 +3026,7 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
             int tt = nt / ntile + (k < nt % ntile);                                                         \
             for (j = 0; j < tt; j++) {                                                                      \
                 olmoe__prep_q8_avx2(xq[t + j], buf + (size_t)j * gb, n);                                    \
+                if (qt->type == OLMOE_TYPE_Q2_K) olmoe__prep_sums16(xq[t + j], buf + (size_t)j * gb, n);  \
                 xp[j] = buf + (size_t)j * gb;                                                               \
             }                                                                                               \
             fn[tt](n, W, ws, nr, xp, xq + t, y + t);                                                        \
@@ -3415,30 +3452,6 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dot
                                                                                       const int16_t *ys, const float *dy) {
     return olmoe__chunk_dotx_avx2(D, NULL, 0, ng, has_min, x, ys, dy);
 }
-/* one row of Q2_K . one token: its decoder called directly, so the decoded form stays in registers
-   or forwards from its vector stores */
-OLMOE__AVX2 static __m256 olmoe__row_q2_K_avx2(int n, const uint8_t *row, int bytes, const uint8_t *xq, const int16_t *ys, const float *dy) {
-    __m256 acc = _mm256_setzero_ps();
-    olmoe__dec D;
-    int c;
-    for (c = 0; c < n / 256; c++) {
-        olmoe__dec_q2_K_avx2(row + (size_t)c * (size_t)bytes, &D, 0);
-        acc = _mm256_add_ps(acc, olmoe__chunk_dot_avx2(&D, 8, 1, xq + (size_t)c * 272, ys + 16 * c, dy + 8 * c));
-    }
-    return acc;
-}
-/* the fused one-token rows of Q2_K (above): nr rows, the activation side prepared at ys, dy (every
-   chunk); 0 for other types */
-OLMOE__AVX2 static int olmoe__rows1_avx2(const olmoe__qtype *qt, int n, int nr, const uint8_t *w, size_t ws, const uint8_t *xq,
-                                          const int16_t *ys, const float *dy, float *y) {
-    int r;
-    switch (qt->type) {
-#define OLMOE__R256(T, F) case T: for (r = 0; r < nr; r++) y[r] = olmoe__hsum_avx2(F(n, w + (size_t)r * ws, qt->bytes, xq, ys, dy)); return 1;
-    OLMOE__R256(OLMOE_TYPE_Q2_K, olmoe__row_q2_K_avx2)
-#undef OLMOE__R256
-    default: return 0;
-    }
-}
 OLMOE__AVX2 static float olmoe__dot_dec_avx2(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
     olmoe__qtype q2 = *qt;
     olmoe__dec D;
@@ -3481,12 +3494,6 @@ OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr
     int r, c, t, g, ng, nc = (n + 255) / 256, pre = nc * nt <= 512, unit = qt->blck == 32; /* 32-value types: integer scales 1 */
     if (olmoe__kkind(qt->type)) { olmoe__k8mm_avx2(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y); return; }
     if (olmoe__q32_tiled(qt, n)) { olmoe__mm_q32_avx2(qt, n, nr, (const uint8_t *)w, ws, nt, xq, y); return; }
-    if (nt == 1 && nc <= 64) { /* decode: the fused one-token rows (olmoe__rows1_avx2) */
-        int16_t ys[64 * 16];
-        float dy[64 * 8];
-        for (c = 0; c < nc; c++) olmoe__prep_chunk_avx2(xq[0] + (size_t)c * 272, OLMOE__MIN(8, (n - 256 * c) / 32), qt->has_min, ys + 16 * c, dy + 8 * c);
-        if (olmoe__rows1_avx2(qt, n, nr, (const uint8_t *)w, ws, xq[0], ys, dy, y[0])) return;
-    }
     q2.decode = olmoe__decoder_avx2(qt);
     if (pre)
         for (t = 0; t < nt; t++)

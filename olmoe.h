@@ -2793,9 +2793,13 @@ static int olmoe__q32_tiled(const olmoe__qtype *qt, int n) {
 #define OLMOE__Q32_QO(t) ((t) == OLMOE_TYPE_IQ4_NL ? 2 : (t) == OLMOE_TYPE_Q4_1 ? 4 : (t) == OLMOE_TYPE_Q5_0 ? 6 : 8)
 #define OLMOE__Q32_IQ4(t) ((t) == OLMOE_TYPE_IQ4_NL || (t) == OLMOE_TYPE_IQ4_XS)
 #define OLMOE__Q32_MIN(t) ((t) == OLMOE_TYPE_Q4_1 || (t) == OLMOE_TYPE_Q5_1)
-/* an IQ4_XS 256-block's 8 block scales d (ls_g - 32) as floats (exact: an fp16 times a 6-bit integer) */
+/* an IQ4_XS 256-block's 8 block scales d (ls_g - 32) as floats (exact: an fp16 times a 6-bit
+   integer); ls_g = nibble g of the 32 bits at 4 | bits 2g, 2g + 1 of the 16 at 2, as 4, 5: lane g
+   shifts both words by its own count */
 OLMOE__AVX2 static inline __m256 olmoe__iq4xs_d8_avx2(const uint8_t *b) {
-    __m256i ls = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)olmoe__iq4xs_ls(b)));
+    __m256i lo = _mm256_srlv_epi32(_mm256_set1_epi32((int)olmoe__simd_ld32(b + 4)), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
+    __m256i hi = _mm256_srlv_epi32(_mm256_set1_epi32((int)olmoe__simd_ld16(b + 2)), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14));
+    __m256i ls = _mm256_or_si256(_mm256_and_si256(lo, _mm256_set1_epi32(0xF)), _mm256_slli_epi32(_mm256_and_si256(hi, _mm256_set1_epi32(3)), 4));
     return _mm256_mul_ps(_mm256_set1_ps(olmoe__h2f_avx2(b)), _mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))));
 }
 /* Q2_K's activation side: each group's 16 sums of 16 values (int16, block order) at 320 of its

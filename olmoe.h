@@ -2698,14 +2698,12 @@ OLMOE__AVX2 static void olmoe__dec_iq4_nl_avx2(const uint8_t *b, olmoe__dec *o, 
 /* an IQ4_XS block's 16 integer scales (one per 16 values, the 8 6-bit scales twice each, minus 32):
    the 6-bit scales as bytes in a general-purpose register (scale g: nibble g of bytes 4..7, bits 2g,
    2g + 1 of the 16-bit word at 2 as its bits 4, 5), then one vector */
-static inline uint64_t olmoe__iq4xs_ls(const uint8_t *b) {
+OLMOE__AVX2 static inline __m256i olmoe__iq4xs_scales_avx2(const uint8_t *b) {
     uint64_t lo = olmoe__simd_ld32(b + 4), sh = olmoe__simd_ld16(b + 2), ls = 0;
+    __m128i v;
     int g;
     for (g = 0; g < 8; g++) ls |= (((lo >> (4 * g)) & 0xF) | ((sh >> (2 * g)) & 3) << 4) << (8 * g);
-    return ls;
-}
-OLMOE__AVX2 static inline __m256i olmoe__iq4xs_scales_avx2(const uint8_t *b) {
-    __m128i v = _mm_cvtsi64_si128((long long)olmoe__iq4xs_ls(b));
+    v = _mm_cvtsi64_si128((long long)ls);
     return _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v)), _mm256_set1_epi16(32));
 }
 /* whole-vector stores, which the dot's vector loads forward from (scalar stores would not) */
@@ -2762,9 +2760,10 @@ OLMOE__AVX2 static inline __m256i olmoe__q3k_scales_avx2(const uint8_t *sc) {
     return _mm256_sub_epi16(_mm256_cvtepu8_epi16(v), _mm256_set1_epi16(32));
 }
 /* ---- Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K, Q3_K rows x tokens: the Q4_0 tiles' shape ------
-   These 32-value types go through the quad layout of the AVX2 Q4_0 tiles (olmoe__prep_q8_avx2):
-   a row's 8-block group unpacked once into 8 quad vectors serves a tile of tokens, and the 8
-   block sums come out in block order after one shuffle-add. Q4_1 nibbles (0..15) and Q5_0/Q5_1
+   The types dotted with the Q8_0 activation ("q32": in 32-value blocks) go through the quad layout
+   of the AVX2 Q4_0 tiles (olmoe__prep_q8_avx2): a row's 8-block group unpacked once into 8 quad
+   vectors serves a tile of tokens, and the 8 block sums come out in block order after one
+   shuffle-add. Q4_1 nibbles (0..15) and Q5_0/Q5_1
    values (0..31) are unsigned and go to maddubs as they are (4 x 2 x 31 x 127 < 2^15: a quad's 4
    products add up in int16); Q5_0's -16 is 2 x the layout's 8 sum(y). IQ4_NL's table values are
    signed: on AVX2 |v| x sign(y, v), each vector madd'ed to int32 (as Q8_0's); with VNNI v + 128
@@ -2773,9 +2772,9 @@ OLMOE__AVX2 static inline __m256i olmoe__q3k_scales_avx2(const uint8_t *sc) {
    group's blocks; IQ4_XS's block scales are d (ls - 32) (exact in fp32); Q2_K's (0..3) and Q3_K's
    (-4..3, as |q| x sign(y, q)) values go to maddubs on both paths and each 16-value half's sum is
    multiplied by its integer scale in the madd (olmoe__k23dot_avx2); Q2_K's mins are one madd of
-   the 16 integer mins with the activation's 16-value sums (at 320 in the layout, made for Q2_K). Each (row, token) accumulates per 8-block group, in 8 fp32 lanes,
-   s_b (d_b dy_b) [+ sum(y_b) (m_b dy_b)], then a fixed horizontal sum and the blocks past the
-   last group one at a time: the same integers and fp32 steps, so the same bits, for any tile,
+   the 16 integer mins with the activation's 16-value sums (at 320 in the layout, made for Q2_K).
+   Each (row, token) accumulates per 8-block group, in 8 fp32 lanes, s_b (d_b dy_b) [+ sum(y_b)
+   (m_b dy_b)], then a fixed horizontal sum and the blocks past the last group one at a time: the same integers and fp32 steps, so the same bits, for any tile,
    for one token (dot_dec is one row and one token of this) and on both paths. The decoded types'
    activation records carry only Q8_0 blocks, so the layout is made per tile in a local buffer:
    rows of at most OLMOE__Q32_MAXG groups go this way (longer ones through the decoded form). */
@@ -2786,8 +2785,8 @@ static int olmoe__q32_tiled(const olmoe__qtype *qt, int n) {
     return (t == OLMOE_TYPE_Q4_1 || t == OLMOE_TYPE_Q5_0 || t == OLMOE_TYPE_Q5_1 || t == OLMOE_TYPE_IQ4_NL || t == OLMOE_TYPE_IQ4_XS ||
             t == OLMOE_TYPE_Q2_K || t == OLMOE_TYPE_Q3_K) && n / 256 <= OLMOE__Q32_MAXG;
 }
-/* a 32-block's bytes (IQ4_XS: its 16 bytes of nibbles in the 256-block), a group's bytes, where a
-   block's values start */
+/* a 32-block's bytes (IQ4_XS: its 16 bytes of nibbles in the 256-block; unused for Q2_K, Q3_K), a
+   group's bytes, where a block's values start (Q5_1 and IQ4_XS: 8) */
 #define OLMOE__Q32_BS(t) ((t) == OLMOE_TYPE_IQ4_NL ? 18 : (t) == OLMOE_TYPE_Q4_1 ? 20 : (t) == OLMOE_TYPE_Q5_0 ? 22 : (t) == OLMOE_TYPE_Q5_1 ? 24 : 16)
 #define OLMOE__Q32_GS(t) ((t) == OLMOE_TYPE_IQ4_XS ? 136 : (t) == OLMOE_TYPE_Q3_K ? 110 : (t) == OLMOE_TYPE_Q2_K ? 84 : 8 * OLMOE__Q32_BS(t))
 #define OLMOE__Q32_QO(t) ((t) == OLMOE_TYPE_IQ4_NL ? 2 : (t) == OLMOE_TYPE_Q4_1 ? 4 : (t) == OLMOE_TYPE_Q5_0 ? 6 : 8)
@@ -2830,7 +2829,7 @@ olmoe__q32quad_avx2(int t, int vn, const uint8_t *a, int c0, int c1, __m256i *u,
         u[1] = _mm256_and_si256(_mm256_srlv_epi64(_mm256_unpackhi_epi64(q0, q0), sh), m2);
         u[2] = _mm256_and_si256(_mm256_srlv_epi64(_mm256_unpacklo_epi64(q1, q1), sh), m2);
         u[3] = _mm256_and_si256(_mm256_srlv_epi64(_mm256_unpackhi_epi64(q1, q1), sh), m2);
-        w[0] = u[0]; w[1] = u[1]; w[2] = u[2]; w[3] = u[3];
+        w[0] = u[0]; w[1] = u[1]; w[2] = u[2]; w[3] = u[3]; /* not read (unsigned), but set */
         return;
     }
     if (t == OLMOE_TYPE_Q3_K) {
@@ -2890,7 +2889,8 @@ olmoe__q32quad_avx2(int t, int vn, const uint8_t *a, int c0, int c1, __m256i *u,
         }
     }
 }
-/* A quad . the token's quad vectors at p: 8 int32, 2 partials per block (sg: signed IQ4_NL on AVX2) */
+/* A quad . the token's quad vectors at p: 8 int32, 2 partials per block (sg: signed IQ4 on AVX2);
+   one name per path for OLMOE__Q32_DEF */
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__q32dot_avx2(int sg, const __m256i *u, const __m256i *w, const uint8_t *p) {
     return olmoe__xdot_avx2(sg, u, w, p);
 }
@@ -2946,55 +2946,56 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
         int n, const uint8_t *W, size_t ws, int nr, const uint8_t *const *xp, const uint8_t *const *xq, float *const *y) { \
         const int bs = OLMOE__Q32_BS(TY), mn = OLMOE__Q32_MIN(TY), q3 = TY == OLMOE_TYPE_Q3_K;              \
         const int q2 = TY == OLMOE_TYPE_Q2_K, sg = (OLMOE__Q32_IQ4(TY) && !VN) || q3;                        \
+        const int blk32 = !q2 && !q3 && TY != OLMOE_TYPE_IQ4_XS; /* rows may end in a partial group */      \
         const int corr = TY == OLMOE_TYPE_Q5_0 ? 1 : OLMOE__Q32_IQ4(TY) && VN ? 4 : 0; /* log2 of 2 or 16 */   \
         int nb = n / 32, ng = nb / 8, g, k, i;                                                              \
         for (i = 0; i < nr; i++) {                                                                          \
-        const uint8_t *a = W + (size_t)i * ws;                                                              \
-        __m256 acc[T];                                                                                      \
-        OLMOE__UNROLL12                                                                                     \
-        for (k = 0; k < T; k++) acc[k] = _mm256_setzero_ps();                                               \
-        for (g = 0; g < ng; g++, a += OLMOE__Q32_GS(TY)) {                                                  \
-            __m256i u0[4], w0[4], u1[4], w1[4], m0[T], sc[4], m16 = _mm256_setzero_si256();                 \
-            __m256 ws = TY == OLMOE_TYPE_IQ4_XS ? olmoe__iq4xs_d8_avx2(a) : q3 ? _mm256_set1_ps(olmoe__h2f_avx2(a + 108))\
-                      : q2 ? _mm256_set1_ps(olmoe__h2f_avx2(a + 80)) : olmoe__scales8_avx2(a, bs, 0);       \
-            __m256 ms = q2 ? _mm256_set1_ps(-olmoe__h2f_avx2(a + 82)) : mn ? olmoe__scales8_avx2(a + 2, bs, 0) : _mm256_setzero_ps();\
-            if (q3) olmoe__k23_quadsc_avx2(olmoe__q3k_scales_avx2(a + 96), sc);                             \
-            if (q2) { /* scale: low nibble, min: high nibble */                                             \
-                __m256i b16 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)a));      \
-                olmoe__k23_quadsc_avx2(_mm256_and_si256(b16, _mm256_set1_epi16(0xF)), sc);                  \
-                m16 = _mm256_srli_epi16(b16, 4);                                                            \
-            }                                                                                               \
-            olmoe__q32quad_avx2(TY, VN, a, 0, 4, u0, w0);                                                   \
-            if (sg) { /* 8 registers a quad: one quad over the tile, then the other */                      \
-                OLMOE__UNROLL12                                                                             \
-                for (k = 0; k < T; k++)                                                                     \
-                    m0[k] = q3 ? olmoe__k23dot_avx2(1, u0, w0, sc[0], sc[1], xp[k] + (size_t)g * 384)       \
-                               : olmoe__q32dot_##ISA(1, u0, w0, xp[k] + (size_t)g * 384);                   \
-            }                                                                                               \
-            olmoe__q32quad_avx2(TY, VN, a, 2, 6, u1, w1);                                                   \
+            const uint8_t *a = W + (size_t)i * ws;                                                          \
+            __m256 acc[T];                                                                                  \
             OLMOE__UNROLL12                                                                                 \
-            for (k = 0; k < T; k++) {                                                                       \
-                const uint8_t *p = xp[k] + (size_t)g * 384;                                                 \
-                __m256i m1 = q2 || q3 ? olmoe__k23dot_avx2(q3, u1, w1, sc[2], sc[3], p + 128) : olmoe__q32dot_##ISA(sg, u1, w1, p + 128);\
-                __m256i m = sg ? m0[k] : q2 ? olmoe__k23dot_avx2(0, u0, w0, sc[0], sc[1], p) : olmoe__q32dot_##ISA(0, u0, w0, p);\
-                __m256i cs = _mm256_loadu_si256((const __m256i *)(const void *)(p + 288));                  \
-                __m256 dy = _mm256_loadu_ps((const float *)(const void *)(p + 256));                        \
-                /* [b0 b0 b1 b1 | b4 b4 b5 b5], [b2 b2 b3 b3 | b6 b6 b7 b7] -> b0..b7 */                    \
-                __m256i s = _mm256_add_epi32(_mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m), _mm256_castsi256_ps(m1), 0x88)),\
-                                             _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m), _mm256_castsi256_ps(m1), 0xDD)));\
-                if (corr) s = _mm256_sub_epi32(s, _mm256_slli_epi32(cs, corr));                             \
-                acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(ws, dy), acc[k]);             \
-                if (mn) acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srai_epi32(cs, 3)), _mm256_mul_ps(ms, dy), acc[k]);\
-                if (q2) /* the mins . the 16-value sums: block b in lane b */                               \
-                    acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(m16, _mm256_loadu_si256((const __m256i *)(const void *)(p + 320)))),\
-                                             _mm256_mul_ps(ms, dy), acc[k]);                                \
+            for (k = 0; k < T; k++) acc[k] = _mm256_setzero_ps();                                           \
+            for (g = 0; g < ng; g++, a += OLMOE__Q32_GS(TY)) {                                              \
+                __m256i u0[4], w0[4], u1[4], w1[4], m0[T], sc[4], m16 = _mm256_setzero_si256();             \
+                __m256 wd = TY == OLMOE_TYPE_IQ4_XS ? olmoe__iq4xs_d8_avx2(a) : q3 ? _mm256_set1_ps(olmoe__h2f_avx2(a + 108)) \
+                          : q2 ? _mm256_set1_ps(olmoe__h2f_avx2(a + 80)) : olmoe__scales8_avx2(a, bs, 0);   \
+                __m256 ms = q2 ? _mm256_set1_ps(-olmoe__h2f_avx2(a + 82)) : mn ? olmoe__scales8_avx2(a + 2, bs, 0) : _mm256_setzero_ps(); \
+                if (q3) olmoe__k23_quadsc_avx2(olmoe__q3k_scales_avx2(a + 96), sc);                         \
+                if (q2) { /* scale: low nibble, min: high nibble */                                         \
+                    __m256i b16 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)a));  \
+                    olmoe__k23_quadsc_avx2(_mm256_and_si256(b16, _mm256_set1_epi16(0xF)), sc);              \
+                    m16 = _mm256_srli_epi16(b16, 4);                                                        \
+                }                                                                                           \
+                olmoe__q32quad_avx2(TY, VN, a, 0, 4, u0, w0);                                               \
+                if (sg) { /* 8 registers a quad: one quad over the tile, then the other */                  \
+                    OLMOE__UNROLL12                                                                         \
+                    for (k = 0; k < T; k++)                                                                 \
+                        m0[k] = q3 ? olmoe__k23dot_avx2(1, u0, w0, sc[0], sc[1], xp[k] + (size_t)g * 384)   \
+                                   : olmoe__q32dot_##ISA(1, u0, w0, xp[k] + (size_t)g * 384);               \
+                }                                                                                           \
+                olmoe__q32quad_avx2(TY, VN, a, 2, 6, u1, w1);                                               \
+                OLMOE__UNROLL12                                                                             \
+                for (k = 0; k < T; k++) {                                                                   \
+                    const uint8_t *p = xp[k] + (size_t)g * 384;                                             \
+                    __m256i m1 = q2 || q3 ? olmoe__k23dot_avx2(q3, u1, w1, sc[2], sc[3], p + 128) : olmoe__q32dot_##ISA(sg, u1, w1, p + 128); \
+                    __m256i m = sg ? m0[k] : q2 ? olmoe__k23dot_avx2(0, u0, w0, sc[0], sc[1], p) : olmoe__q32dot_##ISA(0, u0, w0, p); \
+                    __m256i cs = _mm256_loadu_si256((const __m256i *)(const void *)(p + 288));              \
+                    __m256 dy = _mm256_loadu_ps((const float *)(const void *)(p + 256));                    \
+                    /* [b0 b0 b1 b1 | b4 b4 b5 b5], [b2 b2 b3 b3 | b6 b6 b7 b7] -> b0..b7 */                \
+                    __m256i s = _mm256_add_epi32(_mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m), _mm256_castsi256_ps(m1), 0x88)), \
+                                                 _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(m), _mm256_castsi256_ps(m1), 0xDD))); \
+                    if (corr) s = _mm256_sub_epi32(s, _mm256_slli_epi32(cs, corr));                         \
+                    acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(wd, dy), acc[k]);         \
+                    if (mn) acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srai_epi32(cs, 3)), _mm256_mul_ps(ms, dy), acc[k]); \
+                    if (q2) /* the mins . the 16-value sums: block b in lane b */                           \
+                        acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(m16, _mm256_loadu_si256((const __m256i *)(const void *)(p + 320)))), \
+                                                 _mm256_mul_ps(ms, dy), acc[k]);                            \
+                }                                                                                           \
             }                                                                                               \
-        }                                                                                                   \
-        for (k = 0; k < T; k++) {                                                                           \
-            float r = olmoe__hsum_avx2(acc[k]);                                                             \
-            if (ng * 8 < nb) r += olmoe__q32tail_avx2(TY, 0, nb - ng * 8, a, xq[k] + (size_t)ng * 272);                          \
-            y[k][i] = r;                                                                                    \
-        }                                                                                                   \
+            for (k = 0; k < T; k++) {                                                                       \
+                float r = olmoe__hsum_avx2(acc[k]);                                                         \
+                if (blk32 && ng * 8 < nb) r += olmoe__q32tail_avx2(TY, 0, nb - ng * 8, a, xq[k] + (size_t)ng * 272); \
+                y[k][i] = r;                                                                                \
+            }                                                                                               \
         }                                                                                                   \
     }
 #define OLMOE__Q32ROWS(ISA, ATTR, VN, TY)                                                                   \

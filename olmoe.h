@@ -2673,14 +2673,11 @@ OLMOE__AVX2 static inline void olmoe__hadd_halves_avx2(const __m256i *v, __m256i
     *h1 = _mm256_permute2x128_si256(a, b, 0x31); /* second halves */
 }
 /* sum over the two halves of each group of (half sum) * (its int16 factor in f[2g], f[2g + 1]) */
-OLMOE__AVX2 static inline __m256i olmoe__scale_halves_v_avx2(const __m256i *v, __m256i fv) {
-    __m256i h0, h1;
+OLMOE__AVX2 static inline __m256i olmoe__scale_halves_avx2(const __m256i *v, const int16_t *f) {
+    __m256i h0, h1, fv = _mm256_loadu_si256((const __m256i *)(const void *)f);
     olmoe__hadd_halves_avx2(v, &h0, &h1);
     return _mm256_add_epi32(_mm256_mullo_epi32(h0, _mm256_srai_epi32(_mm256_slli_epi32(fv, 16), 16)),
                             _mm256_mullo_epi32(h1, _mm256_srai_epi32(fv, 16)));
-}
-OLMOE__AVX2 static inline __m256i olmoe__scale_halves_avx2(const __m256i *v, const int16_t *f) {
-    return olmoe__scale_halves_v_avx2(v, _mm256_loadu_si256((const __m256i *)(const void *)f));
 }
 /* AVX2 block decoders of the other decoded types (the same form as the scalar ones, bit for bit);
    Q4_K, Q5_K and Q6_K go through the fused kernels below instead (OLMOE__K8_MM_DEF, with the Q8_K activation).
@@ -2821,40 +2818,33 @@ olmoe__q32quad_avx2(int t, int vn, const uint8_t *a, int c0, int c1, __m256i *u,
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     __m256i x, y, v, h;
     int k;
-    if (t == OLMOE_TYPE_Q2_K) { /* as Q3_K's low bits below (qs at 16), no high bit */
+    if (t == OLMOE_TYPE_Q2_K || t == OLMOE_TYPE_Q3_K) {
+        /* block j = 4h + s of the 256-block: element l is bits 2s, 2s + 1 of qs[32h + l] (qs at 16
+           in Q2_K, 32 in Q3_K); Q3_K: minus 4 where bit j of hm[l] is clear. Quad vector k holds
+           elements 8k..8k+7: bytes 8k.. of qs (low lane h = 0, high lane h = 1) and of hm, each
+           qword shifted by its block's 2s and tested against its block's bit (c0 = 0: blocks 0, 1,
+           4, 5; c0 = 2: 2, 3, 6, 7) */
+        const int o = t == OLMOE_TYPE_Q2_K ? 16 : 32;
         const __m256i m2 = _mm256_set1_epi8(3), sh = c0 ? _mm256_setr_epi64x(4, 6, 4, 6) : _mm256_setr_epi64x(0, 2, 0, 2);
-        __m256i q0 = olmoe__ld2x16_avx2(a + 16, a + 48), q1 = olmoe__ld2x16_avx2(a + 32, a + 64);
-        (void)c1; (void)vn;
-        u[0] = _mm256_and_si256(_mm256_srlv_epi64(_mm256_unpacklo_epi64(q0, q0), sh), m2);
-        u[1] = _mm256_and_si256(_mm256_srlv_epi64(_mm256_unpackhi_epi64(q0, q0), sh), m2);
-        u[2] = _mm256_and_si256(_mm256_srlv_epi64(_mm256_unpacklo_epi64(q1, q1), sh), m2);
-        u[3] = _mm256_and_si256(_mm256_srlv_epi64(_mm256_unpackhi_epi64(q1, q1), sh), m2);
-        w[0] = u[0]; w[1] = u[1]; w[2] = u[2]; w[3] = u[3]; /* not read (unsigned), but set */
-        return;
-    }
-    if (t == OLMOE_TYPE_Q3_K) {
-        /* block j = 4h + s of the 256-block: element l is bits 2s, 2s + 1 of qs[32h + l], minus 4
-           where bit j of hm[l] is clear. Quad vector k holds elements 8k..8k+7: bytes 8k.. of qs
-           (low lane h = 0, high lane h = 1) and of hm, each qword shifted by its block's 2s and
-           tested against its block's bit (c0 = 0: blocks 0, 1, 4, 5; c0 = 2: 2, 3, 6, 7) */
-        const __m256i m2 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4), z = _mm256_setzero_si256();
-        const __m256i sh = c0 ? _mm256_setr_epi64x(4, 6, 4, 6) : _mm256_setr_epi64x(0, 2, 0, 2);
-        const __m256i bit = c0 ? _mm256_setr_epi64x(0x0404040404040404ll, 0x0808080808080808ll, 0x4040404040404040ll, (long long)0x8080808080808080ull)
-                               : _mm256_setr_epi64x(0x0101010101010101ll, 0x0202020202020202ll, 0x1010101010101010ll, 0x2020202020202020ll);
-        __m256i q0 = olmoe__ld2x16_avx2(a + 32, a + 64), q1 = olmoe__ld2x16_avx2(a + 48, a + 80), V[4], H[4];
-        __m256i h0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)a));
-        __m256i h1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(a + 16)));
+        __m256i q0 = olmoe__ld2x16_avx2(a + o, a + o + 32), q1 = olmoe__ld2x16_avx2(a + o + 16, a + o + 48), V[4];
         (void)c1; (void)vn;
         V[0] = _mm256_unpacklo_epi64(q0, q0); V[1] = _mm256_unpackhi_epi64(q0, q0);
         V[2] = _mm256_unpacklo_epi64(q1, q1); V[3] = _mm256_unpackhi_epi64(q1, q1);
-        H[0] = _mm256_unpacklo_epi64(h0, h0); H[1] = _mm256_unpackhi_epi64(h0, h0);
-        H[2] = _mm256_unpacklo_epi64(h1, h1); H[3] = _mm256_unpackhi_epi64(h1, h1);
         OLMOE__UNROLL12
-        for (k = 0; k < 4; k++) {
-            __m256i lo = _mm256_and_si256(_mm256_srlv_epi64(V[k], sh), m2);
-            __m256i clr = _mm256_cmpeq_epi8(_mm256_and_si256(H[k], bit), z);
-            w[k] = _mm256_sub_epi8(lo, _mm256_and_si256(clr, four));
-            u[k] = _mm256_abs_epi8(w[k]);
+        for (k = 0; k < 4; k++) u[k] = w[k] = _mm256_and_si256(_mm256_srlv_epi64(V[k], sh), m2);
+        if (t == OLMOE_TYPE_Q3_K) {
+            const __m256i four = _mm256_set1_epi8(4), z = _mm256_setzero_si256();
+            const __m256i bit = c0 ? _mm256_setr_epi64x(0x0404040404040404ll, 0x0808080808080808ll, 0x4040404040404040ll, (long long)0x8080808080808080ull)
+                                   : _mm256_setr_epi64x(0x0101010101010101ll, 0x0202020202020202ll, 0x1010101010101010ll, 0x2020202020202020ll);
+            __m256i h0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)a));
+            __m256i h1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(a + 16))), H[4];
+            H[0] = _mm256_unpacklo_epi64(h0, h0); H[1] = _mm256_unpackhi_epi64(h0, h0);
+            H[2] = _mm256_unpacklo_epi64(h1, h1); H[3] = _mm256_unpackhi_epi64(h1, h1);
+            OLMOE__UNROLL12
+            for (k = 0; k < 4; k++) {
+                w[k] = _mm256_sub_epi8(w[k], _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(H[k], bit), z), four));
+                u[k] = _mm256_abs_epi8(w[k]);
+            }
         }
         return;
     }
@@ -3421,37 +3411,27 @@ OLMOE__AVX2 static inline void olmoe__prep_chunk_avx2(const uint8_t *x, int ng, 
 /* The same with |q| made once for all the tokens of a tile (uq, types without a min) and, for the
    32-value types (unit: every integer scale 1), the scale multiplies left out (x * 1 is exact): the
    same integers and fp32 steps, so the same bits. */
-/* A 32-group's 8 int32 partial sums: u = |q| (types with a min: q itself, q >= 0) against the
-   activation's 32 values at y32 (their signs from q where q is signed) */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__grp_dot_avx2(__m256i q, __m256i u, int has_min, const uint8_t *y32) {
-    __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)y32);
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, has_min ? y : _mm256_sign_epi8(y, q)), _mm256_set1_epi16(1));
-}
-/* A chunk's fp32 steps from its 8 exact group integers is: dy * (d * is + dm * ms), ms = the mins m
-   times the activation's half sums ys (types with a min) */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_fp_avx2(__m256i is, __m256 d, int has_min, __m256i m, __m256 dm,
-                                                                                    const int16_t *ys, const float *dy) {
-    __m256 fi = _mm256_mul_ps(d, _mm256_cvtepi32_ps(is));
-    if (has_min)
-        fi = _mm256_add_ps(fi, _mm256_mul_ps(dm, _mm256_cvtepi32_ps(_mm256_madd_epi16(m, _mm256_loadu_si256((const __m256i *)(const void *)ys)))));
-    return _mm256_mul_ps(_mm256_loadu_ps(dy), fi);
-}
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dotx_avx2(const olmoe__dec *D, const int8_t *uq, int unit, int ng, int has_min,
                                                                                       const uint8_t *x, const int16_t *ys, const float *dy) {
     __m256i is[8], h0, h1;
+    __m256 fi;
     int g;
     for (g = 0; g < 8; g++) {
         if (g < ng) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(D->q + 32 * g));
             __m256i u = has_min ? q : uq ? _mm256_loadu_si256((const __m256i *)(const void *)(uq + 32 * g)) : _mm256_sign_epi8(q, q);
-            is[g] = olmoe__grp_dot_avx2(q, u, has_min, x + (size_t)g * 34 + 2);
+            __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
+            is[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(u, has_min ? y : _mm256_sign_epi8(y, q)), _mm256_set1_epi16(1));
         } else { /* past the row's end (32-value types): zero terms (d, dm are 0 there) */
             is[g] = _mm256_setzero_si256();
         }
     }
     if (unit) olmoe__hadd_halves_avx2(is, &h0, &h1);
-    return olmoe__chunk_fp_avx2(unit ? _mm256_add_epi32(h0, h1) : olmoe__scale_halves_avx2(is, D->s), _mm256_loadu_ps(D->d), has_min,
-                                _mm256_loadu_si256((const __m256i *)(const void *)D->m), _mm256_loadu_ps(D->dm), ys, dy);
+    fi = _mm256_mul_ps(_mm256_loadu_ps(D->d), _mm256_cvtepi32_ps(unit ? _mm256_add_epi32(h0, h1) : olmoe__scale_halves_avx2(is, D->s)));
+    if (has_min) /* ms = the mins m times the activation's half sums ys */
+        fi = _mm256_add_ps(fi, _mm256_mul_ps(_mm256_loadu_ps(D->dm), _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)D->m),
+                                                                                                           _mm256_loadu_si256((const __m256i *)(const void *)ys)))));
+    return _mm256_mul_ps(_mm256_loadu_ps(dy), fi);
 }
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dot_avx2(const olmoe__dec *D, int ng, int has_min, const uint8_t *x,
                                                                                       const int16_t *ys, const float *dy) {

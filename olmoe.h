@@ -2666,16 +2666,13 @@ OLMOE__AVX2 static void olmoe__mm_q8_0_avx2(int n, int nr, const void *w, size_t
    per 16-half; one hadd tree over the 8 groups gives the exact sums of the 16 halves, which are
    multiplied by their integer scales (and the y half-sums by the integer mins) in int32 lanes;
    then dy * (d * is + dm * ms) in 8 float lanes. */
-OLMOE__AVX2 static inline void olmoe__hadd_halves_avx2(const __m256i *v, __m256i *h0, __m256i *h1) {
-    __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-    __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-    *h0 = _mm256_permute2x128_si256(a, b, 0x20); /* first halves of groups 0..7 */
-    *h1 = _mm256_permute2x128_si256(a, b, 0x31); /* second halves */
-}
 /* sum over the two halves of each group of (half sum) * (its int16 factor in f[2g], f[2g + 1]) */
 OLMOE__AVX2 static inline __m256i olmoe__scale_halves_avx2(const __m256i *v, const int16_t *f) {
-    __m256i h0, h1, fv = _mm256_loadu_si256((const __m256i *)(const void *)f);
-    olmoe__hadd_halves_avx2(v, &h0, &h1);
+    __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+    __m256i h0 = _mm256_permute2x128_si256(a, b, 0x20); /* first halves of groups 0..7 */
+    __m256i h1 = _mm256_permute2x128_si256(a, b, 0x31); /* second halves */
+    __m256i fv = _mm256_loadu_si256((const __m256i *)(const void *)f);
     return _mm256_add_epi32(_mm256_mullo_epi32(h0, _mm256_srai_epi32(_mm256_slli_epi32(fv, 16), 16)),
                             _mm256_mullo_epi32(h1, _mm256_srai_epi32(fv, 16)));
 }
@@ -2760,9 +2757,8 @@ OLMOE__AVX2 static inline __m256i olmoe__q3k_scales_avx2(const uint8_t *sc) {
    The types dotted with the Q8_0 activation ("q32": in 32-value blocks) go through the quad layout
    of the AVX2 Q4_0 tiles (olmoe__prep_q8_avx2): a row's 8-block group unpacked once into 8 quad
    vectors serves a tile of tokens, and the 8 block sums come out in block order after one
-   shuffle-add. Q4_1 nibbles (0..15) and Q5_0/Q5_1
-   values (0..31) are unsigned and go to maddubs as they are (4 x 2 x 31 x 127 < 2^15: a quad's 4
-   products add up in int16); Q5_0's -16 is 2 x the layout's 8 sum(y). IQ4_NL's table values are
+   shuffle-add. Q4_1 nibbles (0..15) and Q5_0/Q5_1 values (0..31) are unsigned and go to maddubs
+   as they are (4 x 2 x 31 x 127 < 2^15: a quad's 4 products add up in int16); Q5_0's -16 is 2 x the layout's 8 sum(y). IQ4_NL's table values are
    signed: on AVX2 |v| x sign(y, v), each vector madd'ed to int32 (as Q8_0's); with VNNI v + 128
    (unsigned) goes to vpdpbusd, which does not saturate, and 128 sum(y) = 16 x the layout's 8
    sum(y) comes off. IQ4_XS, Q2_K and Q3_K: a 256-block is a group, its 8 32-value blocks the
@@ -2771,17 +2767,14 @@ OLMOE__AVX2 static inline __m256i olmoe__q3k_scales_avx2(const uint8_t *sc) {
    multiplied by its integer scale in the madd (olmoe__k23dot_avx2); Q2_K's mins are one madd of
    the 16 integer mins with the activation's 16-value sums (at 320 in the layout, made for Q2_K).
    Each (row, token) accumulates per 8-block group, in 8 fp32 lanes, s_b (d_b dy_b) [+ sum(y_b)
-   (m_b dy_b)], then a fixed horizontal sum and the blocks past the last group one at a time: the same integers and fp32 steps, so the same bits, for any tile,
-   for one token (dot_dec is one row and one token of this) and on both paths. The decoded types'
+   (m_b dy_b)], then a fixed horizontal sum and the blocks past the last group one at a time: the
+   same integers and fp32 steps, so the same bits, for any tile, for one token (dot_dec is one row
+   and one token of this) and on both paths. The decoded types'
    activation records carry only Q8_0 blocks, so the layout is made per tile in a local buffer:
    rows of at most OLMOE__Q32_MAXG groups go this way (longer ones through the decoded form). */
 #define OLMOE__Q32_MAXG 64
 #define OLMOE__XT32 8
-static int olmoe__q32_tiled(const olmoe__qtype *qt, int n) {
-    const int t = qt->type;
-    return (t == OLMOE_TYPE_Q4_1 || t == OLMOE_TYPE_Q5_0 || t == OLMOE_TYPE_Q5_1 || t == OLMOE_TYPE_IQ4_NL || t == OLMOE_TYPE_IQ4_XS ||
-            t == OLMOE_TYPE_Q2_K || t == OLMOE_TYPE_Q3_K) && n / 256 <= OLMOE__Q32_MAXG;
-}
+static int olmoe__q32_tiled(const olmoe__qtype *qt, int n) { return !qt->k8 && n / 256 <= OLMOE__Q32_MAXG; } /* every decoded type but the k8 ones */
 /* a 32-block's bytes (IQ4_XS: its 16 bytes of nibbles in the 256-block; unused for Q2_K, Q3_K), a
    group's bytes, where a block's values start (Q5_1 and IQ4_XS: 8) */
 #define OLMOE__Q32_BS(t) ((t) == OLMOE_TYPE_IQ4_NL ? 18 : (t) == OLMOE_TYPE_Q4_1 ? 20 : (t) == OLMOE_TYPE_Q5_0 ? 22 : (t) == OLMOE_TYPE_Q5_1 ? 24 : 16)
@@ -3079,7 +3072,8 @@ OLMOE__AVX2 static void olmoe__dec_q3_K_avx2(const uint8_t *b, olmoe__dec *o, in
    (the quantizer writes the quads). A block's weight side is made once for all the tokens of a
    pass (the activation read in place; passes sized to stay in L1, OLMOE__K8_PASS); one token
    (decode) keeps it in registers (VNNI: two rows at a time, r and r + nr/2). Thread CPU time,
-   best of 25, one Zen 4 core, Q4_K 256 x 2048 in cache (2026-12-07): 5.7 ns per block and token alone (AVX2), 3.15 in 16-token tiles; VNNI 5.0 / 3.0;
+   best of 25, one Zen 4 core, Q4_K 256 x 2048 in cache (2026-12-07): 5.7 ns per block and token
+   alone (AVX2), 3.15 in 16-token tiles; VNNI 5.0 / 3.0;
    Q6_K AVX2 7.9 / 3.5, VNNI 7.35 / 3.2 (bench/results/2026-12-07-kquant-decode-ops-zen4.md). */
 /* group g (32 values, unsigned) of a Q4_K (kind 4) / Q5_K (kind 5) block */
 OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k45_group_avx2(const uint8_t *b, int kind, int g) {
@@ -3407,35 +3401,27 @@ OLMOE__AVX2 static inline void olmoe__prep_chunk_avx2(const uint8_t *x, int ng, 
 /* One decoded chunk (ng groups) . the activation blocks at x (their sums and scales prepared in
    ys, dy): 8 lanes of dy * (d * is + dm * ms). Types with a min have q >= 0: maddubs takes q
    as it is; the others go through |q| x sign(y, q). ms is one madd of the 16 integer mins with
-   the 16 half sums. */
-/* The same with |q| made once for all the tokens of a tile (uq, types without a min) and, for the
-   32-value types (unit: every integer scale 1), the scale multiplies left out (x * 1 is exact): the
-   same integers and fp32 steps, so the same bits. */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dotx_avx2(const olmoe__dec *D, const int8_t *uq, int unit, int ng, int has_min,
-                                                                                      const uint8_t *x, const int16_t *ys, const float *dy) {
-    __m256i is[8], h0, h1;
+   the 16 half sums. (Only rows longer than the tiles take, OLMOE__Q32_MAXG groups, come here.) */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dot_avx2(const olmoe__dec *D, int ng, int has_min, const uint8_t *x,
+                                                                                      const int16_t *ys, const float *dy) {
+    __m256i is[8];
     __m256 fi;
     int g;
     for (g = 0; g < 8; g++) {
         if (g < ng) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(D->q + 32 * g));
-            __m256i u = has_min ? q : uq ? _mm256_loadu_si256((const __m256i *)(const void *)(uq + 32 * g)) : _mm256_sign_epi8(q, q);
+            __m256i u = has_min ? q : _mm256_sign_epi8(q, q);
             __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(x + (size_t)g * 34 + 2));
             is[g] = _mm256_madd_epi16(_mm256_maddubs_epi16(u, has_min ? y : _mm256_sign_epi8(y, q)), _mm256_set1_epi16(1));
         } else { /* past the row's end (32-value types): zero terms (d, dm are 0 there) */
             is[g] = _mm256_setzero_si256();
         }
     }
-    if (unit) olmoe__hadd_halves_avx2(is, &h0, &h1);
-    fi = _mm256_mul_ps(_mm256_loadu_ps(D->d), _mm256_cvtepi32_ps(unit ? _mm256_add_epi32(h0, h1) : olmoe__scale_halves_avx2(is, D->s)));
+    fi = _mm256_mul_ps(_mm256_loadu_ps(D->d), _mm256_cvtepi32_ps(olmoe__scale_halves_avx2(is, D->s)));
     if (has_min) /* ms = the mins m times the activation's half sums ys */
         fi = _mm256_add_ps(fi, _mm256_mul_ps(_mm256_loadu_ps(D->dm), _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)D->m),
                                                                                                            _mm256_loadu_si256((const __m256i *)(const void *)ys)))));
     return _mm256_mul_ps(_mm256_loadu_ps(dy), fi);
-}
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256 olmoe__chunk_dot_avx2(const olmoe__dec *D, int ng, int has_min, const uint8_t *x,
-                                                                                      const int16_t *ys, const float *dy) {
-    return olmoe__chunk_dotx_avx2(D, NULL, 0, ng, has_min, x, ys, dy);
 }
 OLMOE__AVX2 static float olmoe__dot_dec_avx2(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
     olmoe__qtype q2 = *qt;
@@ -3475,8 +3461,7 @@ OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr
     olmoe__qtype q2 = *qt;
     olmoe__dec D;
     __m256 acc[64];
-    int8_t uq[256];
-    int r, c, t, g, ng, nc = (n + 255) / 256, pre = nc * nt <= 512, unit = qt->blck == 32; /* 32-value types: integer scales 1 */
+    int r, c, t, ng, nc = (n + 255) / 256, pre = nc * nt <= 512;
     if (olmoe__kkind(qt->type)) { olmoe__k8mm_avx2(olmoe__kkind(qt->type), n, nr, w, ws, nt, xq, y); return; }
     if (olmoe__q32_tiled(qt, n)) { olmoe__mm_q32_avx2(qt, n, nr, (const uint8_t *)w, ws, nt, xq, y); return; }
     q2.decode = olmoe__decoder_avx2(qt);
@@ -3489,20 +3474,13 @@ OLMOE__AVX2 static void olmoe__mm_dec_avx2(const olmoe__qtype *qt, int n, int nr
         for (t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
         for (c = 0; c < nc; c++) {
             ng = olmoe__decode_chunk(&q2, row, c, n, &D);
-            if (!qt->has_min) /* |q| once for the tile's tokens */
-                for (g = 0; g < 8; g++) {
-                    __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(D.q + 32 * g));
-                    _mm256_storeu_si256((__m256i *)(void *)(uq + 32 * g), _mm256_sign_epi8(q, q));
-                }
             for (t = 0; t < nt; t++) {
                 const uint8_t *x = xq[t] + (size_t)c * 272;
                 int i = pre ? t * nc + c : 0;
                 if (!pre) olmoe__prep_chunk_avx2(x, ng, qt->has_min, pb[0].ys, pb[0].dy);
                 /* constant arguments for the common cases, so the compiler specializes the chunk */
-                __m256 v = ng == 8 ? (qt->has_min ? (unit ? olmoe__chunk_dotx_avx2(&D, NULL, 1, 8, 1, x, pb[i].ys, pb[i].dy)
-                                                          : olmoe__chunk_dotx_avx2(&D, NULL, 0, 8, 1, x, pb[i].ys, pb[i].dy))
-                                                  : (unit ? olmoe__chunk_dotx_avx2(&D, uq, 1, 8, 0, x, pb[i].ys, pb[i].dy)
-                                                          : olmoe__chunk_dotx_avx2(&D, uq, 0, 8, 0, x, pb[i].ys, pb[i].dy)))
+                __m256 v = ng == 8 ? (qt->has_min ? olmoe__chunk_dot_avx2(&D, 8, 1, x, pb[i].ys, pb[i].dy)
+                                                  : olmoe__chunk_dot_avx2(&D, 8, 0, x, pb[i].ys, pb[i].dy))
                                    : olmoe__chunk_dot_avx2(&D, ng, qt->has_min, x, pb[i].ys, pb[i].dy);
                 acc[t] = _mm256_add_ps(acc[t], v);
             }

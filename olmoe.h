@@ -2648,7 +2648,12 @@ OLMOE__AVX2 static void olmoe__mm_x_avx2(const olmoe__xrow_fn *fn, int tmax, int
     int ntile = (nt + tmax - 1) / tmax, i, t, k;
     for (t = 0, k = 0; k < ntile; k++) {
         int tt = nt / ntile + (k < nt % ntile);
-        for (i = 0; i < nr; i++) fn[tt](n, W + (size_t)i * ws, i, xq + t, y + t, xo);
+        for (i = 0; i < nr; i++) {
+            size_t l;
+            if (tt > 1) /* the row 16 ahead (as the K-quant tiles) */
+                for (l = 0; l < ws; l += 64) _mm_prefetch((const char *)W + (size_t)(i + 16) * ws + l, _MM_HINT_T0);
+            fn[tt](n, W + (size_t)i * ws, i, xq + t, y + t, xo);
+        }
         t += tt;
     }
 }
@@ -2939,6 +2944,7 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
             for (k = 0; k < T; k++) acc[k] = _mm256_setzero_ps();                                           \
             for (g = 0; g < ng; g++, a += OLMOE__Q32_GS(TY)) {                                              \
                 __m256i u0[4], w0[4], u1[4], w1[4], m0[T], sc[4], m16 = _mm256_setzero_si256();             \
+                int l;                                                                                      \
                 __m256 wd = TY == OLMOE_TYPE_IQ4_XS ? olmoe__iq4xs_d8_avx2(a) : q3 ? _mm256_set1_ps(olmoe__h2f_avx2(a + 108)) \
                           : q2 ? _mm256_set1_ps(olmoe__h2f_avx2(a + 80)) : olmoe__scales8_avx2(a, bs, 0);   \
                 __m256 ms = q2 ? _mm256_set1_ps(-olmoe__h2f_avx2(a + 82)) : mn ? olmoe__scales8_avx2(a + 2, bs, 0) : _mm256_setzero_ps(); \
@@ -2948,6 +2954,8 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
                     olmoe__k23_quadsc_avx2(_mm256_and_si256(b16, _mm256_set1_epi16(0xF)), sc);              \
                     m16 = _mm256_srli_epi16(b16, 4);                                                        \
                 }                                                                                           \
+                if (T > 1) /* the row 16 ahead (as the K-quant tiles) */                                    \
+                    for (l = 0; l < OLMOE__Q32_GS(TY); l += 64) _mm_prefetch((const char *)a + 16 * ws + l, _MM_HINT_T0); \
                 olmoe__q32quad_avx2(TY, VN, a, 0, 4, u0, w0);                                               \
                 if (sg) { /* 8 registers a quad: one quad over the tile, then the other */                  \
                     OLMOE__UNROLL12                                                                         \

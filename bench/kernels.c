@@ -84,6 +84,19 @@ static void fill_weights(int t, uint8_t *p, int64_t n) {
             memcpy(p + 208, &d, 2);
         }
         break;
+    case OLMOE_TYPE_Q4_K: case OLMOE_TYPE_Q5_K: case OLMOE_TYPE_Q3_K: case OLMOE_TYPE_IQ4_NL: {
+        /* random codes and scale bytes; the fp16 scales set to sane values */
+        const olmoe__qtype *qt = olmoe__qtype_of(t);
+        int bs = qt->bytes, j, fo = t == OLMOE_TYPE_Q3_K ? 108 : 0;
+        uint16_t d = olmoe_fp32_to_fp16(0.0004f);
+        for (i = 0; i < n / qt->blck; i++, p += bs) {
+            for (j = 0; j + 8 <= bs; j += 8) { uint64_t x = rnd(); memcpy(p + j, &x, 8); }
+            for (; j < bs; j++) p[j] = (uint8_t)rnd();
+            memcpy(p + fo, &d, 2);
+            if (t == OLMOE_TYPE_Q4_K || t == OLMOE_TYPE_Q5_K) memcpy(p + 2, &d, 2);
+        }
+        break;
+    }
     case OLMOE_TYPE_F16:
         for (i = 0; i < n; i++) ((uint16_t *)p)[i] = olmoe_fp32_to_fp16(0.035f * frnd());
         break;
@@ -362,6 +375,60 @@ int main(int argc, char **argv) {
                     tt[it] = now() - t0;
                 }
                 printf(" %10.2f", 2.0 * T * R * n / median(tt, nrep) / 1e9);
+                fflush(stdout);
+            }
+            printf("\n");
+        }
+        free(pv);
+    }
+
+    /* ---- 3b. the decoded types' rows x tokens kernels (mm_dec: K-quant tiles with Q8_K activations,
+       the Q4_0-shaped tiles with Q8_0 ones), as an expert's prefill: 16 tokens over calls of 64 rows,
+       the rows streamed once from the whole weight buffer (DRAM), 1 thread ---- */
+    {
+        static const int dtypes[] = {OLMOE_TYPE_Q4_K, OLMOE_TYPE_Q5_K, OLMOE_TYPE_Q6_K, OLMOE_TYPE_Q3_K, OLMOE_TYPE_IQ4_NL};
+        const int T = 16;
+        size_t rec = 8192; /* a Q8_K or Q8_0 record of 2048 values fits */
+        const uint8_t *xqp[16];
+        float *yp[16];
+        void *pv = NULL;
+        if (posix_memalign(&pv, 64, rec * T) != 0) return 1;
+        printf("\nmatmul of the decoded types (mm_dec), as an expert's prefill: %d tokens over calls of 64 rows x %d, the rows read\n"
+               "once from a %d MiB buffer; 1 thread, ns per 256 values and token (median of %d sweeps)\n", T, n, dram_mb, quick ? 1 : 3);
+        printf("%-7s", "type");
+        for (pi = 0; pi < n_paths; pi++) if (paths[pi]->id != OLMOE_KERNELS_SCALAR) printf(" %10s", path_name(paths[pi]->id));
+        printf("\n");
+        for (ti = 0; ti < (int)(sizeof dtypes / sizeof dtypes[0]); ti++) {
+            int t = dtypes[ti];
+            const olmoe__qtype *qt = olmoe__qtype_of(t);
+            uint64_t rb = olmoe_type_row_size(t, n);
+            int64_t R = (int64_t)(wcap / rb) / 64 * 64;
+            fill_weights(t, w, R * n);
+            printf("%-7s", olmoe_type_name(t));
+            for (pi = 0; pi < n_paths; pi++) {
+                const olmoe__kernels *k = paths[pi];
+                double tt[3];
+                int it, nrep = quick ? 1 : 3, tk;
+                int64_t rr;
+                olmoe__mm_fn mm = k->mm_dec ? k->mm_dec[olmoe__qtype_index(t)] : NULL;
+                if (k->id == OLMOE_KERNELS_SCALAR) continue;
+                if (!mm) { printf(" %10s", "-"); continue; }
+                for (tk = 0; tk < T; tk++) {
+                    uint8_t *q = (uint8_t *)pv + (size_t)tk * rec;
+                    if (qt->k8) (k->quant_q8_K ? k->quant_q8_K : olmoe__quant_q8_K_scalar)(x + (size_t)tk * n, q, n);
+                    else k->quant_q8_0(x + (size_t)tk * n, q, n);
+                    xqp[tk] = q;
+                }
+                for (it = 0; it < nrep; it++) {
+                    double t0 = now();
+                    for (rr = 0; rr < R; rr += 64) {
+                        for (tk = 0; tk < T; tk++) yp[tk] = y + (size_t)tk * 64;
+                        mm(n, 64, w + (uint64_t)rr * rb, (size_t)rb, T, xqp, yp);
+                    }
+                    tt[it] = now() - t0;
+                }
+                for (tk = 0; tk < T; tk++) sink += y[(size_t)tk * 64];
+                printf(" %10.2f", median(tt, nrep) * 1e9 / ((double)R * (n / 256) * T));
                 fflush(stdout);
             }
             printf("\n");

@@ -320,6 +320,40 @@ static void test_passes(void) {
                 free(w); free(xs); free(yv);
             }
     }
+    /* every pass size from 1 to 8 tokens (rows of 2048 values: one pass each; the VNNI kernels have
+       a copy per size with the accumulators in registers, OLMOE__K8_NT_vnni) */
+    for (ki = 0; ki < 3; ki++) {
+        const olmoe__kernels *k = olmoe__pick_kernels(ks[ki]);
+        if (!k || !k->mm_dec) continue;
+        for (ti = 0; ti < 3; ti++) {
+            const olmoe__qtype *qt = olmoe__qtype_of(lt[ti]);
+            const int n = 2048, nr2 = 5;
+            int nt, bad = 0;
+            size_t ws = (size_t)olmoe_type_row_size(lt[ti], n), xb = (size_t)n / 256 * sizeof(olmoe__block_q8_K);
+            uint8_t *w = (uint8_t *)malloc((size_t)nr2 * ws), *xs = (uint8_t *)malloc((size_t)8 * xb);
+            float yv[8][5];
+            const uint8_t *xp[8];
+            float *yp[8];
+            for (i = 0; i < (int)(nr2 * ws); i++) w[i] = (uint8_t)rnd();
+            for (r = 0; r < nr2; r++)
+                for (i = 0; i < n / 256; i++) set_scales(lt[ti], w + r * ws + (size_t)i * qt->bytes, 0);
+            for (t = 0; t < 8; t++) {
+                make_act(qt, n, xs + (size_t)t * xb, 0, 127, NULL);
+                xp[t] = xs + (size_t)t * xb;
+                yp[t] = yv[t];
+            }
+            for (nt = 1; nt <= 8; nt++) {
+                memset(yv, 0, sizeof yv);
+                k->mm_dec[olmoe__qtype_index(lt[ti])](n, nr2, w, ws, nt, xp, yp);
+                for (t = 0; t < nt; t++)
+                    for (r = 0; r < nr2; r++)
+                        if (yv[t][r] != k->dot_dec(qt, n, w + r * ws, xp[t])) bad++;
+            }
+            CHECK(!bad, "%s: mm_dec %s (5 rows of 2048 values x 1, 2, .., 8 tokens: one pass each) == dot_dec bit for bit (%d differ)",
+                  kn[ki], olmoe_type_name(lt[ti]), bad);
+            free(w); free(xs);
+        }
+    }
 }
 /* The other decoded types over rows of whole chunks and a partial last one: one token and 5
    tokens, each (row, token) equal to dot_dec bit for bit; rows of 16640 values (65 groups: the

@@ -3316,6 +3316,7 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_ci_
    measured 3% slower (the weight side spills). */
 #define OLMOE__K8_UNROLL_avx2
 #define OLMOE__K8_UNROLL_vnni _Pragma("GCC unroll 8")
+/* the body of olmoe__k8mm1_ISA for kind K (its arguments n, nr, w, ws, nt, xq, y) */
 #define OLMOE__K8_NT_avx2(K) olmoe__k8_mm_avx2(K, n, nr, w, ws, nt, xq, y);
 #define OLMOE__K8_NT_vnni(K)                                                                                           \
     switch (nt) {                                                                                                      \
@@ -3398,7 +3399,7 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
                 for (l = 0; l < bb; l += 64) _mm_prefetch((const char *)b + 16 * ws + l, _MM_HINT_T0);                 \
                 olmoe__k8_codes_##ISA(b, kind, 0, W.w);                                                                \
                 olmoe__k8_scales_avx2(b, kind, 2 * VNNI, W.s, &W.m, &W.d, &W.dm);                                      \
-                OLMOE__K8_UNROLL_##ISA for (t = 0; t < nt; t++)                                        \
+                OLMOE__K8_UNROLL_##ISA for (t = 0; t < nt; t++)                                                        \
                     acc[t] = olmoe__k8_blk_##ISA(kind, 0, W.w, W.s, W.m, W.d, W.dm, (const olmoe__block_q8_K *)(const void *)xq[t] + c, acc[t]); \
             }                                                                                                          \
             for (t = 0; t < nt; t++) y[t][r] = olmoe__hsum_avx2(acc[t]);                                               \

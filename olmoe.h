@@ -3265,14 +3265,15 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_
     return _mm256_add_epi32(_mm256_madd_epi16(_mm256_add_epi16(p0, p1), s[2 * k]), _mm256_madd_epi16(_mm256_add_epi16(p2, p3), s[2 * k + 1]));
 }
 OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_vnni(int kind, int inplace, const __m256i *w, const __m256i *s, const __m256i *Y, int k) {
+    (void)inplace; /* Q4_K in place: see the end of the Q4_K branch */
     __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k], _mm256_loadu_si256(Y + 4 * k)), s1;
     s0 = _mm256_dpbusd_epi32(s0, w[4 * k + 1], _mm256_loadu_si256(Y + 4 * k + 1));
     if (kind != 6) { /* two chains of two (the sum is exact either way) */
         __m256i s2 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k + 2], _mm256_loadu_si256(Y + 4 * k + 2));
         s2 = _mm256_dpbusd_epi32(s2, w[4 * k + 3], _mm256_loadu_si256(Y + 4 * k + 3));
         s2 = _mm256_add_epi32(s0, s2);
-        /* Q4_K (olmoe__k8_codes_vnni): lanes 2, 3, 6, 7 hold 16 x their sums (|.| <= 16 * 240 * 128), exactly */
-        if (kind == 4 && inplace) s2 = _mm256_srav_epi32(s2, _mm256_setr_epi32(0, 0, 4, 4, 0, 0, 4, 4));
+        /* Q4_K in place (olmoe__k8_codes_vnni): lanes 2, 3, 6, 7 hold 16 x their sums (|.| <= 16 * 240 *
+           128), exactly, and keep the factor to the fp32 step (olmoe__k8_dblk_vnni) */
         return _mm256_mullo_epi32(s2, s[k]);
     }
     s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k + 2], _mm256_loadu_si256(Y + 4 * k + 2));
@@ -3356,6 +3357,11 @@ ATTR static inline __attribute__((always_inline)) __m256 olmoe__k8_dblk_##ISA(in
     __m256 d, dm;                                                                                                      \
     olmoe__k8_codes_##ISA(b, kind, VNNI, wv);                                                                          \
     olmoe__k8_scales_avx2(b, kind, VNNI, sv, &mv, &d, &dm);                                                            \
+    /* VNNI Q4_K: lanes 2, 3, 6, 7 of ci are 16 x the integer (|.| < 2^26): d / 16 there gives the same                 \
+       product d ci, bit for bit (scaling by 16 commutes with the rounding of cvt and of the product;                  \
+       d / 16 >= 2^-28 stays normal), one multiply a block instead of two shifts (4.95 against 5.17 ns                \
+       a block in cache, one token, one Zen 4 core) */                                                                \
+    if (VNNI && kind == 4) d = _mm256_mul_ps(d, _mm256_setr_ps(1.0f, 1.0f, 0.0625f, 0.0625f, 1.0f, 1.0f, 0.0625f, 0.0625f)); \
     return olmoe__k8_blk_##ISA(kind, VNNI, wv, sv, mv, d, dm, y, acc);                                                 \
 }                                                                                                                      \
 ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, \

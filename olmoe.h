@@ -3314,14 +3314,16 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_ci_
    the accumulators stay in registers: Q4_K 256 x 2048 in cache, passes of 8 (one Zen 4 core, min of
    7 alternated runs, 2026-12-07): 2.72 -> 2.39 ns per block and token (2.44 without
    olmoe__k8_ci_vnni's pairs), 5 tokens 2.97 -> 2.64; Q6_K 3.04 -> 2.76. AVX2 with the same copies
-   measured 3% slower (the weight side spills). */
+   measured 3% slower (the weight side spills). One token (decode) takes the generic copy, whose
+   one-token branch is the same code (a copy of its own measured the same, 4.89-4.97 ns a block, and
+   only cost compile time: the copies add 1-3 s to each program that compiles the implementation,
+   gcc 12 -O2, 20.5 s before). */
 #define OLMOE__K8_UNROLL_avx2
 #define OLMOE__K8_UNROLL_vnni _Pragma("GCC unroll 8")
 /* the body of olmoe__k8mm1_ISA for kind K (its arguments n, nr, w, ws, nt, xq, y) */
 #define OLMOE__K8_NT_avx2(K) olmoe__k8_mm_avx2(K, n, nr, w, ws, nt, xq, y);
 #define OLMOE__K8_NT_vnni(K)                                                                                           \
     switch (nt) {                                                                                                      \
-    case 1: olmoe__k8_mm_vnni(K, n, nr, w, ws, 1, xq, y); break;                                                       \
     case 2: olmoe__k8_mm_vnni(K, n, nr, w, ws, 2, xq, y); break;                                                       \
     case 3: olmoe__k8_mm_vnni(K, n, nr, w, ws, 3, xq, y); break;                                                       \
     case 4: olmoe__k8_mm_vnni(K, n, nr, w, ws, 4, xq, y); break;                                                       \

@@ -40,6 +40,15 @@ $(BUILD)/fixtures/%.gguf: $(BUILD)/olmoe
 $(BUILD)/test_%: tests/test_%.c $(HDR) tests/test.h
 	@mkdir -p $(BUILD)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
+# Tests of the public API include the header as an application does and link the one object that
+# compiles the implementation (tools/impl.c, shared with the CLI); the kernel and model-internals
+# tests (test_kernels, test_quants, test_xmodel, test_cuda_host) compile it themselves.
+TEST_LINKED := bad bundled chat concurrency forward_hook generate loader model profile tokenizer serve
+$(addprefix $(BUILD)/test_,$(filter-out serve,$(TEST_LINKED))): $(BUILD)/test_%: tests/test_%.c $(BUILD)/tools/impl.o $(HDR) tests/test.h
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(BUILD)/tools/impl.o $(LDLIBS)
+# the sanitizer and clang builds compile tools/impl.c beside such a test, with their own flags
+impl_for = $(if $(filter $(1),$(TEST_LINKED)),tools/impl.c)
 
 $(BUILD)/fixtures/flex_a-named.gguf: $(BUILD)/olmoe
 	@mkdir -p $(dir $@)
@@ -69,9 +78,9 @@ test-routes: $(BUILD)/test_routes $(BUILD)/olmoe $(BUILD)/fixtures/olmoe_a-f32.g
 
 # olmoe serve over loopback sockets (a C client: no Python or curl): every endpoint, streaming,
 # limits and malformed requests, concurrent clients, queueing, FlexOlmo opt_out
-$(BUILD)/test_serve: tests/test_serve.c tools/json.c tools/json.h $(HDR) tests/test.h
+$(BUILD)/test_serve: tests/test_serve.c tools/json.c tools/json.h $(BUILD)/tools/impl.o $(HDR) tests/test.h
 	@mkdir -p $(BUILD)
-	$(CC) $(BASE) $(CFLAGS) -o $@ tests/test_serve.c tools/json.c $(LDLIBS)
+	$(CC) $(BASE) $(CFLAGS) -o $@ tests/test_serve.c tools/json.c $(BUILD)/tools/impl.o $(LDLIBS)
 .PHONY: test-serve
 test-serve: $(BUILD)/test_serve $(BUILD)/olmoe $(BUILD)/fixtures/flex_a-named.gguf
 	$(BUILD)/test_serve $(BUILD)/olmoe models/austen-olmoe-q8_0.gguf $(BUILD)/fixtures/flex_a-named.gguf
@@ -137,14 +146,14 @@ test-xmodel: $(BUILD)/test_xmodel $(XMODELS) $(XFIX)
 # mode does not, so a kernel whose tail rounds differently from its body shows up under one)
 $(BUILD)/clang/test_%: tests/test_%.c $(HDR) tests/test.h
 	@mkdir -p $(dir $@)
-	clang $(BASE) -O2 -o $@ $< $(LDLIBS)
+	clang $(BASE) -O2 -o $@ $< $(call impl_for,$*) $(LDLIBS)
 test-clang: $(BUILD)/clang/test_model $(BUILD)/clang/test_xmodel $(FIX_GGUF) $(BUILD)/fixtures/flex_a-named.gguf $(XMODELS) $(XFIX)
 	$(BUILD)/clang/test_model tests/data $(BUILD)/fixtures
 	$(BUILD)/clang/test_xmodel $(XMODELS) $(XFIX)
 
 # the OLMOE_OPENMP build of the pool gives the same logits (the model test, threads 1-3 included)
-$(BUILD)/test_model_omp: tests/test_model.c $(HDR) tests/test.h
-	$(CC) $(BASE) $(CFLAGS) -fopenmp -DOLMOE_OPENMP -o $@ $< $(LDLIBS)
+$(BUILD)/test_model_omp: tests/test_model.c tools/impl.c $(HDR) tests/test.h
+	$(CC) $(BASE) $(CFLAGS) -fopenmp -DOLMOE_OPENMP -o $@ tests/test_model.c tools/impl.c $(LDLIBS)
 test-openmp: $(BUILD)/test_model_omp $(FIX_GGUF) $(BUILD)/fixtures/flex_a-named.gguf
 	$(BUILD)/test_model_omp tests/data $(BUILD)/fixtures
 
@@ -187,19 +196,41 @@ test-neon: $(BUILD)/olmoe $(KQ_GGUF)
 test-chat: $(BUILD)/test_chat
 	$(BUILD)/test_chat tests/data/chat
 
-# the header alone compiles as C99 and C++11 with warnings as errors, with and without SIMD
-test-header:
-	@mkdir -p $(BUILD)
-	@printf '#define OLMOE_IMPLEMENTATION\n#include "olmoe.h"\nint main(void){return 0;}\n' > $(BUILD)/hdr.c
-	@cp $(BUILD)/hdr.c $(BUILD)/hdr.cpp
-	$(CC) -std=c99 -Wall -Wextra -Werror -pedantic -I. -c $(BUILD)/hdr.c -o $(BUILD)/hdr.o
-	$(CC) -std=c99 -Wall -Wextra -Werror -DOLMOE_NO_SIMD -DOLMOE_NO_THREADS -I. -c $(BUILD)/hdr.c -o $(BUILD)/hdr.o
-	$(CXX) -std=c++11 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr.cpp -o $(BUILD)/hdr.o
-	@printf '#include <stdio.h>\n#include <string.h>\n#define OLMOE_IMPLEMENTATION\n#define OLMOE_STATIC\n#include "olmoe.h"\nint main(void){return olmoe_model_n_tensors(NULL);}\n' > $(BUILD)/hdr2.c
-	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $(BUILD)/hdr2.c -o $(BUILD)/hdr.o
+# the header alone compiles as C99 and C++11 with warnings as errors, with and without SIMD, and
+# as OLMOE_STATIC: four objects, so that `make test` compiles them in parallel with the rest
+HDR_CHECKS := $(addprefix $(BUILD)/hdr/,c99.o nosimd.o cxx11.o static.o)
+$(BUILD)/hdr/hdr.c: $(HDR)
+	@mkdir -p $(dir $@)
+	@printf '#define OLMOE_IMPLEMENTATION\n#include "olmoe.h"\nint main(void){return 0;}\n' > $@
+$(BUILD)/hdr/hdr.cpp: $(BUILD)/hdr/hdr.c
+	@cp $< $@
+$(BUILD)/hdr/static.c: $(HDR)
+	@mkdir -p $(dir $@)
+	@printf '#include <stdio.h>\n#include <string.h>\n#define OLMOE_IMPLEMENTATION\n#define OLMOE_STATIC\n#include "olmoe.h"\nint main(void){return olmoe_model_n_tensors(NULL);}\n' > $@
+$(BUILD)/hdr/c99.o: $(BUILD)/hdr/hdr.c
+	$(CC) -std=c99 -Wall -Wextra -Werror -pedantic -I. -c $< -o $@
+$(BUILD)/hdr/nosimd.o: $(BUILD)/hdr/hdr.c
+	$(CC) -std=c99 -Wall -Wextra -Werror -DOLMOE_NO_SIMD -DOLMOE_NO_THREADS -I. -c $< -o $@
+$(BUILD)/hdr/cxx11.o: $(BUILD)/hdr/hdr.cpp
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -I. -c $< -o $@
+$(BUILD)/hdr/static.o: $(BUILD)/hdr/static.c
+	$(CC) -std=c99 -Wall -Wextra -Werror -I. -c $< -o $@
+test-header: $(HDR_CHECKS)
 	@echo "header compiles alone as C99 and C++11"
 
-test: all test-header test-json test-convert test-cli-input test-cli-ux test-kernels test-quants test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-forward-hook test-profile test-synth test-routes test-bundled test-model test-openmp test-xmodel test-clang test-cuda-host test-serve
+# Compiling is most of the suite's time (every test program compiles the implementation: ~9 of 11
+# minutes on 2 cores when serial), so `make test` first builds every program the suites run in
+# parallel (TEST_JOBS, default: the CPU count), then runs the suites one at a time, in order, with
+# their output unmixed.
+TEST_SUITES := test-header test-json test-convert test-cli-input test-cli-ux test-kernels test-quants test-loader test-bad test-concurrency test-chat test-tokenizer test-generate test-forward-hook test-profile test-synth test-routes test-bundled test-model test-openmp test-xmodel test-clang test-cuda-host test-serve
+TEST_PROGS  := $(BUILD)/olmoe $(EXAMPLES) $(HDR_CHECKS) $(BUILD)/test_model_omp $(BUILD)/clang/test_model $(BUILD)/clang/test_xmodel \
+	$(addprefix $(BUILD)/test_,json kernels quants loader bad concurrency chat tokenizer generate forward_hook profile synth routes bundled model xmodel cuda_host serve)
+TEST_JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+.PHONY: test-progs
+test-progs: $(TEST_PROGS)
+test:
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) test-progs
+	@$(MAKE) --no-print-directory $(TEST_SUITES)
 	@echo "all test suites passed"
 
 # the main job: stream a continuation from the small OLMoE trained by this project (models/README.md)
@@ -250,12 +281,12 @@ $(BUILD)/asan/olmoe: $(TOOL_SRCS) tools/impl.c $(HDR) $(wildcard tools/*.h)
 	$(SAN_CC) $(BASE) $(ASAN_FLAGS) -o $@ $(TOOL_SRCS) tools/impl.c $(LDLIBS)
 asan: $(BUILD)/asan/olmoe
 
-$(BUILD)/asan/test_%: tests/test_%.c $(HDR) tests/test.h tools/json.c
+$(BUILD)/asan/test_%: tests/test_%.c $(HDR) tests/test.h tools/json.c tools/impl.c
 	@mkdir -p $(dir $@)
-	$(SAN_CC) $(BASE) $(ASAN_FLAGS) -o $@ $< $(if $(filter json,$*),tools/json.c) $(LDLIBS)
-$(BUILD)/tsan/test_%: tests/test_%.c $(HDR) tests/test.h
+	$(SAN_CC) $(BASE) $(ASAN_FLAGS) -o $@ $< $(if $(filter json,$*),tools/json.c) $(call impl_for,$*) $(LDLIBS)
+$(BUILD)/tsan/test_%: tests/test_%.c $(HDR) tests/test.h tools/impl.c
 	@mkdir -p $(dir $@)
-	$(SAN_CC) $(BASE) $(TSAN_FLAGS) -o $@ $< $(LDLIBS)
+	$(SAN_CC) $(BASE) $(TSAN_FLAGS) -o $@ $< $(call impl_for,$*) $(LDLIBS)
 
 test-asan: $(addprefix $(BUILD)/asan/test_,$(SAN_TESTS)) $(BUILD)/asan/olmoe $(FIX_GGUF) $(BUILD)/fixtures/flex_a-named.gguf
 	$(BUILD)/asan/test_json

@@ -17,7 +17,6 @@
       its logits) unchanged, the progress callback cancels a load, validate_weights = 0 lets
       NaN norms through, and every public function that takes pointers survives NULL and
       out-of-range arguments (each probe runs in a child process, so one crash is one FAIL). */
-#define OLMOE_IMPLEMENTATION
 #include "../olmoe.h"
 #include "test.h"
 #include <math.h>
@@ -698,14 +697,12 @@ static int p_sampler_params_odd(void) {
     for (i = 0; i < 10; i++) { int32_t t = olmoe_sampler_sample(&s, P_c, lg, NULL, 0); if (t < 0 || t >= V) ok = 0; }
     return ok;
 }
-#ifdef OLMOE__HAVE_TOKENIZER /* generation exists once the tokenizer does */
 static int p_generate_null(void) {
     olmoe_gen_params gp = olmoe_gen_default_params();
     olmoe_gen_stats st;
     return olmoe_generate(NULL, "hi", &gp, &st) == OLMOE_ERR_INVALID_ARG && olmoe_generate(P_c, NULL, &gp, &st) == OLMOE_ERR_INVALID_ARG &&
            olmoe_generate(P_c, "hi", NULL, NULL) != OLMOE_OK; /* the base has no tokenizer */
 }
-#endif
 static int p_formats_bad(void) {
     float x[32];
     unsigned char q[64];
@@ -764,9 +761,7 @@ static void probes(const char *good, size_t len) {
     PROBE(p_sampler_uniform_null, "olmoe_sampler_uniform(NULL)");
     PROBE(p_sampler_nan_logits, "olmoe_sampler_sample on NaN logits (top_k 4) returns a token");
     PROBE(p_sampler_params_odd, "olmoe_sampler_sample with odd parameters (NaN temperature, top_k INT_MAX, all -inf logits)");
-#ifdef OLMOE__HAVE_TOKENIZER
     PROBE(p_generate_null, "olmoe_generate: NULL ctx, NULL prompt, NULL params/stats");
-#endif
     PROBE(p_formats_bad, "olmoe_type_*/quantize/dequantize: NULL buffers, bad types and lengths");
 #undef PROBE
     olmoe_ctx_free(P_c);

@@ -2,7 +2,6 @@
    (tests/data/chat/ files, written by tools/reference/chat_ref.py).
    usage: test_chat DATA_DIR/chat */
 #define _POSIX_C_SOURCE 200809L
-#define OLMOE_IMPLEMENTATION
 #include "../olmoe.h"
 #include "test.h"
 

@@ -8,7 +8,6 @@
    with a 2-thread pool inside its context; one with a routing-trace callback; evals mixing a
    batch with logits for every position, single tokens and a truncate-and-redo. Every job runs
    once serially (the reference), then all four run at once in four pthreads, twice over. */
-#define OLMOE_IMPLEMENTATION
 #include "../olmoe.h"
 #include "test.h"
 #include <pthread.h>

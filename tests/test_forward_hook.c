@@ -4,7 +4,6 @@
    the cached prompt, truncate, opt-out) must give byte-identical results to a plain context; the
    hook's errors must surface as the eval's, with its message.
    usage: test_forward_hook MODEL.gguf (a model with a tokenizer and at least 4 experts) */
-#define OLMOE_IMPLEMENTATION
 #include "../olmoe.h"
 #include "test.h"
 

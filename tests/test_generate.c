@@ -1,7 +1,6 @@
 /* Text in, text out: olmoe_generate against Hugging Face's greedy continuation, streaming in
    whole UTF-8 characters, stop strings, cancellation, and seeds that give the same text on any
    thread count.  usage: test_generate DATA_DIR GGUF_DIR */
-#define OLMOE_IMPLEMENTATION
 #include "../olmoe.h"
 #include "test.h"
 

@@ -3,7 +3,6 @@
    must hold exactly: token-by-token == whole sequence, any thread count == one thread, any batch
    size == one batch.
    usage: test_model DATA_DIR GGUF_DIR   (GGUF_DIR holds NAME-TYPE.gguf made by `olmoe convert`) */
-#define OLMOE_IMPLEMENTATION
 #include "../olmoe.h"
 #include "test.h"
 #include <math.h>

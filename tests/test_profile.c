@@ -9,7 +9,6 @@
    `olmoe bench` reports; attention's are the K/V cache rows read; call counts follow n_layer; an
    expert mask and a batch change the counts as they should. No timing is asserted (noisy), only
    the structure: phases lie inside the eval time, waits inside their phases. */
-#define OLMOE_IMPLEMENTATION
 #include "../olmoe.h"
 #include "test.h"
 

@@ -5,7 +5,6 @@
    must reproduce the library exactly for the same parameters and seed).
    usage: test_serve OLMOE_BIN MODEL.gguf FLEX_NAMED.gguf */
 #define _GNU_SOURCE
-#define OLMOE_IMPLEMENTATION
 #include "../olmoe.h"
 #include "../tools/json.h"
 #include "test.h"

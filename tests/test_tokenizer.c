@@ -11,7 +11,6 @@
                tests/data/olmoe_a), checked against the fixture ids too; the first one stands in
                for GGUF_DIR/fixture.gguf when that is missing (no Python needed then)
    Closing line: "N passed, M failed, K skipped". */
-#define OLMOE_IMPLEMENTATION
 #include "../olmoe.h"
 #include "test.h"
 #include <time.h>

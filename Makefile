@@ -230,7 +230,7 @@ TEST_JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 test-progs: $(TEST_PROGS)
 test:
 	@$(MAKE) --no-print-directory -j$(TEST_JOBS) test-progs
-	@$(MAKE) --no-print-directory $(TEST_SUITES)
+	@$(MAKE) --no-print-directory -j1 $(TEST_SUITES)
 	@echo "all test suites passed"
 
 # the main job: stream a continuation from the small OLMoE trained by this project (models/README.md)

@@ -584,6 +584,7 @@ OLMOE_API int olmoe_detok_flush(olmoe_detok *d, char *out, size_t cap);
 #endif
 
 #define OLMOE__MIN(a, b) ((a) < (b) ? (a) : (b))
+#define OLMOE__MAX(a, b) ((a) > (b) ? (a) : (b))
 /* Asks for the n bytes at p, a 64-byte line at a time, to be brought into the cache: LOC 3 the L1
    (x86 prefetcht0), 2 the L2 (prefetcht1). A hint: nothing where the compiler has no builtin. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -595,7 +596,6 @@ OLMOE_API int olmoe_detok_flush(olmoe_detok *d, char *out, size_t cap);
 #else
 #define OLMOE__PREFETCH(p, n, LOC) ((void)(p), (void)(n))
 #endif
-#define OLMOE__MAX(a, b) ((a) > (b) ? (a) : (b))
 
 #ifdef __cplusplus
 extern "C" {

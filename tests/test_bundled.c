@@ -3,7 +3,7 @@
    tokenizer ids of the prompts, logits at every prompt position, greedy 64-token continuations,
    and held-out perplexity against the float32 checkpoint's.
    usage: test_bundled MODEL.gguf DATA_DIR */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp, strtok_r */
+#define _POSIX_C_SOURCE 200809L /* strtok_r */
 #include "../olmoe.h"
 #include "test.h"
 #include <math.h>

@@ -1,7 +1,7 @@
 /* GGUF loader tests: damaged copies of a valid file each give their own error code and a
    message, never a crash (run it under ASan/UBSan too: make test-asan).
    usage: test_loader GOOD.gguf */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp, strtok_r */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "../olmoe.h"
 #include "test.h"
 #include <sys/stat.h>

@@ -8474,9 +8474,6 @@ static void olmoe__route_select_worker(void *arg, int ith, int nth) {
 /* Expert gate|up phase: work units are (used expert, ffn row) pairs, split evenly. */
 typedef struct olmoe__moe_job { olmoe_ctx *c; const olmoe__layer *L; int n_used, K, n_tok; const int32_t *used; } olmoe__moe_job;
 
-
-/* Asks for n bytes at p to be brought into the L2 cache (a hint; no effect where unsupported). */
-static void olmoe__prefetch(const void *p, size_t n) { OLMOE__PREFETCH(p, n, 2); }
 static void olmoe__gateup_worker(void *arg, int ith, int nth) {
     olmoe__moe_job *j = (olmoe__moe_job *)arg;
     olmoe_ctx *c = j->c;
@@ -8517,7 +8514,7 @@ static void olmoe__gateup_worker(void *arg, int ith, int nth) {
                     if (nr > 64) vv[0] = v;
                     /* the kernels prefetch the 16 rows after each 16 they read: the gate rows
                        after these, but the up call's first 16 come in cold without this */
-                    if (nt > 1) olmoe__prefetch(ur, (size_t)OLMOE__MIN(nr, 16) * L->up_exps.row_bytes);
+                    if (nt > 1) OLMOE__PREFETCH(ur, (size_t)OLMOE__MIN(nr, 16) * L->up_exps.row_bytes, 2); /* to L2 */
                     mg(d, nr, gr, (size_t)L->gate_exps.row_bytes, nt, xq, g);
                     mu(d, nr, ur, (size_t)L->up_exps.row_bytes, nt, xu, vv);
                     for (t = 0; t < nt; t++) c->k->silu_mul(nr, g[t], vv[t]);

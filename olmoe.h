@@ -3331,14 +3331,15 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_ci_
 #define OLMOE__K8_NT_avx2(K) olmoe__k8_mm_avx2(K, n, nr, w, ws, nt, xq, y);
 #define OLMOE__K8_NT_vnni(K)                                                                                           \
     switch (nt) {                                                                                                      \
-    case 2: olmoe__k8_mm_vnni(K, n, nr, w, ws, 2, xq, y); break;                                                       \
-    case 3: olmoe__k8_mm_vnni(K, n, nr, w, ws, 3, xq, y); break;                                                       \
-    case 4: olmoe__k8_mm_vnni(K, n, nr, w, ws, 4, xq, y); break;                                                       \
-    case 5: olmoe__k8_mm_vnni(K, n, nr, w, ws, 5, xq, y); break;                                                       \
-    case 6: olmoe__k8_mm_vnni(K, n, nr, w, ws, 6, xq, y); break;                                                       \
-    case 7: olmoe__k8_mm_vnni(K, n, nr, w, ws, 7, xq, y); break;                                                       \
-    case 8: olmoe__k8_mm_vnni(K, n, nr, w, ws, 8, xq, y); break;                                                       \
-    default: olmoe__k8_mm_vnni(K, n, nr, w, ws, nt, xq, y); break;                                                     \
+    case 2: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 2, xq, y); break;                                                       \
+    case 3: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 3, xq, y); break;                                                       \
+    case 4: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 4, xq, y); break;                                                       \
+    case 5: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 5, xq, y); break;                                                       \
+    case 6: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 6, xq, y); break;                                                       \
+    case 7: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 7, xq, y); break;                                                       \
+    case 8: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 8, xq, y); break;                                                       \
+    case 1: olmoe__k8_mm_vnni(K, n, nr, w, ws, 1, xq, y); break;                                                       \
+    default: olmoe__k8_mm2_vnni(K, n, nr, w, ws, nt, xq, y); break;                                                     \
     }
 #define OLMOE__K8_MM_DEF(ISA, ATTR, VNNI)                                                                              \
 /* one (row, token) block added to the token's 8 float lanes: the exact integer lanes (see                             \
@@ -4170,6 +4171,117 @@ OLMOE__AVX512 static void olmoe__cvt_f16_avx512(int n, const float *x, uint16_t 
     for (; i < n; i++) y[i] = olmoe_fp32_to_fp16(x[i]);
 }
 
+/* The VNNI tiles two rows a vector: lanes 0..7 are row A's 8 lanes of a block (see
+   olmoe__k8_blk_vnni), lanes 8..15 row B's, and each activation vector is loaded once for both
+   (a 256-bit broadcast). Lane by lane the same integers and the same fp32 steps as the one-row
+   tiles, so the same bits; half the instructions per row and token, which a core with 512-bit
+   vector units (Zen 5) runs at twice the rate, and one with 256-bit units (Zen 4) as before. */
+typedef struct olmoe__k8w2 { __m512i w[8], s[4], m; __m512 d, dm; } olmoe__k8w2;
+#define OLMOE__Z2(A, B) _mm512_inserti64x4(_mm512_castsi256_si512(A), B, 1)
+#define OLMOE__Z2PS(A, B) _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(A)), _mm256_castps_pd(B), 1))
+OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_side2_vnni(int kind, const uint8_t *a, const uint8_t *b, olmoe__k8w2 *W) {
+    /* the codes as olmoe__k8_codes_vnni's, row A's in the low half and B's in the high half of
+       each vector: one permute of the two rows' 64 bytes a vector instead of two rows' loads and
+       a merge */
+    const __m512i m4 = _mm512_set1_epi8(0xF);
+    olmoe__k8w A, B;
+    int i, ns = kind == 4 ? 1 : kind == 5 ? 2 : 4;
+    const uint8_t *qa = a + (kind == 4 ? 16 : kind == 5 ? 48 : 0), *qb = b + (kind == 4 ? 16 : kind == 5 ? 48 : 0);
+    _Pragma("GCC unroll 8") for (i = 0; i < 8; i++) {
+        const int j = i & 3, k = i >> 2;
+        __m512i la = _mm512_loadu_si512(qa + 64 * k), lb = _mm512_loadu_si512(qb + 64 * k), x, q;
+        if (kind == 6) { /* qwords (j, j + 4, j, j + 4) of each row, the last two shifted (see olmoe__k8_codes_vnni) */
+            __m512i h = OLMOE__Z2(_mm256_loadu_si256((const __m256i *)(const void *)(a + 128 + 32 * k)),
+                                  _mm256_loadu_si256((const __m256i *)(const void *)(b + 128 + 32 * k)));
+            x = _mm512_permutex2var_epi64(la, _mm512_setr_epi64(j, j + 4, j, j + 4, 8 + j, 12 + j, 8 + j, 12 + j), lb);
+            q = _mm512_and_si512(_mm512_mask_srli_epi16(x, 0xFF00FF00u, x, 4), m4);
+            h = _mm512_permutexvar_epi64(_mm512_setr_epi64(j, j, j, j, 4 + j, 4 + j, 4 + j, 4 + j), h);
+            h = _mm512_rolv_epi64(h, _mm512_setr_epi64(4, 2, 0, 62, 4, 2, 0, 62));
+            W->w[i] = _mm512_ternarylogic_epi32(q, h, _mm512_set1_epi8(0x30), 0xF8);
+            continue;
+        }
+        /* qwords (j, j, j + 4, j + 4) of each row, the second and fourth shifted */
+        x = _mm512_permutex2var_epi64(la, _mm512_setr_epi64(j, j, j + 4, j + 4, 8 + j, 8 + j, 12 + j, 12 + j), lb);
+        q = _mm512_and_si512(_mm512_mask_srli_epi16(x, 0xF0F0F0F0u, x, 4), m4);
+        if (kind == 5) {
+            __m512i h = OLMOE__Z2(_mm256_loadu_si256((const __m256i *)(const void *)(a + 16)), _mm256_loadu_si256((const __m256i *)(const void *)(b + 16)));
+            h = _mm512_permutexvar_epi64(_mm512_setr_epi64(j, j, j, j, 4 + j, 4 + j, 4 + j, 4 + j), h);
+            h = k == 0 ? _mm512_sllv_epi64(h, _mm512_setr_epi64(4, 3, 2, 1, 4, 3, 2, 1)) : _mm512_srlv_epi64(h, _mm512_setr_epi64(0, 1, 2, 3, 0, 1, 2, 3));
+            q = _mm512_ternarylogic_epi32(q, h, _mm512_set1_epi8(0x10), 0xF8);
+        }
+        W->w[i] = q;
+    }
+    olmoe__k8_scales_avx2(a, kind, 2, A.s, &A.m, &A.d, &A.dm);
+    olmoe__k8_scales_avx2(b, kind, 2, B.s, &B.m, &B.d, &B.dm);
+    _Pragma("GCC unroll 4") for (i = 0; i < ns; i++) W->s[i] = OLMOE__Z2(A.s[i], B.s[i]);
+    W->m = OLMOE__Z2(A.m, B.m);
+    W->d = OLMOE__Z2PS(A.d, B.d);
+    W->dm = OLMOE__Z2PS(A.dm, B.dm);
+}
+/* one token's block against a row pair (the steps of olmoe__k8_blk_vnni and olmoe__k8_ci_vnni) */
+OLMOE__AVX512 static inline __attribute__((always_inline)) __m512 olmoe__k8_blk2_vnni(int kind, const olmoe__k8w2 *W, const olmoe__block_q8_K *y, __m512 acc) {
+    const __m256i *Y = (const __m256i *)(const void *)y->qs;
+    const __m512i zz = _mm512_setzero_si512();
+#define OLMOE__YB(i) _mm512_broadcast_i64x4(_mm256_loadu_si256(Y + (i)))
+    __m512i bs = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)y->bsums)), ci;
+    __m512 f;
+    if (kind == 4) {
+        static const int16_t ix[32] = {0, 32, 2, 34, 4, 36, 6, 38, 8, 40, 10, 42, 12, 44, 14, 46,
+                                       16, 48, 18, 50, 20, 52, 22, 54, 24, 56, 26, 58, 28, 60, 30, 62};
+        __m512i q0 = _mm512_dpbusd_epi32(zz, W->w[0], OLMOE__YB(0));
+        __m512i q1 = _mm512_dpbusd_epi32(zz, W->w[4], OLMOE__YB(4));
+        q0 = _mm512_dpbusd_epi32(q0, W->w[1], OLMOE__YB(1));
+        q1 = _mm512_dpbusd_epi32(q1, W->w[5], OLMOE__YB(5));
+        q0 = _mm512_dpbusd_epi32(q0, W->w[2], OLMOE__YB(2));
+        q1 = _mm512_dpbusd_epi32(q1, W->w[6], OLMOE__YB(6));
+        q0 = _mm512_dpbusd_epi32(q0, W->w[3], OLMOE__YB(3));
+        q1 = _mm512_dpbusd_epi32(q1, W->w[7], OLMOE__YB(7));
+        ci = _mm512_madd_epi16(_mm512_permutex2var_epi16(q0, _mm512_loadu_si512(ix), q1), W->s[0]);
+    } else {
+        __m512i q[2];
+        int k;
+        for (k = 0; k < 2; k++) {
+            __m512i s0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, W->w[4 * k], OLMOE__YB(4 * k)), W->w[4 * k + 1], OLMOE__YB(4 * k + 1));
+            __m512i s1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, W->w[4 * k + 2], OLMOE__YB(4 * k + 2)), W->w[4 * k + 3], OLMOE__YB(4 * k + 3));
+            q[k] = kind == 5 ? _mm512_mullo_epi32(_mm512_add_epi32(s0, s1), W->s[k])
+                             : _mm512_add_epi32(_mm512_mullo_epi32(s0, W->s[2 * k]), _mm512_mullo_epi32(s1, W->s[2 * k + 1]));
+        }
+        ci = _mm512_add_epi32(q[0], q[1]);
+    }
+#undef OLMOE__YB
+    if (kind == 6) {
+        ci = _mm512_sub_epi32(ci, _mm512_slli_epi32(_mm512_madd_epi16(W->m, bs), 5));
+        f = _mm512_mul_ps(W->d, _mm512_cvtepi32_ps(ci));
+    } else {
+        f = _mm512_fnmadd_ps(W->dm, _mm512_cvtepi32_ps(_mm512_madd_epi16(W->m, bs)), _mm512_mul_ps(W->d, _mm512_cvtepi32_ps(ci)));
+    }
+    return _mm512_fmadd_ps(f, _mm512_set1_ps(y->d), acc);
+}
+/* rows x nt tokens (nt >= 2), rows in pairs (an odd last row as a pair with itself); the token
+   loop unrolled where nt is a constant (OLMOE__K8_NT_vnni), the accumulators in registers */
+OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_mm2_vnni(int kind, int n, int nr, const void *w, size_t ws, int nt,
+                                                                                 const uint8_t *const *xq, float *const *y) {
+    size_t bb = kind == 4 ? 144 : kind == 5 ? 176 : 210;
+    int r, c, t, nc = n / 256;
+    for (r = 0; r < nr; r += 2) {
+        const uint8_t *ra = (const uint8_t *)w + (size_t)r * ws, *rb = r + 1 < nr ? ra + ws : ra;
+        __m512 acc[64];
+        olmoe__k8w2 W;
+        OLMOE__K8_UNROLL_vnni for (t = 0; t < nt; t++) acc[t] = _mm512_setzero_ps();
+        for (c = 0; c < nc; c++) {
+            /* the rows 16 ahead (see olmoe__k8_mm_vnni) */
+            OLMOE__PREFETCH(ra + (size_t)c * bb + 16 * ws, bb, 3);
+            OLMOE__PREFETCH(rb + (size_t)c * bb + 16 * ws, bb, 3);
+            olmoe__k8_side2_vnni(kind, ra + (size_t)c * bb, rb + (size_t)c * bb, &W);
+            OLMOE__K8_UNROLL_vnni for (t = 0; t < nt; t++)
+                acc[t] = olmoe__k8_blk2_vnni(kind, &W, (const olmoe__block_q8_K *)(const void *)xq[t] + c, acc[t]);
+        }
+        OLMOE__K8_UNROLL_vnni for (t = 0; t < nt; t++) {
+            y[t][r] = olmoe__hsum_avx2(_mm512_castps512_ps256(acc[t]));
+            if (r + 1 < nr) y[t][r + 1] = olmoe__hsum_avx2(olmoe__hi256_avx512(acc[t]));
+        }
+    }
+}
 /* The K-quant kernels with VNNI (see OLMOE__K8_MM_DEF): 4 vpdpbusd and one vpmulld a quad; the
    same integers, so the same bits as the AVX2 and scalar paths. The other decoded types use the
    AVX2 machinery. */

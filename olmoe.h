@@ -3316,15 +3316,12 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_ci_
    1024 values 3.54 -> 2.98, 3.37 -> 2.66; against passes of 64 tokens. Rows of 4096 values: passes
    of 16 (3.27 / 3.12 against 3.34 / 3.37 with 64, 3.39 / 3.30 with 8). */
 #define OLMOE__K8_PASS 20480
-/* The tiles' token loop: AVX2 (16 registers) keeps the accumulators in memory. AVX-512 (32) has a
-   copy of the kernel for each pass of 2..8 tokens, its token loop unrolled, so the weight side and
-   the accumulators stay in registers: Q4_K 256 x 2048 in cache, passes of 8 (one Zen 4 core, min of
-   7 alternated runs, 2026-12-07): 2.72 -> 2.39 ns per block and token (2.44 without
-   olmoe__k8_ci_vnni's pairs), 5 tokens 2.97 -> 2.64; Q6_K 3.04 -> 2.76. AVX2 with the same copies
-   measured 3% slower (the weight side spills). One token (decode) takes the generic copy, whose
-   one-token branch is the same code (a copy of its own measured the same, 4.89-4.97 ns a block, and
-   only cost compile time: the copies add 1-3 s to each program that compiles the implementation,
-   gcc 12 -O2, 20.5 s before). */
+/* The tiles' token loop: AVX2 (16 registers) keeps the accumulators in memory. AVX-512 (32) runs
+   row pairs (olmoe__k8_mm2_vnni), with a copy for each pass of 1..8 tokens, its token loop unrolled,
+   so the weight side and the accumulators stay in registers (one Zen 4 core, 2026-12-07, the one-row
+   tiles of then: 2.72 -> 2.39 ns per block and token with the copies; AVX2 with the same copies
+   measured 3% slower, the weight side spills). The copies add 1-3 s to each program that compiles
+   the implementation (gcc 12 -O2, 20.5 s before). */
 #define OLMOE__K8_UNROLL_avx2
 #define OLMOE__K8_UNROLL_vnni _Pragma("GCC unroll 8")
 /* the body of olmoe__k8mm1_ISA for kind K (its arguments n, nr, w, ws, nt, xq, y) */
@@ -3338,7 +3335,10 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_ci_
     case 6: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 6, xq, y); break;                                                       \
     case 7: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 7, xq, y); break;                                                       \
     case 8: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 8, xq, y); break;                                                       \
-    case 1: olmoe__k8_mm_vnni(K, n, nr, w, ws, 1, xq, y); break;                                                       \
+    case 1: /* decode: row pairs as well; one row alone (dot_dec) in 256-bit vectors */                                \
+        if (nr == 1) olmoe__k8_mm_vnni(K, n, nr, w, ws, 1, xq, y);                                                     \
+        else olmoe__k8_mm2_vnni(K, n, nr, w, ws, 1, xq, y);                                                            \
+        break;                                                                                                         \
     default: olmoe__k8_mm2_vnni(K, n, nr, w, ws, nt, xq, y); break;                                                     \
     }
 #define OLMOE__K8_MM_DEF(ISA, ATTR, VNNI)                                                                              \
@@ -3380,21 +3380,6 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
     int r, c, t, nc = n / 256;                                                                                         \
     for (r = 0; r < nr; r++) {                                                                                         \
         const uint8_t *row = (const uint8_t *)w + (size_t)r * ws;                                                      \
-        if (VNNI && nt == 1 && r < nr / 2) {                                                                           \
-            /* decode with 32 registers: rows r and r + nr / 2 a pass (two sequential streams), the                    \
-               per-row steps of short rows overlapped */                                                               \
-            const olmoe__block_q8_K *yb = (const olmoe__block_q8_K *)(const void *)xq[0];                              \
-            const uint8_t *row2 = row + (size_t)(nr / 2) * ws;                                                         \
-            __m256 acc = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps();                                              \
-            for (c = 0; c < nc; c++) {                                                                                 \
-                acc = olmoe__k8_dblk_##ISA(kind, row + (size_t)c * bb, yb + c, acc);                                   \
-                acc2 = olmoe__k8_dblk_##ISA(kind, row2 + (size_t)c * bb, yb + c, acc2);                                \
-            }                                                                                                          \
-            y[0][r] = olmoe__hsum_avx2(acc);                                                                           \
-            y[0][r + nr / 2] = olmoe__hsum_avx2(acc2);                                                                 \
-            if (r + 1 == nr / 2) r = 2 * (nr / 2) - 1; /* then the odd last row, if any */                             \
-            continue;                                                                                                  \
-        }                                                                                                              \
         if (nt == 1) { /* decode: the weight side in registers */                                                      \
             const olmoe__block_q8_K *yb = (const olmoe__block_q8_K *)(const void *)xq[0];                              \
             __m256 acc = _mm256_setzero_ps();                                                                          \

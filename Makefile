@@ -330,6 +330,9 @@ fuzz-smoke: $(FUZZERS) $(BUILD)/fixtures/olmoe_b-f32.gguf
 $(BUILD)/bench_kernels: bench/kernels.c $(HDR)
 	@mkdir -p $(BUILD)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
+$(BUILD)/bench_k8: bench/k8tiles.c $(HDR)
+	@mkdir -p $(BUILD)
+	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
 bench: $(BUILD)/olmoe $(BUILD)/bench_kernels
 	$(BUILD)/bench_kernels
 

@@ -3383,7 +3383,10 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
         if (nt == 1) { /* decode: the weight side in registers */                                                      \
             const olmoe__block_q8_K *yb = (const olmoe__block_q8_K *)(const void *)xq[0];                              \
             __m256 acc = _mm256_setzero_ps();                                                                          \
-            for (c = 0; c < nc; c++) acc = olmoe__k8_dblk_##ISA(kind, row + (size_t)c * bb, yb + c, acc);              \
+            for (c = 0; c < nc; c++) {                                                                                 \
+                OLMOE__PREFETCH(row + (size_t)c * bb + 16 * ws, bb, 3); /* the row 16 ahead, as the tiles */           \
+                acc = olmoe__k8_dblk_##ISA(kind, row + (size_t)c * bb, yb + c, acc);                                   \
+            }                                                                                                          \
             y[0][r] = olmoe__hsum_avx2(acc);                                                                           \
             continue;                                                                                                  \
         }                                                                                                              \

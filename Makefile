@@ -330,7 +330,7 @@ fuzz-smoke: $(FUZZERS) $(BUILD)/fixtures/olmoe_b-f32.gguf
 $(BUILD)/bench_kernels: bench/kernels.c $(HDR)
 	@mkdir -p $(BUILD)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
-$(BUILD)/bench_k8: bench/k8tiles.c $(HDR)
+$(BUILD)/bench_mmdec: bench/mmdec.c $(HDR)
 	@mkdir -p $(BUILD)
 	$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
 bench: $(BUILD)/olmoe $(BUILD)/bench_kernels

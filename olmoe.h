@@ -2937,6 +2937,12 @@ OLMOE__AVX2 __attribute__((noinline)) static float olmoe__q32tail_avx2(int t, in
     return tail;
 }
 typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, const uint8_t *const *xp, const uint8_t *const *xq, float *const *y);
+/* the rows a path's row-pair kernel takes first (VNNI: olmoe__q32pair_vnni, tiles of 2 tokens or
+   more of all but Q2_K and Q3_K; one token stays one row at a time, where pairs measured from no
+   gain to 10% slower in cache on Zen 5, Q5_0 and Q5_1) */
+#define OLMOE__Q32PAIR_avx2(TY, T) 0
+#define OLMOE__Q32PAIR_vnni(TY, T) \
+    ((TY) == OLMOE_TYPE_Q2_K || (TY) == OLMOE_TYPE_Q3_K || (T) == 1 ? 0 : olmoe__q32pair_vnni(TY, T, n, W, ws, nr, xp, xq, y))
 /* nr rows of type TY x T tokens, ISA avx2 or vnni (the loop over rows inside: one call a tile) */
 #define OLMOE__Q32ROW_T(ISA, ATTR, VN, TY, T)                                                              \
     ATTR __attribute__((noinline)) static void olmoe__q32row##TY##_##T##_##ISA(                            \
@@ -2946,7 +2952,7 @@ typedef void (*olmoe__q32row_fn)(int n, const uint8_t *W, size_t ws, int nr, con
         const int blk32 = !q2 && !q3 && TY != OLMOE_TYPE_IQ4_XS; /* rows may end in a partial group */      \
         const int corr = TY == OLMOE_TYPE_Q5_0 ? 1 : OLMOE__Q32_IQ4(TY) && VN ? 4 : 0; /* log2 of 2 or 16 */   \
         int nb = n / 32, ng = nb / 8, g, k, i;                                                              \
-        for (i = 0; i < nr; i++) {                                                                          \
+        for (i = OLMOE__Q32PAIR_##ISA(TY, T); i < nr; i++) { /* the rows the pairs leave */                \
             const uint8_t *a = W + (size_t)i * ws;                                                          \
             __m256 acc[T];                                                                                  \
             OLMOE__UNROLL12                                                                                 \
@@ -4165,7 +4171,7 @@ OLMOE__AVX512 static void olmoe__cvt_f16_avx512(int n, const float *x, uint16_t 
    kernel, so the same bits; half the instructions per row and token. One Zen 5 core (512-bit
    units), min of alternated runs, 2026-12-08: Q4_K 64 rows x 2048, 8 tokens, in cache 2.08 -> 1.48
    ns per block and token, Q5_K 2.91 -> 1.60, Q6_K 2.43 -> 1.66; one token, 512 rows from DRAM,
-   Q4_K 5.38 -> 4.13 ns a block (bench/k8tiles.c). A Zen 4 core runs a 512-bit instruction as two
+   Q4_K 5.38 -> 4.13 ns a block (bench/mmdec.c). A Zen 4 core runs a 512-bit instruction as two
    256-bit halves, so the lane work is the same there (not measured). */
 typedef struct olmoe__k8w2 { __m512i w[8], s[4], m; __m512 d, dm; } olmoe__k8w2;
 #define OLMOE__Z2(A, B) _mm512_inserti64x4(_mm512_castsi256_si512(A), B, 1)
@@ -4272,6 +4278,71 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_mm2_vn
             if (r + 1 < nr) y[t][r + 1] = olmoe__hsum_avx2(olmoe__hi256_avx512(acc[t]));
         }
     }
+}
+/* The Q32 tiles of the unsigned-with-VNNI types (Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS) two rows a
+   vector, as the K-quant ones (olmoe__k8_mm2_vnni): lanes 0..7 are row A's 8 lanes of a group (see
+   OLMOE__Q32ROW_T), lanes 8..15 row B's; each activation vector is loaded once for both rows. Lane by
+   lane the same integers and fp32 steps, so the same bits. Returns the rows done (pairs). One Zen 5
+   core, 64 rows x 2048, 8 tokens, in cache, min of 3 alternated runs (2026-12-08, bench/mmdec.c):
+   Q4_1 2.48 -> 1.79 ns per block and token, Q5_0 3.15 -> 2.35, Q5_1 3.67 -> 2.76, IQ4_NL 2.36 ->
+   1.95, IQ4_XS 2.79 -> 2.31. */
+OLMOE__AVX512 static inline __attribute__((always_inline)) int olmoe__q32pair_vnni(int TY, int T, int n, const uint8_t *W, size_t ws, int nr,
+                                                                                  const uint8_t *const *xp, const uint8_t *const *xq, float *const *y) {
+    const int bs = OLMOE__Q32_BS(TY), mn = OLMOE__Q32_MIN(TY), blk32 = TY != OLMOE_TYPE_IQ4_XS;
+    const int corr = TY == OLMOE_TYPE_Q5_0 ? 1 : OLMOE__Q32_IQ4(TY) ? 4 : 0; /* log2 of 2 or 16 */
+    const __m512i zz = _mm512_setzero_si512();
+    int nb = n / 32, ng = nb / 8, g, k, i, j;
+    for (i = 0; i + 1 < nr; i += 2) {
+        const uint8_t *a = W + (size_t)i * ws, *b = a + ws;
+        __m512 acc[8];
+        OLMOE__UNROLL12
+        for (k = 0; k < T; k++) acc[k] = _mm512_setzero_ps();
+        for (g = 0; g < ng; g++, a += OLMOE__Q32_GS(TY), b += OLMOE__Q32_GS(TY)) {
+            __m256i ua[4], wa[4], ub[4], wb[4];
+            __m512i u0[4], u1[4];
+            __m512 wd = TY == OLMOE_TYPE_IQ4_XS ? OLMOE__Z2PS(olmoe__iq4xs_d8_avx2(a), olmoe__iq4xs_d8_avx2(b))
+                                                : OLMOE__Z2PS(olmoe__scales8_avx2(a, bs, 0), olmoe__scales8_avx2(b, bs, 0));
+            __m512 ms = mn ? OLMOE__Z2PS(olmoe__scales8_avx2(a + 2, bs, 0), olmoe__scales8_avx2(b + 2, bs, 0)) : _mm512_setzero_ps();
+            /* the rows 16 ahead (as the one-row tiles) */
+            OLMOE__PREFETCH(a + 16 * ws, OLMOE__Q32_GS(TY), 3);
+            OLMOE__PREFETCH(b + 16 * ws, OLMOE__Q32_GS(TY), 3);
+            olmoe__q32quad_avx2(TY, 1, a, 0, 4, ua, wa);
+            olmoe__q32quad_avx2(TY, 1, b, 0, 4, ub, wb);
+            _Pragma("GCC unroll 4") for (j = 0; j < 4; j++) u0[j] = OLMOE__Z2(ua[j], ub[j]);
+            olmoe__q32quad_avx2(TY, 1, a, 2, 6, ua, wa);
+            olmoe__q32quad_avx2(TY, 1, b, 2, 6, ub, wb);
+            _Pragma("GCC unroll 4") for (j = 0; j < 4; j++) u1[j] = OLMOE__Z2(ua[j], ub[j]);
+            OLMOE__UNROLL12
+            for (k = 0; k < T; k++) {
+                const uint8_t *p = xp[k] + (size_t)g * 384;
+                const __m256i *Y = (const __m256i *)(const void *)p;
+#define OLMOE__YB(v) _mm512_broadcast_i64x4(_mm256_loadu_si256(Y + (v)))
+                __m512i m = _mm512_add_epi32(_mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, u0[0], OLMOE__YB(0)), u0[2], OLMOE__YB(2)),
+                                             _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, u0[1], OLMOE__YB(1)), u0[3], OLMOE__YB(3)));
+                __m512i m1 = _mm512_add_epi32(_mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, u1[0], OLMOE__YB(4)), u1[2], OLMOE__YB(6)),
+                                              _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zz, u1[1], OLMOE__YB(5)), u1[3], OLMOE__YB(7)));
+#undef OLMOE__YB
+                __m512i cs = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)(p + 288)));
+                __m512 dy = _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_loadu_pd((const double *)(const void *)(p + 256))));
+                /* [b0 b0 b1 b1 | b4 b4 b5 b5], [b2 b2 b3 b3 | b6 b6 b7 b7] -> b0..b7, in each half */
+                __m512i s = _mm512_add_epi32(_mm512_castps_si512(_mm512_shuffle_ps(_mm512_castsi512_ps(m), _mm512_castsi512_ps(m1), 0x88)),
+                                             _mm512_castps_si512(_mm512_shuffle_ps(_mm512_castsi512_ps(m), _mm512_castsi512_ps(m1), 0xDD)));
+                if (corr) s = _mm512_sub_epi32(s, _mm512_slli_epi32(cs, corr));
+                acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(wd, dy), acc[k]);
+                if (mn) acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srai_epi32(cs, 3)), _mm512_mul_ps(ms, dy), acc[k]);
+            }
+        }
+        for (k = 0; k < T; k++) {
+            float ra = olmoe__hsum_avx2(_mm512_castps512_ps256(acc[k])), rb = olmoe__hsum_avx2(olmoe__hi256_avx512(acc[k]));
+            if (blk32 && ng * 8 < nb) {
+                ra += olmoe__q32tail_avx2(TY, 0, nb - ng * 8, a, xq[k] + (size_t)ng * 272);
+                rb += olmoe__q32tail_avx2(TY, 0, nb - ng * 8, b, xq[k] + (size_t)ng * 272);
+            }
+            y[k][i] = ra;
+            y[k][i + 1] = rb;
+        }
+    }
+    return i;
 }
 /* The K-quant kernels with VNNI (see OLMOE__K8_MM_DEF): 4 vpdpbusd and one vpmulld a quad; the
    same integers, so the same bits as the AVX2 and scalar paths. The other decoded types use the

@@ -1,11 +1,11 @@
-/* The K-quant rows x tokens kernels (mm_dec of Q4_K, Q5_K, Q6_K with Q8_K activations) alone, as
-   the forward pass calls them: one token over calls of 512 rows (decode), 8 or 16 tokens over calls
+/* The decoded types' rows x tokens kernels (mm_dec: Q4_K, Q5_K, Q6_K with Q8_K activations, the
+   others with Q8_0 ones) alone, as the forward pass calls them: one token over calls of 512 rows (decode), 8 or 16 tokens over calls
    of 64 rows (an expert's prefill); rows of 2048 (gate, up) and 1024 (down) values. Two figures, ns
    per 256-value block and token, each the minimum over the repetitions (the machines here are
    shared: a minimum is what the kernel can do): "cache" one call's rows again and again, "dram" every
    row of a 128 MiB buffer once. Compare builds by alternating their runs:
 
-       make build/bench_k8 && build/bench_k8 avx512 [q4_K|q5_K|q6_K] [REPS]
+       make build/bench_mmdec && build/bench_mmdec avx512 [TYPE] [REPS]
 
    The weights are random bytes (the kernels' speed does not depend on the values). */
 #define OLMOE_IMPLEMENTATION
@@ -22,7 +22,8 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-    static const int types[3] = {OLMOE_TYPE_Q4_K, OLMOE_TYPE_Q5_K, OLMOE_TYPE_Q6_K};
+    static const int types[] = {OLMOE_TYPE_Q4_K, OLMOE_TYPE_Q5_K, OLMOE_TYPE_Q6_K, OLMOE_TYPE_Q4_1, OLMOE_TYPE_Q5_0, OLMOE_TYPE_Q5_1,
+                                OLMOE_TYPE_IQ4_NL, OLMOE_TYPE_IQ4_XS, OLMOE_TYPE_Q2_K, OLMOE_TYPE_Q3_K};
     static const int ns[2] = {2048, 1024}, Ts[3] = {1, 8, 16};
     const char *path = argc > 1 ? argv[1] : "avx512";
     int kid = !strcmp(path, "avx2") ? OLMOE_KERNELS_AVX2 : !strcmp(path, "avx512") ? OLMOE_KERNELS_AVX512 : -1;
@@ -33,13 +34,13 @@ int main(int argc, char **argv) {
     float *x = (float *)malloc(sizeof(float) * 2048 * 16), *y = (float *)malloc(sizeof(float) * 16 * 512);
     unsigned s = 1;
     if (!k || !k->mm_dec || reps < 1) {
-        fprintf(stderr, "usage: bench_k8 avx2|avx512 [q4_K|q5_K|q6_K] [REPS]  (the path must be one this CPU runs)\n");
+        fprintf(stderr, "usage: bench_mmdec avx2|avx512 [TYPE: q4_K q5_K q6_K q4_1 q5_0 q5_1 iq4_nl iq4_xs q2_K q3_K] [REPS]  (a path this CPU runs)\n");
         return 2;
     }
     if (!w || !x || !y || posix_memalign((void **)&xq, 64, 16 * 8192) != 0) return 1;
     for (i = 0; i < wcap; i++) { s = s * 1103515245u + 12345u; w[i] = (uint8_t)(s >> 16); }
     for (i = 0; i < 2048 * 16; i++) { s = s * 1103515245u + 12345u; x[i] = (float)((int)(s >> 16 & 0xFFFF) - 32768) / 32768.0f; }
-    for (ti = 0; ti < 3; ti++) {
+    for (ti = 0; ti < (int)(sizeof types / sizeof types[0]); ti++) {
         int t = types[ti];
         if (argc > 2 && strcmp(argv[2], olmoe_type_name(t)) != 0) continue;
         for (ni = 0; ni < 2; ni++)
@@ -52,7 +53,8 @@ int main(int argc, char **argv) {
                 olmoe__mm_fn mm = k->mm_dec[olmoe__qtype_index(t)];
                 double best = 1e30, bestd = 1e30;
                 for (tk = 0; tk < T; tk++) {
-                    k->quant_q8_K(x + (size_t)tk * n, xq + (size_t)tk * 8192, n);
+                    if (olmoe__qtype_of(t)->k8) k->quant_q8_K(x + (size_t)tk * n, xq + (size_t)tk * 8192, n);
+                    else k->quant_q8_0(x + (size_t)tk * n, xq + (size_t)tk * 8192, n);
                     xqp[tk] = xq + (size_t)tk * 8192;
                     yp[tk] = y + (size_t)tk * 512;
                 }

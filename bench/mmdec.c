@@ -1,6 +1,7 @@
 /* The decoded types' rows x tokens kernels (mm_dec: Q4_K, Q5_K, Q6_K with Q8_K activations, the
-   others with Q8_0 ones) alone, as the forward pass calls them: one token over calls of 512 rows (decode), 8 or 16 tokens over calls
-   of 64 rows (an expert's prefill); rows of 2048 (gate, up) and 1024 (down) values. Two figures, ns
+   others with Q8_0 ones) alone, as the forward pass calls them: one token over calls of 512 rows
+   (decode), 8 or 16 tokens over calls of 64 rows (an expert's prefill); rows of 2048 (gate, up) and
+   1024 (down) values. Two figures, ns
    per 256-value block and token, each the minimum over the repetitions (the machines here are
    shared: a minimum is what the kernel can do): "cache" one call's rows again and again, "dram" every
    row of a 128 MiB buffer once. Compare builds by alternating their runs:
@@ -53,7 +54,8 @@ int main(int argc, char **argv) {
                 olmoe__mm_fn mm = k->mm_dec[olmoe__qtype_index(t)];
                 double best = 1e30, bestd = 1e30;
                 for (tk = 0; tk < T; tk++) {
-                    if (olmoe__qtype_of(t)->k8) k->quant_q8_K(x + (size_t)tk * n, xq + (size_t)tk * 8192, n);
+                    if (olmoe__qtype_of(t)->k8)
+                        (k->quant_q8_K ? k->quant_q8_K : olmoe__quant_q8_K_scalar)(x + (size_t)tk * n, xq + (size_t)tk * 8192, n);
                     else k->quant_q8_0(x + (size_t)tk * n, xq + (size_t)tk * 8192, n);
                     xqp[tk] = xq + (size_t)tk * 8192;
                     yp[tk] = y + (size_t)tk * 512;

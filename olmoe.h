@@ -3149,10 +3149,9 @@ static const int8_t olmoe__k8_ctlm[32] = {8, -128, 8, -128, 9, -128, 9, -128, 10
    quad, Q6_K per quad and half; VNNI: the same as int32 lanes), m the mins m0 m0 .. m7 m7 (Q6_K:
    its 16 scales) as int16, d and dm its fp32 factors in every lane (d, dmin; Q6_K: d, 0) */
 typedef struct olmoe__k8w { __m256i w[8], s[4], m; __m256 d, dm; } olmoe__k8w;
-OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_codes_avx2(const uint8_t *b, int kind, int inplace, __m256i *wq) {
+OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_codes_avx2(const uint8_t *b, int kind, __m256i *wq) {
     __m256i g[8];
     int i;
-    (void)inplace; /* VNNI only (olmoe__k8_codes_vnni): maddubs would saturate on 16 x the code */
     if (kind == 4) {
         /* Q4_K: quad k from qs bytes 64k.. (groups 4k, 4k + 1: low, high nibbles) and 64k + 32..
            (4k + 2, 4k + 3); with 16 bytes of each in the two 128-bit lanes, the nibbles are
@@ -3173,51 +3172,8 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_codes_av
     olmoe__kquad_avx2(g, wq);
     olmoe__kquad_avx2(g + 4, wq + 4);
 }
-/* AVX-512 (the VNNI kernels): Q4_K/Q5_K codes straight into quads. Vector i of quad k holds 8
-   bytes of each of groups 4k..4k+3 = the low and high nibbles of qs bytes 64k + 8i.. (slots 0, 1)
-   and 64k + 32 + 8i.. (slots 2, 3): two broadcast loads (the second masked), one masked shift and
-   an and, instead of the nibble split and the 4 x 4 transposes of olmoe__kquad_avx2. inplace
-   (decode, Q4_K): the high nibbles are left in place, 16 x the code, without the shift, and
-   olmoe__k8_quad_vnni shifts those lanes' sums back. */
-OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_codes_vnni(const uint8_t *b, int kind, int inplace, __m256i *wq) {
-    const __m256i m4 = _mm256_set1_epi8(0xF);
-    const uint8_t *qs = b + (kind == 4 ? 16 : 48);
-    int i;
-    if (kind == 6) {
-        /* slot a of quad k is group 4k + a: the low (a < 2) or high nibble of ql bytes 64k + 32(a & 1)
-           + 8i.., and bits 2a, 2a + 1 of qh bytes 128 + 32k + 8i.. (rotated to bits 4, 5) */
-        _Pragma("GCC unroll 8") for (i = 0; i < 8; i++) {
-            const uint8_t *p = b + 64 * (i >> 2) + 8 * (i & 3);
-            __m256i x = _mm256_mask_broadcastq_epi64(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(const void *)p)), 0xA,
-                                                     _mm_loadl_epi64((const __m128i *)(const void *)(p + 32)));
-            __m256i h = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(b + 128 + 32 * (i >> 2) + 8 * (i & 3))));
-            __m256i q = _mm256_and_si256(_mm256_mask_srli_epi16(x, 0xFF00, x, 4), m4);
-            h = _mm256_rolv_epi64(h, _mm256_setr_epi64x(4, 2, 0, 62));
-            wq[i] = _mm256_ternarylogic_epi32(q, h, _mm256_set1_epi8(0x30), 0xF8); /* q | (h & 0x30) */
-        }
-        return;
-    }
-    _Pragma("GCC unroll 8") for (i = 0; i < 8; i++) {
-        const uint8_t *p = qs + 64 * (i >> 2) + 8 * (i & 3);
-        __m256i x = _mm256_mask_broadcastq_epi64(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(const void *)p)), 0xC,
-                                                 _mm_loadl_epi64((const __m128i *)(const void *)(p + 32)));
-        __m256i q;
-        if (kind == 4 && inplace) { /* the high nibbles stay in place (16 x the code; olmoe__k8_quad_vnni shifts their sums back) */
-            wq[i] = _mm256_and_si256(x, _mm256_setr_epi64x(0x0F0F0F0F0F0F0F0FLL, (long long)0xF0F0F0F0F0F0F0F0ULL,
-                                                            0x0F0F0F0F0F0F0F0FLL, (long long)0xF0F0F0F0F0F0F0F0ULL));
-            continue;
-        }
-        q = _mm256_and_si256(_mm256_mask_srli_epi16(x, 0xF0F0, x, 4), m4);
-        if (kind == 5) { /* bit g of qh[l] is the value's bit 4; slot a of quad k is group 4k + a */
-            __m256i h = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(b + 16 + 8 * (i & 3))));
-            h = i < 4 ? _mm256_sllv_epi64(h, _mm256_setr_epi64x(4, 3, 2, 1)) : _mm256_srlv_epi64(h, _mm256_setr_epi64x(0, 1, 2, 3));
-            q = _mm256_ternarylogic_epi32(q, h, _mm256_set1_epi8(0x10), 0xF8); /* q | (h & 0x10) */
-        }
-        wq[i] = q;
-    }
-}
-/* a block's scales: AVX2 as int16 (lanes 2l, 2l + 1 of int32 lane l), vnni as int32 lanes (for vpmulld);
-   vnni 2 (the VNNI tiles): Q4_K's as the int16 pairs of olmoe__k8_ci_vnni */
+/* a block's scales: AVX2 as int16 (lanes 2l, 2l + 1 of int32 lane l); vnni (the VNNI kernels,
+   olmoe__k8_blk2_vnni): Q5_K's and Q6_K's as int32 lanes (for vpmulld), Q4_K's as int16 pairs */
 OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_avx2(const uint8_t *b, int kind, int vnni, __m256i *s, __m256i *m, __m256 *d, __m256 *dm) {
     if (kind != 6) {
         /* get_scale_min_k4 for the 8 sub-blocks at once: q = the 12 scale bytes (and 4 more of
@@ -3231,7 +3187,7 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_a
         __m256i e = _mm256_broadcastsi128_si256(_mm_set_epi64x((long long)mn, (long long)sc));
         __m256 f = _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128((int)olmoe__simd_ld32(b)))); /* d dmin */
         const int8_t(*ctl)[32] = vnni ? olmoe__k4_ctl32 : olmoe__k4_ctl;
-        if (vnni == 2 && kind == 4) { /* the VNNI tiles' Q4_K (olmoe__k8_ci_vnni): scales 4k + l / 2, k = 0, 1, as int16 pairs */
+        if (vnni && kind == 4) { /* the VNNI kernels' Q4_K: scales 4k + l / 2, k = 0, 1, as int16 pairs */
             s[0] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)olmoe__k4_ctlp));
         } else {
             s[0] = _mm256_shuffle_epi8(e, _mm256_loadu_si256((const __m256i *)(const void *)ctl[0]));
@@ -3263,10 +3219,9 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) void olmoe__k8_scales_a
     }
 }
 /* the exact integers of one (row, token) block in 8 int32 lanes each: *ci (is; Q6_K: its -32
-   taken off) and *cm (ms; Q6_K: zero). AVX2: 4 maddubs + int16 multiply-adds with the scales a
-   quad; VNNI: 4 vpdpbusd and one or two vpmulld. */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_avx2(int kind, int inplace, const __m256i *w, const __m256i *s, const __m256i *Y, int k) {
-    (void)inplace;
+   taken off) and *cm (ms; Q6_K: zero): 4 maddubs + int16 multiply-adds with the scales a quad
+   (VNNI, olmoe__k8_blk2_vnni: 4 vpdpbusd and one or two vpmulld, or Q4_K's int16 pairs). */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_avx2(int kind, const __m256i *w, const __m256i *s, const __m256i *Y, int k) {
     /* the int16 products of vectors that share a scale are added before the one multiply-add: a
        Q4_K/Q5_K quad's four (|sum| <= 4 * 2 * 31 * 127 = 31496), a Q6_K half-quad's two (<= 2 * 2 *
        63 * 127 = 32004), so the int32 lanes are those of one multiply-add per vector */
@@ -3277,43 +3232,9 @@ OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_
     if (kind != 6) return _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(p0, p1), _mm256_add_epi16(p2, p3)), s[k]);
     return _mm256_add_epi32(_mm256_madd_epi16(_mm256_add_epi16(p0, p1), s[2 * k]), _mm256_madd_epi16(_mm256_add_epi16(p2, p3), s[2 * k + 1]));
 }
-OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_quad_vnni(int kind, int inplace, const __m256i *w, const __m256i *s, const __m256i *Y, int k) {
-    (void)inplace; /* Q4_K in place: see the end of the Q4_K branch */
-    __m256i s0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k], _mm256_loadu_si256(Y + 4 * k)), s1;
-    s0 = _mm256_dpbusd_epi32(s0, w[4 * k + 1], _mm256_loadu_si256(Y + 4 * k + 1));
-    if (kind != 6) { /* two chains of two (the sum is exact either way) */
-        __m256i s2 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k + 2], _mm256_loadu_si256(Y + 4 * k + 2));
-        s2 = _mm256_dpbusd_epi32(s2, w[4 * k + 3], _mm256_loadu_si256(Y + 4 * k + 3));
-        s2 = _mm256_add_epi32(s0, s2);
-        /* Q4_K in place (olmoe__k8_codes_vnni): lanes 2, 3, 6, 7 hold 16 x their sums (|.| <= 16 * 240 *
-           128), exactly, and keep the factor to the fp32 step (olmoe__k8_dblk_vnni) */
-        return _mm256_mullo_epi32(s2, s[k]);
-    }
-    s1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4 * k + 2], _mm256_loadu_si256(Y + 4 * k + 2));
-    s1 = _mm256_dpbusd_epi32(s1, w[4 * k + 3], _mm256_loadu_si256(Y + 4 * k + 3));
-    return _mm256_add_epi32(_mm256_mullo_epi32(s0, s[2 * k]), _mm256_mullo_epi32(s1, s[2 * k + 1]));
-}
-/* a block's 8 exact integer lanes ci (see olmoe__k8_quad_avx2): the two quads' scaled sums added.
-   VNNI tiles (not in place), Q4_K: a quad's lane sums 16 codes x activations (|.| <= 16 * 15 * 128
-   = 30720), so lane l of both quads goes into one int32 as an int16 pair (vpermt2w) and one
-   vpmaddwd against the scale pairs (olmoe__k4_ctlp) does the work of two vpmulld and an add: the same
-   integers */
-OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k8_ci_avx2(int kind, int inplace, const __m256i *w, const __m256i *s, const __m256i *Y) {
-    return _mm256_add_epi32(olmoe__k8_quad_avx2(kind, inplace, w, s, Y, 0), olmoe__k8_quad_avx2(kind, inplace, w, s, Y, 1));
-}
-OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_ci_vnni(int kind, int inplace, const __m256i *w, const __m256i *s, const __m256i *Y) {
-    if (kind == 4 && !inplace) {
-        __m256i q0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[0], _mm256_loadu_si256(Y));
-        __m256i q1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w[4], _mm256_loadu_si256(Y + 4));
-        q0 = _mm256_dpbusd_epi32(q0, w[1], _mm256_loadu_si256(Y + 1));
-        q1 = _mm256_dpbusd_epi32(q1, w[5], _mm256_loadu_si256(Y + 5));
-        q0 = _mm256_dpbusd_epi32(q0, w[2], _mm256_loadu_si256(Y + 2));
-        q1 = _mm256_dpbusd_epi32(q1, w[6], _mm256_loadu_si256(Y + 6));
-        q0 = _mm256_dpbusd_epi32(q0, w[3], _mm256_loadu_si256(Y + 3));
-        q1 = _mm256_dpbusd_epi32(q1, w[7], _mm256_loadu_si256(Y + 7));
-        return _mm256_madd_epi16(_mm256_permutex2var_epi16(q0, _mm256_setr_epi16(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30), q1), s[0]);
-    }
-    return _mm256_add_epi32(olmoe__k8_quad_vnni(kind, inplace, w, s, Y, 0), olmoe__k8_quad_vnni(kind, inplace, w, s, Y, 1));
+/* a block's 8 exact integer lanes ci (see olmoe__k8_quad_avx2): the two quads' scaled sums added */
+OLMOE__AVX2 static inline __attribute__((always_inline)) __m256i olmoe__k8_ci_avx2(int kind, const __m256i *w, const __m256i *s, const __m256i *Y) {
+    return _mm256_add_epi32(olmoe__k8_quad_avx2(kind, w, s, Y, 0), olmoe__k8_quad_avx2(kind, w, s, Y, 1));
 }
 /* A prefill pass's activation bytes: the tokens of a pass go over every row of the call, so their
    activation blocks should stay in L1 (32 KiB on the Zen cores) beside the rows' weights: 20 KiB
@@ -3341,20 +3262,17 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) __m256i olmoe__k8_ci_
     case 6: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 6, xq, y); break;                                                       \
     case 7: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 7, xq, y); break;                                                       \
     case 8: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 8, xq, y); break;                                                       \
-    case 1: /* decode: row pairs as well; one row alone (dot_dec) in 256-bit vectors */                                \
-        if (nr == 1) olmoe__k8_mm_vnni(K, n, nr, w, ws, 1, xq, y);                                                     \
-        else olmoe__k8_mm2_vnni(K, n, nr, w, ws, 1, xq, y);                                                            \
-        break;                                                                                                         \
+    case 1: olmoe__k8_mm2_vnni(K, n, nr, w, ws, 1, xq, y); break; /* decode; one row alone (dot_dec) as a pair with itself */ \
     default: olmoe__k8_mm2_vnni(K, n, nr, w, ws, nt, xq, y); break;                                                     \
     }
-#define OLMOE__K8_MM_DEF(ISA, ATTR, VNNI)                                                                              \
+#define OLMOE__K8_MM_DEF(ISA, ATTR)                                                                                    \
 /* one (row, token) block added to the token's 8 float lanes: the exact integer lanes (see                             \
    olmoe__dot_k8_scalar), then acc = fma(fma(dm, cm, d ci), dy, acc) lane by lane */                                   \
-ATTR static inline __attribute__((always_inline)) __m256 olmoe__k8_blk_##ISA(int kind, int inplace, const __m256i *w, const __m256i *s, __m256i m, \
+ATTR static inline __attribute__((always_inline)) __m256 olmoe__k8_blk_##ISA(int kind, const __m256i *w, const __m256i *s, __m256i m,         \
     __m256 d, __m256 dmin, const olmoe__block_q8_K *y, __m256 acc) {                                                   \
     const __m256i *Y = (const __m256i *)(const void *)y->qs;                                                           \
     __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)y->bsums);                                          \
-    __m256i ci = olmoe__k8_ci_##ISA(kind, inplace, w, s, Y);                                                           \
+    __m256i ci = olmoe__k8_ci_##ISA(kind, w, s, Y);                                                                    \
     __m256 dy = _mm256_set1_ps(y->d), f;                                                                               \
     if (kind == 6) {                                                                                                   \
         ci = _mm256_sub_epi32(ci, _mm256_slli_epi32(_mm256_madd_epi16(m, bs), 5));                                     \
@@ -3365,20 +3283,14 @@ ATTR static inline __attribute__((always_inline)) __m256 olmoe__k8_blk_##ISA(int
     }                                                                                                                  \
     return _mm256_fmadd_ps(f, dy, acc);                                                                                \
 }                                                                                                                      \
-/* decode: one (row, token) block, its weight side made in registers (VNNI Q4_K: high nibbles in                       \
-   place, see olmoe__k8_codes_vnni) */                                                                                 \
+/* decode: one (row, token) block, its weight side made in registers */                                              \
 ATTR static inline __attribute__((always_inline)) __m256 olmoe__k8_dblk_##ISA(int kind, const uint8_t *b,              \
                                                                              const olmoe__block_q8_K *y, __m256 acc) { \
     __m256i wv[8], sv[4], mv;                                                                                          \
     __m256 d, dm;                                                                                                      \
-    olmoe__k8_codes_##ISA(b, kind, VNNI, wv);                                                                          \
-    olmoe__k8_scales_avx2(b, kind, VNNI, sv, &mv, &d, &dm);                                                            \
-    /* VNNI Q4_K: lanes 2, 3, 6, 7 of ci are 16 x the integer (|.| < 2^26): d / 16 there gives the same                 \
-       product d ci, bit for bit (scaling by 16 commutes with the rounding of cvt and of the product;                  \
-       d / 16 >= 2^-28 stays normal), one multiply a block instead of two shifts (4.95 against 5.17 ns                \
-       a block in cache, one token, one Zen 4 core) */                                                                \
-    if (VNNI && kind == 4) d = _mm256_mul_ps(d, _mm256_setr_ps(1.0f, 1.0f, 0.0625f, 0.0625f, 1.0f, 1.0f, 0.0625f, 0.0625f)); \
-    return olmoe__k8_blk_##ISA(kind, VNNI, wv, sv, mv, d, dm, y, acc);                                                 \
+    olmoe__k8_codes_##ISA(b, kind, wv);                                                                                \
+    olmoe__k8_scales_avx2(b, kind, 0, sv, &mv, &d, &dm);                                                               \
+    return olmoe__k8_blk_##ISA(kind, wv, sv, mv, d, dm, y, acc);                                                       \
 }                                                                                                                      \
 ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, \
                                                                           const uint8_t *const *xq, float *const *y) {  \
@@ -3406,15 +3318,17 @@ ATTR static inline __attribute__((always_inline)) void olmoe__k8_mm_##ISA(int ki
                    first rows too); Q4_K 64 x 2048 from DRAM, 16 tokens, one Zen 4 core: 3.0 -> 2.7 ns per              \
                    block and token (VNNI) */                                                                           \
                 OLMOE__PREFETCH(b + 16 * ws, bb, 3);                                                                   \
-                olmoe__k8_codes_##ISA(b, kind, 0, W.w);                                                                \
-                olmoe__k8_scales_avx2(b, kind, 2 * VNNI, W.s, &W.m, &W.d, &W.dm);                                      \
+                olmoe__k8_codes_##ISA(b, kind, W.w);                                                                   \
+                olmoe__k8_scales_avx2(b, kind, 0, W.s, &W.m, &W.d, &W.dm);                                             \
                 OLMOE__K8_UNROLL_##ISA for (t = 0; t < nt; t++)                                                        \
-                    acc[t] = olmoe__k8_blk_##ISA(kind, 0, W.w, W.s, W.m, W.d, W.dm, (const olmoe__block_q8_K *)(const void *)xq[t] + c, acc[t]); \
+                    acc[t] = olmoe__k8_blk_##ISA(kind, W.w, W.s, W.m, W.d, W.dm, (const olmoe__block_q8_K *)(const void *)xq[t] + c, acc[t]); \
             }                                                                                                          \
             for (t = 0; t < nt; t++) y[t][r] = olmoe__hsum_avx2(acc[t]);                                               \
         }                                                                                                              \
     }                                                                                                                  \
-}                                                                                                                      \
+}
+/* the drivers of both paths (olmoe__k8_mm_avx2, olmoe__k8_mm2_vnni) */
+#define OLMOE__K8_DRIVER_DEF(ISA, ATTR)                                                                                \
 /* constant kinds, so each type's code is specialised; with VNNI also constant token counts up to 8                   \
    (OLMOE__K8_NT_vnni), so a pass's accumulators stay in registers */                                                  \
 ATTR static void olmoe__k8mm1_##ISA(int kind, int n, int nr, const void *w, size_t ws, int nt, const uint8_t *const *xq, float *const *y) { \
@@ -3435,7 +3349,8 @@ ATTR static void olmoe__k8mm_##ISA(int kind, int n, int nr, const void *w, size_
         t0 += tt;                                                                                                      \
     }                                                                                                                  \
 }
-OLMOE__K8_MM_DEF(avx2, OLMOE__AVX2, 0)
+OLMOE__K8_MM_DEF(avx2, OLMOE__AVX2)
+OLMOE__K8_DRIVER_DEF(avx2, OLMOE__AVX2)
 /* the fused kind of a decoded type, or 0 (the generic path) */
 static int olmoe__kkind(int type) { return type == OLMOE_TYPE_Q4_K ? 4 : type == OLMOE_TYPE_Q5_K ? 5 : type == OLMOE_TYPE_Q6_K ? 6 : 0; }
 /* the decoder a path uses for a type: its own where it has one, else the scalar one (Q4_K, Q5_K,
@@ -4165,10 +4080,11 @@ OLMOE__AVX512 static void olmoe__cvt_f16_avx512(int n, const float *x, uint16_t 
     for (; i < n; i++) y[i] = olmoe_fp32_to_fp16(x[i]);
 }
 
-/* The VNNI tiles two rows a vector: lanes 0..7 are row A's 8 lanes of a block (see
-   olmoe__k8_blk_vnni), lanes 8..15 row B's, and each activation vector is loaded once for both
+/* The VNNI K-quant kernels, two rows a vector: lanes 0..7 are row A's 8 lanes of a block (see
+   olmoe__k8_blk_avx2), lanes 8..15 row B's, and each activation vector is loaded once for both
    (a 256-bit broadcast). Lane by lane the same integers and the same fp32 steps as the one-row
-   kernel, so the same bits; half the instructions per row and token. One Zen 5 core (512-bit
+   kernels, so the same bits; half the instructions per row and token of the one-row VNNI kernel
+   they replaced. One Zen 5 core (512-bit
    units), min of alternated runs, 2026-12-08: Q4_K 64 rows x 2048, 8 tokens, in cache 2.08 -> 1.48
    ns per block and token, Q5_K 2.91 -> 1.60, Q6_K 2.43 -> 1.66; one token, 512 rows from DRAM,
    Q4_K 5.38 -> 4.13 ns a block (bench/mmdec.c). A Zen 4 core runs a 512-bit instruction as two
@@ -4177,9 +4093,12 @@ typedef struct olmoe__k8w2 { __m512i w[8], s[4], m; __m512 d, dm; } olmoe__k8w2;
 #define OLMOE__Z2(A, B) _mm512_inserti64x4(_mm512_castsi256_si512(A), B, 1)
 #define OLMOE__Z2PS(A, B) _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(A)), _mm256_castps_pd(B), 1))
 OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_side2_vnni(int kind, const uint8_t *a, const uint8_t *b, olmoe__k8w2 *W) {
-    /* the codes as olmoe__k8_codes_vnni's, row A's in the low half and B's in the high half of
-       each vector: one permute of the two rows' 64 bytes a vector instead of two rows' loads and
-       a merge */
+    /* the codes in the activation's quad order (olmoe__k8_pos), row A's in the low half and B's in
+       the high half of each vector, one permute of the two rows' 64 bytes a vector. Vector i of quad
+       k holds 8 values of each of groups 4k..4k+3: Q4_K/Q5_K the low and high nibbles of qs bytes
+       64k + 8i.. (slots 0, 1) and 64k + 32 + 8i.. (2, 3), Q5_K's bit 4 = bit 4k + slot of qh[l];
+       Q6_K slot a: the low (a < 2) or high nibble of ql bytes 64k + 32(a & 1) + 8i.., and bits 2a,
+       2a + 1 of qh bytes 128 + 32k + 8i.. (rotated to bits 4, 5) */
     const __m512i m4 = _mm512_set1_epi8(0xF);
     olmoe__k8w A, B;
     int i, ns = kind == 4 ? 1 : kind == 5 ? 2 : 4;
@@ -4187,7 +4106,7 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_side2_
     _Pragma("GCC unroll 8") for (i = 0; i < 8; i++) {
         const int j = i & 3, k = i >> 2;
         __m512i la = _mm512_loadu_si512(qa + 64 * k), lb = _mm512_loadu_si512(qb + 64 * k), x, q;
-        if (kind == 6) { /* qwords (j, j + 4, j, j + 4) of each row, the last two shifted (see olmoe__k8_codes_vnni) */
+        if (kind == 6) { /* qwords (j, j + 4, j, j + 4) of each row, the last two shifted */
             __m512i h = OLMOE__Z2(_mm256_loadu_si256((const __m256i *)(const void *)(a + 128 + 32 * k)),
                                   _mm256_loadu_si256((const __m256i *)(const void *)(b + 128 + 32 * k)));
             x = _mm512_permutex2var_epi64(la, _mm512_setr_epi64(j, j + 4, j, j + 4, 8 + j, 12 + j, 8 + j, 12 + j), lb);
@@ -4208,14 +4127,17 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_side2_
         }
         W->w[i] = q;
     }
-    olmoe__k8_scales_avx2(a, kind, 2, A.s, &A.m, &A.d, &A.dm);
-    olmoe__k8_scales_avx2(b, kind, 2, B.s, &B.m, &B.d, &B.dm);
+    olmoe__k8_scales_avx2(a, kind, 1, A.s, &A.m, &A.d, &A.dm);
+    olmoe__k8_scales_avx2(b, kind, 1, B.s, &B.m, &B.d, &B.dm);
     _Pragma("GCC unroll 4") for (i = 0; i < ns; i++) W->s[i] = OLMOE__Z2(A.s[i], B.s[i]);
     W->m = OLMOE__Z2(A.m, B.m);
     W->d = OLMOE__Z2PS(A.d, B.d);
     W->dm = OLMOE__Z2PS(A.dm, B.dm);
 }
-/* one token's block against a row pair (the steps of olmoe__k8_blk_vnni and olmoe__k8_ci_vnni) */
+/* one token's block against a row pair (the steps of olmoe__k8_blk_avx2). Q4_K: a quad's lane sums
+   16 codes x activations (|.| <= 16 * 15 * 128 = 30720), so lane l of both quads goes into one int32
+   as an int16 pair (vpermt2w) and one vpmaddwd against the scale pairs (olmoe__k4_ctlp) does the work
+   of two vpmulld and an add: the same integers */
 OLMOE__AVX512 static inline __attribute__((always_inline)) __m512 olmoe__k8_blk2_vnni(int kind, const olmoe__k8w2 *W, const olmoe__block_q8_K *y, __m512 acc) {
     const __m256i *Y = (const __m256i *)(const void *)y->qs;
     const __m512i zz = _mm512_setzero_si512();
@@ -4266,7 +4188,7 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) void olmoe__k8_mm2_vn
         olmoe__k8w2 W;
         OLMOE__K8_UNROLL_vnni for (t = 0; t < nt; t++) acc[t] = _mm512_setzero_ps();
         for (c = 0; c < nc; c++) {
-            /* the rows 16 ahead (see olmoe__k8_mm_vnni) */
+            /* the rows 16 ahead (see olmoe__k8_mm_avx2) */
             OLMOE__PREFETCH(ra + (size_t)c * bb + 16 * ws, bb, 3);
             OLMOE__PREFETCH(rb + (size_t)c * bb + 16 * ws, bb, 3);
             olmoe__k8_side2_vnni(kind, ra + (size_t)c * bb, rb + (size_t)c * bb, &W);
@@ -4344,10 +4266,9 @@ OLMOE__AVX512 static inline __attribute__((always_inline)) int olmoe__q32pair_vn
     }
     return i;
 }
-/* The K-quant kernels with VNNI (see OLMOE__K8_MM_DEF): 4 vpdpbusd and one vpmulld a quad; the
-   same integers, so the same bits as the AVX2 and scalar paths. The other decoded types use the
-   AVX2 machinery. */
-OLMOE__K8_MM_DEF(vnni, OLMOE__AVX512, 1)
+/* The K-quant kernels with VNNI: the row pairs above (olmoe__k8_mm2_vnni), the same integers, so the
+   same bits as the AVX2 and scalar paths. The other decoded types use the AVX2 machinery. */
+OLMOE__K8_DRIVER_DEF(vnni, OLMOE__AVX512)
 OLMOE__Q32_DEF(vnni, OLMOE__AVX512, 1)
 OLMOE__AVX512 static float olmoe__dot_dec_avx512(const olmoe__qtype *qt, int n, const void *w, const void *xq) {
     float r, *yp = &r;
